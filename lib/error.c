@@ -1,0 +1,53 @@
+/* Structured errors: see include/kuryr/error.h. */
+#include "kuryr/error.h"
+
+#include <stdio.h>
+#include <string.h>
+
+int kuryr_error_set(kuryr_error *err, kuryr_err_kind kind, long http_status, const char *type, const char *fmt,
+                    ...)
+{
+    if (!err)
+        return -1;
+    err->kind = kind;
+    err->http_status = http_status;
+    snprintf(err->type, sizeof(err->type), "%s", type ? type : "");
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(err->message, sizeof(err->message), fmt, ap);
+    va_end(ap);
+    return -1;
+}
+
+void kuryr_error_clear(kuryr_error *err)
+{
+    if (err)
+        memset(err, 0, sizeof(*err));
+}
+
+const char *kuryr_err_kind_name(kuryr_err_kind kind)
+{
+    switch (kind) {
+    case KURYR_OK: return "ok";
+    case KURYR_ERR_NOT_FOUND: return "not_found";
+    case KURYR_ERR_CONFLICT: return "conflict";
+    case KURYR_ERR_BAD_REQUEST: return "bad_request";
+    case KURYR_ERR_UNAUTHORIZED: return "unauthorized";
+    case KURYR_ERR_UNAVAILABLE: return "unavailable";
+    case KURYR_ERR_INTERNAL: return "internal";
+    }
+    return "internal";
+}
+
+kuryr_err_kind kuryr_err_kind_from_status(long status)
+{
+    if (status == 0 || status >= 500)
+        return KURYR_ERR_UNAVAILABLE;
+    switch (status) {
+    case 400: case 413: case 422: return KURYR_ERR_BAD_REQUEST;
+    case 401: case 403: return KURYR_ERR_UNAUTHORIZED;
+    case 404: return KURYR_ERR_NOT_FOUND;
+    case 409: return KURYR_ERR_CONFLICT;
+    default: return status >= 200 && status < 300 ? KURYR_OK : KURYR_ERR_INTERNAL;
+    }
+}
