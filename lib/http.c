@@ -1,1 +1,442 @@
-/* placeholder: implemented by its area */
+/* HTTP client on libcurl: see include/kuryr/http.h. */
+#include "http_internal.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "kuryr/log.h"
+
+#define DEFAULT_CONNECT_TIMEOUT_MS 10000L
+#define DEFAULT_TIMEOUT_MS 60000L
+#define DEFAULT_MAX_RETRIES 3
+#define DEFAULT_BACKOFF_MS 200L
+#define MAX_BACKOFF_MS 5000L
+/* Neutron list answers for big deployments are a few MB; anything this large is a broken server. */
+#define MAX_BODY_BYTES (256L * 1024 * 1024)
+
+static _Thread_local unsigned long thread_requests;
+static _Thread_local double thread_wait_s;
+
+static char *dup_or_null(const char *s)
+{
+    return s && *s ? strdup(s) : NULL;
+}
+
+kuryr_http *kuryr_http_new(const kuryr_http_opts *opts)
+{
+    kuryr_http_global_init();
+    kuryr_http_opts none = {0};
+    if (!opts)
+        opts = &none;
+    kuryr_http *http = calloc(1, sizeof(*http));
+    if (!http)
+        return NULL;
+    http->cafile = dup_or_null(opts->cafile);
+    http->certfile = dup_or_null(opts->certfile);
+    http->keyfile = dup_or_null(opts->keyfile);
+    http->insecure = opts->insecure;
+    http->connect_timeout_ms = opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
+    http->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : DEFAULT_TIMEOUT_MS;
+    http->max_retries = opts->max_retries == 0 ? DEFAULT_MAX_RETRIES : opts->max_retries < 0 ? 0 : opts->max_retries;
+    http->retry_backoff_ms = opts->retry_backoff_ms > 0 ? opts->retry_backoff_ms : DEFAULT_BACKOFF_MS;
+    atomic_init(&http->total_requests, 0);
+    return http;
+}
+
+void kuryr_http_free(kuryr_http *http)
+{
+    if (!http)
+        return;
+    kuryr_http_release_handles(http);
+    free(http->cafile);
+    free(http->certfile);
+    free(http->keyfile);
+    free(http);
+}
+
+void kuryr_http_response_clear(kuryr_http_response *resp)
+{
+    if (!resp)
+        return;
+    free(resp->body);
+    free(resp->subject_token);
+    free(resp->content_type);
+    memset(resp, 0, sizeof(*resp));
+}
+
+unsigned long kuryr_http_total_requests(const kuryr_http *http)
+{
+    return http ? atomic_load(&((kuryr_http *)http)->total_requests) : 0;
+}
+
+unsigned long kuryr_http_thread_requests(void)
+{
+    return thread_requests;
+}
+
+void kuryr_http_thread_requests_reset(void)
+{
+    thread_requests = 0;
+    thread_wait_s = 0;
+}
+
+double kuryr_http_thread_wait_s(void)
+{
+    return thread_wait_s;
+}
+
+char *kuryr_http_escape(const char *s)
+{
+    if (!s)
+        return NULL;
+    kuryr_http_global_init();
+    char *escaped = curl_easy_escape(NULL, s, 0);
+    if (!escaped)
+        return NULL;
+    char *copy = strdup(escaped);
+    curl_free(escaped);
+    return copy;
+}
+
+/* ---- one transfer ---- */
+
+typedef struct {
+    char *data;
+    size_t len, cap;
+    bool too_big;
+} buffer;
+
+typedef struct {
+    buffer body;
+    char *subject_token;
+    char *content_type;
+} capture;
+
+static void capture_reset(capture *c)
+{
+    free(c->body.data);
+    free(c->subject_token);
+    free(c->content_type);
+    memset(c, 0, sizeof(*c));
+}
+
+static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    buffer *b = userdata;
+    size_t n = size * nmemb;
+    if (b->len + n + 1 > (size_t)MAX_BODY_BYTES) {
+        b->too_big = true;
+        return 0;
+    }
+    if (b->len + n + 1 > b->cap) {
+        size_t cap = b->cap ? b->cap : 4096;
+        while (cap < b->len + n + 1)
+            cap *= 2;
+        char *data = realloc(b->data, cap);
+        if (!data)
+            return 0;
+        b->data = data;
+        b->cap = cap;
+    }
+    memcpy(b->data + b->len, ptr, n);
+    b->len += n;
+    b->data[b->len] = '\0';
+    return n;
+}
+
+/* The value of header line `line` if it is named `name`, trimmed, malloc'd; NULL otherwise. */
+static char *header_value(const char *line, size_t len, const char *name)
+{
+    size_t nlen = strlen(name);
+    if (len <= nlen || strncasecmp(line, name, nlen) != 0 || line[nlen] != ':')
+        return NULL;
+    const char *v = line + nlen + 1, *end = line + len;
+    while (v < end && (*v == ' ' || *v == '\t'))
+        v++;
+    while (end > v && isspace((unsigned char)end[-1]))
+        end--;
+    return strndup(v, (size_t)(end - v));
+}
+
+static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    capture *c = userdata;
+    size_t n = size * nmemb;
+    /* A status line starts a new response (after a 100 Continue): keep only the final one's headers. */
+    if (n >= 5 && strncmp(ptr, "HTTP/", 5) == 0) {
+        free(c->subject_token);
+        free(c->content_type);
+        c->subject_token = c->content_type = NULL;
+        return n;
+    }
+    char *v;
+    if ((v = header_value(ptr, n, "X-Subject-Token"))) {
+        free(c->subject_token);
+        c->subject_token = v;
+    } else if ((v = header_value(ptr, n, "Content-Type"))) {
+        free(c->content_type);
+        c->content_type = v;
+    }
+    return n;
+}
+
+static bool has_header(const char *const *headers, const char *name)
+{
+    size_t nlen = strlen(name);
+    for (; headers && *headers; headers++) {
+        if (strncasecmp(*headers, name, nlen) == 0 && (*headers)[nlen] == ':')
+            return true;
+    }
+    return false;
+}
+
+static struct curl_slist *build_headers(const char *const *headers, const char *body)
+{
+    struct curl_slist *list = NULL, *tmp;
+    const char *defaults[] = {
+        "Accept: application/json",
+        /* No 100-continue round trip: our bodies are small and some proxies mishandle it. */
+        "Expect:",
+        body && !has_header(headers, "Content-Type") ? "Content-Type: application/json" : NULL,
+    };
+    for (size_t i = 0; i < sizeof(defaults) / sizeof(defaults[0]); i++) {
+        if (!defaults[i] || has_header(headers, defaults[i]))
+            continue;
+        if (!(tmp = curl_slist_append(list, defaults[i])))
+            goto fail;
+        list = tmp;
+    }
+    for (; headers && *headers; headers++) {
+        if (!(tmp = curl_slist_append(list, *headers)))
+            goto fail;
+        list = tmp;
+    }
+    return list;
+fail:
+    curl_slist_free_all(list);
+    return NULL;
+}
+
+static void set_method(CURL *easy, const char *method, const char *body)
+{
+    if (strcmp(method, "GET") == 0) {
+        curl_easy_setopt(easy, CURLOPT_HTTPGET, 1L);
+    } else if (strcmp(method, "HEAD") == 0) {
+        curl_easy_setopt(easy, CURLOPT_NOBODY, 1L);
+    } else {
+        if (strcmp(method, "POST") != 0)
+            curl_easy_setopt(easy, CURLOPT_CUSTOMREQUEST, method);
+        if (body || strcmp(method, "POST") == 0 || strcmp(method, "PUT") == 0) {
+            const char *b = body ? body : "";
+            curl_easy_setopt(easy, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t)strlen(b));
+            curl_easy_setopt(easy, CURLOPT_POSTFIELDS, b);
+        }
+    }
+}
+
+static void configure(kuryr_http *http, CURL *easy, const char *method, const char *url, struct curl_slist *hdrs,
+                      const char *body, capture *cap, char *errbuf)
+{
+    /* reset keeps the connection and DNS caches, which is what the per-thread handle is for. */
+    curl_easy_reset(easy);
+    curl_easy_setopt(easy, CURLOPT_URL, url);
+    curl_easy_setopt(easy, CURLOPT_PROTOCOLS_STR, "http,https");
+    curl_easy_setopt(easy, CURLOPT_NOSIGNAL, 1L);
+    curl_easy_setopt(easy, CURLOPT_USERAGENT, "kuryr-c/" KURYR_VERSION);
+    curl_easy_setopt(easy, CURLOPT_HTTPHEADER, hdrs);
+    curl_easy_setopt(easy, CURLOPT_CONNECTTIMEOUT_MS, http->connect_timeout_ms);
+    curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, http->timeout_ms);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, http->insecure ? 0L : 1L);
+    curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, http->insecure ? 0L : 2L);
+    if (http->cafile)
+        curl_easy_setopt(easy, CURLOPT_CAINFO, http->cafile);
+    if (http->certfile)
+        curl_easy_setopt(easy, CURLOPT_SSLCERT, http->certfile);
+    if (http->keyfile)
+        curl_easy_setopt(easy, CURLOPT_SSLKEY, http->keyfile);
+    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
+    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &cap->body);
+    curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
+    curl_easy_setopt(easy, CURLOPT_HEADERDATA, cap);
+    curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);
+    set_method(easy, method, body);
+}
+
+static bool is_idempotent(const char *method)
+{
+    static const char *const idempotent[] = {"GET", "HEAD", "PUT", "DELETE", "OPTIONS"};
+    for (size_t i = 0; i < sizeof(idempotent) / sizeof(idempotent[0]); i++) {
+        if (strcmp(method, idempotent[i]) == 0)
+            return true;
+    }
+    return false;
+}
+
+static bool is_tls_error(CURLcode rc)
+{
+    switch (rc) {
+    case CURLE_SSL_CONNECT_ERROR: case CURLE_PEER_FAILED_VERIFICATION: case CURLE_SSL_CERTPROBLEM:
+    case CURLE_SSL_CIPHER: case CURLE_SSL_CACERT_BADFILE: case CURLE_SSL_ENGINE_NOTFOUND:
+    case CURLE_SSL_ENGINE_SETFAILED: case CURLE_SSL_ENGINE_INITFAILED: case CURLE_SSL_ISSUER_ERROR:
+    case CURLE_SSL_CRL_BADFILE: case CURLE_SSL_PINNEDPUBKEYNOTMATCH: case CURLE_SSL_INVALIDCERTSTATUS:
+    case CURLE_SSL_CLIENTCERT: case CURLE_SSL_SHUTDOWN_FAILED:
+        return true;
+    default:
+        return false;
+    }
+}
+
+/* The connection broke after it was established: reset, empty reply, failed send or receive. */
+static bool is_broken_connection(CURLcode rc)
+{
+    return rc == CURLE_SEND_ERROR || rc == CURLE_RECV_ERROR || rc == CURLE_GOT_NOTHING;
+}
+
+/* Failures where no answer came because the server could not be reached or talked to: worth a later retry. */
+static bool is_unavailable(CURLcode rc)
+{
+    return rc == CURLE_COULDNT_CONNECT || rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_OPERATION_TIMEDOUT ||
+           is_broken_connection(rc);
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+static void sleep_ms(long ms)
+{
+    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
+    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
+    }
+}
+
+typedef enum { RETRY_NO, RETRY_BACKOFF, RETRY_NOW } retry_kind;
+
+/* Decides whether attempt number `attempt` (1-based) is followed by another one. */
+static retry_kind should_retry(kuryr_http *http, const char *method, CURLcode rc, long status, bool reused,
+                               bool connected, int attempt, bool *reuse_retry_used)
+{
+    /* A keep-alive connection the server had already dropped: the request never reached the application
+     * (uwsgi --http-socket does this), so even a POST is safe to send again, once, on a fresh connection. */
+    if (is_broken_connection(rc) && reused && !*reuse_retry_used) {
+        *reuse_retry_used = true;
+        return RETRY_NOW;
+    }
+    if (!is_idempotent(method) || attempt > http->max_retries)
+        return RETRY_NO;
+    if (rc == CURLE_OK)
+        return status == 502 || status == 503 || status == 504 ? RETRY_BACKOFF : RETRY_NO;
+    /* A timeout after the connection was up means a slow server: retrying would only multiply the wait. */
+    if (rc == CURLE_OPERATION_TIMEDOUT && connected)
+        return RETRY_NO;
+    return is_unavailable(rc) ? RETRY_BACKOFF : RETRY_NO;
+}
+
+static void log_attempt(const char *method, const char *url, CURLcode rc, long status, double secs, int attempt,
+                        const char *errbuf)
+{
+    char *safe_url = kuryr_redact(url);
+    const char *rid = kuryr_log_request_id();
+    const char *u = safe_url ? safe_url : "?";
+    if (rc != CURLE_OK) {
+        char *safe_err = kuryr_redact(errbuf[0] ? errbuf : curl_easy_strerror(rc));
+        KLOG_WARN("%s%shttp %s %s failed after %.3fs (attempt %d): %s", rid, *rid ? " " : "", method, u, secs,
+                  attempt, safe_err ? safe_err : "?");
+        free(safe_err);
+    } else if (status >= 500) {
+        KLOG_WARN("%s%shttp %s %s -> %ld in %.3fs (attempt %d)", rid, *rid ? " " : "", method, u, status, secs,
+                  attempt);
+    } else {
+        KLOG_DEBUG("%s%shttp %s %s -> %ld in %.3fs (attempt %d)", rid, *rid ? " " : "", method, u, status, secs,
+                   attempt);
+    }
+    free(safe_url);
+}
+
+static int fail(CURLcode rc, const char *method, const char *url, const char *errbuf, kuryr_error *err)
+{
+    char *safe_url = kuryr_redact(url);
+    char *safe_err = kuryr_redact(errbuf[0] ? errbuf : curl_easy_strerror(rc));
+    const char *u = safe_url ? safe_url : "?", *e = safe_err ? safe_err : "?";
+    if (is_tls_error(rc))
+        kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "%s %s: TLS failure: %s", method, u, e);
+    else
+        kuryr_error_set(err, is_unavailable(rc) ? KURYR_ERR_UNAVAILABLE : KURYR_ERR_INTERNAL, 0, NULL, "%s %s: %s",
+                        method, u, e);
+    free(safe_url);
+    free(safe_err);
+    return -1;
+}
+
+int kuryr_http_request(kuryr_http *http, const char *method, const char *url, const char *const *headers,
+                       const char *body, kuryr_http_response *resp, kuryr_error *err)
+{
+    memset(resp, 0, sizeof(*resp));
+    if (!http || !method || !url)
+        return kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "http request without client, method or URL");
+    CURL *easy = kuryr_http_thread_handle(http);
+    struct curl_slist *hdrs = build_headers(headers, body);
+    if (!easy || !hdrs) {
+        curl_slist_free_all(hdrs);
+        return kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "out of memory preparing %s request", method);
+    }
+    double start = now_s();
+    bool reuse_retry_used = false;
+    long backoff = http->retry_backoff_ms;
+    capture cap = {0};
+    char errbuf[CURL_ERROR_SIZE];
+    CURLcode rc;
+    long status;
+    for (int attempt = 1;; attempt++) {
+        capture_reset(&cap);
+        errbuf[0] = '\0';
+        configure(http, easy, method, url, hdrs, body, &cap, errbuf);
+        double t0 = now_s();
+        rc = curl_easy_perform(easy);
+        double secs = now_s() - t0;
+        atomic_fetch_add(&http->total_requests, 1);
+        thread_requests++;
+        status = 0;
+        long new_conns = 1;
+        curl_off_t connect_us = 0;
+        curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+        curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &new_conns);
+        curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &connect_us);
+        if (rc == CURLE_WRITE_ERROR && cap.body.too_big)
+            snprintf(errbuf, sizeof(errbuf), "response body larger than %ld bytes", MAX_BODY_BYTES);
+        log_attempt(method, url, rc, status, secs, attempt, errbuf);
+        resp->attempts = attempt;
+        retry_kind retry = should_retry(http, method, rc, status, new_conns == 0, connect_us > 0 || new_conns == 0,
+                                        attempt, &reuse_retry_used);
+        if (retry == RETRY_NO)
+            break;
+        if (retry == RETRY_BACKOFF) {
+            sleep_ms(backoff);
+            backoff = backoff * 2 > MAX_BACKOFF_MS ? MAX_BACKOFF_MS : backoff * 2;
+        }
+    }
+    curl_slist_free_all(hdrs);
+    resp->elapsed_s = now_s() - start;
+    thread_wait_s += resp->elapsed_s;
+    if (rc != CURLE_OK) {
+        capture_reset(&cap);
+        return fail(rc, method, url, errbuf, err);
+    }
+    resp->status = status;
+    resp->body = cap.body.data ? cap.body.data : strdup("");
+    resp->body_len = cap.body.len;
+    resp->subject_token = cap.subject_token;
+    resp->content_type = cap.content_type;
+    if (!resp->body) {
+        kuryr_http_response_clear(resp);
+        return kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "out of memory reading %s answer", method);
+    }
+    return 0;
+}
