@@ -1,0 +1,101 @@
+/* Neutron error answers to kuryr_error. Neutron itself answers {"NeutronError": {...}}; the gateways and
+ * proxies in front of it answer {"message": ...}, {"error": {...}} or plain text, sometimes HTML. */
+#include "neutron_internal.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <string.h>
+
+/* Human text from a server is cut short: the kind and type carry the meaning, the message is for logs. */
+#define KN_ERR_TEXT_MAX 300
+
+/* Copies src into dst with runs of whitespace and control bytes folded to one space, trimmed, truncated. */
+static void fold_text(char *dst, size_t size, const char *src, size_t len)
+{
+    size_t o = 0;
+    bool space = false;
+    for (size_t i = 0; i < len && o + 1 < size; i++) {
+        unsigned char c = (unsigned char)src[i];
+        if (c == '\0')
+            break;
+        if (isspace(c) || iscntrl(c)) {
+            space = o > 0;
+            continue;
+        }
+        if (space) {
+            if (o + 2 >= size)
+                break;
+            dst[o++] = ' ';
+        }
+        space = false;
+        dst[o++] = (char)c;
+    }
+    dst[o] = '\0';
+}
+
+static const char *string_member(json_t *obj, const char *key)
+{
+    json_t *v = json_object_get(obj, key);
+    return json_is_string(v) && *json_string_value(v) ? json_string_value(v) : NULL;
+}
+
+/* Finds type and message in the JSON shapes we know; false when the body is none of them. */
+static bool from_json(json_t *root, const char **type, const char **message)
+{
+    if (!json_is_object(root))
+        return false;
+    json_t *ne = json_object_get(root, "NeutronError");
+    if (json_is_object(ne)) {
+        *type = string_member(ne, "type");
+        *message = string_member(ne, "message");
+        if (!*message)
+            *message = string_member(ne, "detail");
+        return *type || *message;
+    }
+    if (json_is_string(ne)) {  /* very old Neutron */
+        *message = json_string_value(ne);
+        return true;
+    }
+    json_t *e = json_object_get(root, "error");
+    if (json_is_object(e)) {
+        *message = string_member(e, "message");
+        if (!*message)
+            *message = string_member(e, "title");
+        return *message != NULL;
+    }
+    *message = string_member(root, "message");
+    if (!*message)
+        *message = string_member(root, "faultstring");
+    return *message != NULL;
+}
+
+void kuryr_neutron_error_from_response(long status, const char *body, kuryr_error *err)
+{
+    kuryr_err_kind kind = kuryr_err_kind_from_status(status);
+    if (kind == KURYR_OK)  /* a success status with an unusable body is still a failure */
+        kind = KURYR_ERR_INTERNAL;
+    if (!body)
+        body = "";
+
+    const char *type = NULL, *message = NULL;
+    char text[KN_ERR_TEXT_MAX + 1];
+    json_t *root = json_loads(body, JSON_DECODE_ANY, NULL);
+    if (root && from_json(root, &type, &message)) {
+        fold_text(text, sizeof(text), message ? message : "", message ? strlen(message) : 0);
+    } else {
+        /* Plain text or HTML: the first non-empty line says enough ("404 Not Found"). */
+        const char *p = body;
+        while (*p && isspace((unsigned char)*p))
+            p++;
+        size_t len = strcspn(p, "\r\n");
+        fold_text(text, sizeof(text), p, len);
+    }
+
+    char type_buf[sizeof(((kuryr_error *)0)->type)];
+    fold_text(type_buf, sizeof(type_buf), type ? type : "", type ? strlen(type) : 0);
+    if (text[0])
+        kuryr_error_set(err, kind, status, type_buf, "Neutron answered %ld: %s", status, text);
+    else
+        kuryr_error_set(err, kind, status, type_buf, "Neutron answered %ld", status);
+    json_decref(root);
+}
