@@ -134,13 +134,9 @@ def stack_env():
 @pytest.fixture(scope="session")
 def neutron(stack_env):
     """An openstacksdk connection as the stack's admin, for checking what Kuryr did in Neutron."""
-    conn = openstack.connect(cloud=os.environ.get("OS_CLOUD")) if os.environ.get("OS_CLOUD") else \
-        openstack.connect(auth_url=os.environ.get("OS_AUTH_URL"), username=os.environ.get("OS_USERNAME"),
-                          password=os.environ.get("OS_PASSWORD"),
-                          project_name=os.environ.get("OS_PROJECT_NAME"),
-                          user_domain_name=os.environ.get("OS_USER_DOMAIN_NAME", "Default"),
-                          project_domain_name=os.environ.get("OS_PROJECT_DOMAIN_NAME", "Default"),
-                          region_name=os.environ.get("OS_REGION_NAME"))
+    # scripts/stack writes clouds.yaml (OS_CLIENT_CONFIG_FILE) with the admin as "kuryr-stack-admin", for
+    # Keystone and noauth stacks alike.
+    conn = openstack.connect(cloud=os.environ.get("KURYR_E2E_CLOUD", "kuryr-stack-admin"))
     yield conn.network
     conn.close()
 
