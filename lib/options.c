@@ -1,1 +1,136 @@
-/* placeholder: implemented by its area */
+/* The option table: every option Kuryr-C reads, with upstream Kuryr's section, name and default.
+ *
+ * Parsing, validation, the sample config and docs/config-reference.md are all driven by this one table. Keep
+ * rows grouped by section (the generators print them in table order). Defaults are written as they would be
+ * in kuryr.conf. */
+#include "kuryr/config.h"
+
+#define STR KURYR_OPT_STR
+#define BOOL KURYR_OPT_BOOL
+#define INT KURYR_OPT_INT
+#define LIST KURYR_OPT_LIST
+
+#define PORT_DRIVERS "veth|macvlan|ipvlan|vlan"
+#define BINDING_DRIVERS "veth|macvlan|ipvlan|vlan"
+
+const kuryr_opt_def kuryr_options[] = {
+    /* [DEFAULT]: kuryr-libnetwork */
+    {"DEFAULT", "kuryr_uri", STR, "http://127.0.0.1:23750",
+     "URL on which the plugin listens for Docker's requests over TCP.", false, NULL},
+    {"DEFAULT", "capability_scope", STR, "local",
+     "Scope reported to Docker: local networks exist on this host only, global ones are shared by every host "
+     "of a Docker cluster.",
+     false, "local|global"},
+    {"DEFAULT", "local_default_address_space", STR, "no_address_space",
+     "Name of the address space the IPAM driver reports for local-scope networks.", false, NULL},
+    {"DEFAULT", "global_default_address_space", STR, "no_address_space",
+     "Name of the address space the IPAM driver reports for global-scope networks.", false, NULL},
+    {"DEFAULT", "process_external_connectivity", BOOL, "true",
+     "Whether ProgramExternalConnectivity publishes exposed ports through a Neutron security group.", false,
+     NULL},
+    {"DEFAULT", "enable_ssl", BOOL, "false", "Serve the plugin API over HTTPS (needs ssl_cert_file and "
+     "ssl_key_file).", false, NULL},
+    {"DEFAULT", "ssl_cert_file", STR, NULL, "PEM certificate presented when enable_ssl is on.", false, NULL},
+    {"DEFAULT", "ssl_key_file", STR, NULL, "PEM private key for ssl_cert_file.", false, NULL},
+    {"DEFAULT", "bindir", STR, "/usr/libexec/kuryr",
+     "Directory holding the per-vif_type host-side hook executables.", false, NULL},
+    {"DEFAULT", "subnetpool_name_prefix", STR, "kuryrPool",
+     "Prefix of the names of the Neutron subnetpools that the IPAM driver creates.", false, NULL},
+    {"DEFAULT", "deployment_type", STR, "baremetal",
+     "Where containers run: baremetal binds them to Neutron ports directly, nested puts them behind the "
+     "Neutron port of the VM that hosts Docker.",
+     false, "baremetal|nested"},
+    {"DEFAULT", "default_port_driver", STR, "veth",
+     "Port driver used for endpoints. Upstream's module path "
+     "(kuryr_libnetwork.port_driver.drivers.veth) is accepted and means the same as the short name.",
+     false, PORT_DRIVERS},
+    {"DEFAULT", "enabled_port_drivers", LIST, "veth",
+     "Port drivers that may be used. Upstream module paths are accepted as for default_port_driver.", false,
+     PORT_DRIVERS},
+
+    /* [DEFAULT]: oslo.log */
+    {"DEFAULT", "debug", BOOL, "false", "Log at debug level instead of info.", false, NULL},
+    {"DEFAULT", "log_file", STR, NULL, "Append the log to this file instead of writing it to stderr.", false,
+     NULL},
+    {"DEFAULT", "use_syslog", BOOL, "false", "Send the log to syslog instead of stderr or log_file.", false,
+     NULL},
+    {"DEFAULT", "syslog_log_facility", STR, "LOG_USER",
+     "Syslog facility, e.g. LOG_USER, LOG_DAEMON or LOG_LOCAL0 to LOG_LOCAL7.", false, NULL},
+
+    /* [DEFAULT]: Kuryr-C additions */
+    {"DEFAULT", "unix_socket", STR, "/run/docker/plugins/kuryr.sock",
+     "Kuryr-C addition: Unix socket on which the plugin also serves Docker; empty disables it.", false, NULL},
+    {"DEFAULT", "metrics_listen", STR, "",
+     "Kuryr-C addition: host:port (e.g. 127.0.0.1:23751) serving /metrics and /healthz; empty turns them off.",
+     false, NULL},
+    {"DEFAULT", "max_request_body", INT, "1048576",
+     "Kuryr-C addition: largest request body in bytes the plugin accepts from Docker.", false, NULL},
+    {"DEFAULT", "max_connections", INT, "256",
+     "Kuryr-C addition: most client connections served at the same time.", false, NULL},
+    {"DEFAULT", "request_timeout", INT, "120",
+     "Kuryr-C addition: seconds after which an idle or unfinished client connection is closed.", false, NULL},
+    {"DEFAULT", "reconcile_on_startup", BOOL, "true",
+     "Kuryr-C addition: at start-up, compare Docker endpoints with Neutron ports and clean up orphans.", false,
+     NULL},
+
+    /* [neutron]: keystoneauth session and auth plugin */
+    {"neutron", "auth_type", STR, "password",
+     "Keystone authentication plugin. none (or noauth) talks to endpoint_override without a token.", false,
+     "password|v3password|v3applicationcredential|applicationcredential|token|v3token|none|noauth"},
+    {"neutron", "auth_url", STR, NULL, "Keystone identity URL, e.g. http://keystone:5000/v3.", false, NULL},
+    {"neutron", "username", STR, NULL, "User name for the password plugins.", false, NULL},
+    {"neutron", "user_id", STR, NULL, "User ID, instead of username.", false, NULL},
+    {"neutron", "password", STR, NULL, "Password for the password plugins.", true, NULL},
+    {"neutron", "project_name", STR, NULL, "Project to scope the token to.", false, NULL},
+    {"neutron", "project_id", STR, NULL, "Project ID, instead of project_name.", false, NULL},
+    {"neutron", "project_domain_name", STR, NULL, "Domain name of the project.", false, NULL},
+    {"neutron", "project_domain_id", STR, NULL, "Domain ID of the project.", false, NULL},
+    {"neutron", "user_domain_name", STR, NULL, "Domain name of the user.", false, NULL},
+    {"neutron", "user_domain_id", STR, NULL, "Domain ID of the user.", false, NULL},
+    {"neutron", "application_credential_id", STR, NULL, "Application credential ID.", false, NULL},
+    {"neutron", "application_credential_name", STR, NULL,
+     "Application credential name, instead of its ID (needs the user too).", false, NULL},
+    {"neutron", "application_credential_secret", STR, NULL, "Application credential secret.", true, NULL},
+    {"neutron", "token", STR, NULL, "Existing Keystone token for the token plugins.", true, NULL},
+    {"neutron", "region_name", STR, NULL, "Region whose Neutron endpoint is taken from the catalog.", false,
+     NULL},
+    {"neutron", "endpoint_type", STR, "public", "Interface of the Neutron endpoint taken from the catalog.",
+     false, "public|internal|admin"},
+    {"neutron", "endpoint_override", STR, NULL,
+     "Kuryr-C: Neutron URL to use instead of the catalog's; required when auth_type is none.", false, NULL},
+    {"neutron", "cafile", STR, NULL, "CA bundle that verifies Keystone's and Neutron's certificates.", false,
+     NULL},
+    {"neutron", "certfile", STR, NULL, "Client certificate for TLS client authentication.", false, NULL},
+    {"neutron", "keyfile", STR, NULL, "Private key for certfile.", false, NULL},
+    {"neutron", "insecure", BOOL, "false", "Skip TLS certificate verification (testing only).", false, NULL},
+    {"neutron", "timeout", INT, "60", "Seconds to wait for one Keystone or Neutron request.", false, NULL},
+
+    /* [neutron]: kuryr-libnetwork */
+    {"neutron", "default_subnetpool_v4", STR, "kuryr",
+     "Name of the subnetpool used for IPv4 when Docker asks for a pool without a subnet.", false, NULL},
+    {"neutron", "default_subnetpool_v6", STR, "kuryr6",
+     "Name of the subnetpool used for IPv6 when Docker asks for a pool without a subnet.", false, NULL},
+    {"neutron", "enable_dhcp", BOOL, "true", "Whether the Neutron subnets that Kuryr creates have DHCP on.",
+     false, NULL},
+    {"neutron", "vif_plugging_is_fatal", BOOL, "false",
+     "Fail the endpoint when its port does not become ACTIVE in vif_plugging_timeout.", false, NULL},
+    {"neutron", "vif_plugging_timeout", INT, "0",
+     "Seconds to wait for a new port to become ACTIVE; 0 waits forever.", false, NULL},
+
+    /* [binding]: kuryr-lib */
+    {"binding", "default_driver", STR, "veth",
+     "Binding driver. Upstream's module path (kuryr.lib.binding.drivers.veth) is accepted and means the same "
+     "as the short name.",
+     false, BINDING_DRIVERS},
+    {"binding", "enabled_drivers", LIST, "veth",
+     "Binding drivers that may be used; module paths are accepted as for default_driver.", false,
+     BINDING_DRIVERS},
+    {"binding", "link_iface", STR, "",
+     "Nested mode: VM interface that macvlan, ipvlan and vlan devices hang off; empty picks the one whose "
+     "MAC is the VM port's.",
+     false, NULL},
+    {"binding", "veth_dst_prefix", STR, "eth", "Name prefix of the container side of the veth pair.", false,
+     NULL},
+};
+
+const size_t kuryr_options_count = sizeof(kuryr_options) / sizeof(kuryr_options[0]);

@@ -19,6 +19,12 @@ bool kuryr_log_enabled(kuryr_log_level level);
 int kuryr_log_level_parse(const char *s);
 
 /* Tests capture lines through a sink; NULL restores the default writer. The line is already redacted. */
+/* Applies the oslo.log options: log_file (append; NULL or "" writes to stderr again) and syslog_log_facility
+ * ("LOG_USER", "LOG_DAEMON", "LOG_LOCAL0".."LOG_LOCAL7", with or without the "LOG_" prefix; call before
+ * kuryr_log_init). Both return 0 or -1 with errno set. */
+int kuryr_log_set_file(const char *path);
+int kuryr_log_set_syslog_facility(const char *name);
+
 typedef void (*kuryr_log_sink)(kuryr_log_level level, const char *line, void *userdata);
 void kuryr_log_set_sink(kuryr_log_sink sink, void *userdata);
 
