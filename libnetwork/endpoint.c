@@ -1,0 +1,366 @@
+/* Endpoints: CreateEndpoint binds the port IPAM made to this host and plugs it; Join tells Docker which device
+ * to move into the sandbox and the gateways and routes of the port's subnets. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "addr.h"
+#include "handlers.h"
+#include "kuryr/log.h"
+#include "mapping.h"
+#include "names.h"
+#include "plugin.h"
+#include "validate.h"
+
+static int read_ids(json_t *req, const char **net, const char **ep, kuryr_error *err)
+{
+    if (kl_get_id(req, "NetworkID", net, err) < 0 || kl_get_id(req, "EndpointID", ep, err) < 0)
+        return -1;
+    kuryr_log_ctx_set("net", *net);
+    kuryr_log_ctx_set("ep", *ep);
+    return 0;
+}
+
+static int find_port_by(kl_plugin *p, const char *net_id, const char *key, const char *value, kuryr_port **out,
+                        kuryr_error *err)
+{
+    *out = NULL;
+    kuryr_query *q = kuryr_query_new();
+    kuryr_query_add(q, "network_id", net_id);
+    kuryr_query_add(q, key, value);
+    kuryr_port_list l = {0};
+    int rc = kuryr_neutron_port_list(p->kn, q, &l, err);
+    kuryr_query_free(q);
+    if (rc < 0)
+        return kl_err_wrap(err, "looking up the Neutron port failed");
+    if (l.n) {
+        *out = l.items[0];
+        l.items[0] = NULL;
+    }
+    for (size_t i = 1; i < l.n; i++)
+        kuryr_port_free(l.items[i]);
+    l.n = 0;
+    kuryr_port_list_clear(&l);
+    return 0;
+}
+
+/* The port's tags with the endpoint's pair added (add = true) or removed, for one replace call. */
+static int set_endpoint_tags(kl_plugin *p, const kuryr_port *port, const char *ep, bool add, kuryr_error *err)
+{
+    char lh[KL_NAME_LEN], uh[KL_NAME_LEN];
+    kl_tag_lh(lh, ep);
+    kl_tag_uh(uh, ep);
+    const char **tags = calloc(port->tags.n + 2, sizeof(*tags));
+    if (!tags)
+        return kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "out of memory");
+    size_t n = 0;
+    for (size_t i = 0; i < port->tags.n; i++) {
+        if (strcmp(port->tags.items[i], lh) != 0 && strcmp(port->tags.items[i], uh) != 0)
+            tags[n++] = port->tags.items[i];
+    }
+    if (add) {
+        tags[n++] = lh;
+        tags[n++] = uh;
+    }
+    int rc = 0;
+    if (add || n != port->tags.n)
+        rc = kuryr_neutron_tags_replace(p->kn, "ports", port->id, tags, n, err);
+    free(tags);
+    return rc < 0 ? kl_err_wrap(err, "tagging the Neutron port failed") : 0;
+}
+
+static int unbind_port_attrs(kl_plugin *p, const char *port_id, kuryr_error *err)
+{
+    json_t *attrs = json_pack("{s:s,s:s,s:s}", "device_owner", "", "device_id", "", "binding:host_id", "");
+    int rc = kuryr_neutron_port_update(p->kn, port_id, attrs, NULL, err);
+    json_decref(attrs);
+    return rc;
+}
+
+/* Waits for Neutron to report the port ACTIVE, as Nova does with vif_plugging_is_fatal. */
+static int wait_active(kl_plugin *p, const char *port_id, kuryr_error *err)
+{
+    long timeout = kuryr_config_get_int(p->cfg, "neutron", "vif_plugging_timeout");
+    struct timespec start, now;
+    clock_gettime(CLOCK_MONOTONIC, &start);
+    for (;;) {
+        kuryr_port *port;
+        if (kuryr_neutron_port_get(p->kn, port_id, &port, err) < 0)
+            return kl_err_wrap(err, "checking the port status failed");
+        bool active = port->status && strcmp(port->status, "ACTIVE") == 0;
+        kuryr_port_free(port);
+        if (active)
+            return 0;
+        clock_gettime(CLOCK_MONOTONIC, &now);
+        if (timeout > 0 && now.tv_sec - start.tv_sec >= timeout)
+            return kuryr_error_set(err, KURYR_ERR_UNAVAILABLE, 0, NULL,
+                                   "port %s did not become ACTIVE within %ld s", port_id, timeout);
+        sleep(1);
+    }
+}
+
+KL_HANDLER(kl_h_create_endpoint)
+{
+    const char *docker_net, *ep, *addr4 = NULL, *addr6 = NULL, *mac = NULL;
+    json_t *iface, *opts;
+    if (read_ids(req, &docker_net, &ep, err) < 0 || kl_get_obj(req, "Interface", &iface, err) < 0 ||
+        kl_get_obj(req, "Options", &opts, err) < 0 || kl_get_str(iface, "Address", false, &addr4, err) < 0 ||
+        kl_get_str(iface, "AddressIPv6", false, &addr6, err) < 0 ||
+        kl_get_str(iface, "MacAddress", false, &mac, err) < 0)
+        return -1;
+    char ip4[KL_ADDR_STRLEN] = "", ip6[KL_ADDR_STRLEN] = "";
+    int f;
+    if (addr4 && *addr4 && (!kl_valid_cidr(addr4, &f) || f != 4))
+        return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 400, NULL, "Interface.Address %s is not an IPv4 CIDR", addr4);
+    if (addr6 && *addr6 && (!kl_valid_cidr(addr6, &f) || f != 6))
+        return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 400, NULL, "Interface.AddressIPv6 %s is not an IPv6 CIDR",
+                               addr6);
+    if (mac && *mac && !kl_valid_mac(mac))
+        return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 400, NULL, "Interface.MacAddress %s is not a MAC", mac);
+    if (addr4 && *addr4)
+        kl_addr_strip_prefix(addr4, ip4, sizeof(ip4));
+    if (addr6 && *addr6)
+        kl_addr_strip_prefix(addr6, ip6, sizeof(ip6));
+    if (mac && !*mac)
+        mac = NULL;
+    bool iface_given = ip4[0] || ip6[0] || mac;
+
+    kl_net_map m;
+    if (kl_net_lookup(p, docker_net, &m, err) < 0)
+        return -1;
+    kuryr_log_ctx_set("neutron_net", m.neutron_id);
+
+    kuryr_port *port = NULL;
+    bool created = false, retried = false;
+    char f1[96];
+    if (find_port_by(p, m.neutron_id, "device_id", ep, &port, err) < 0)
+        return -1;
+    retried = port != NULL;
+    for (int i = 0; i < 2 && !port; i++) {
+        const char *ip = i ? ip6 : ip4;
+        if (!ip[0])
+            continue;
+        snprintf(f1, sizeof(f1), "ip_address=%s", ip);
+        if (find_port_by(p, m.neutron_id, "fixed_ips", f1, &port, err) < 0)
+            return -1;
+    }
+    if (!port && mac && find_port_by(p, m.neutron_id, "mac_address", mac, &port, err) < 0)
+        return -1;
+    if (!port) {
+        /* no IPAM port (another IPAM driver, or one released under us): make the endpoint's own */
+        char name[KL_NAME_LEN];
+        kl_endpoint_port_name(name, ep);
+        json_t *attrs = json_pack("{s:s,s:s,s:b}", "network_id", m.neutron_id, "name", name, "admin_state_up", 1);
+        json_t *ips = json_array();
+        if (ip4[0])
+            json_array_append_new(ips, json_pack("{s:s}", "ip_address", ip4));
+        if (ip6[0])
+            json_array_append_new(ips, json_pack("{s:s}", "ip_address", ip6));
+        if (json_array_size(ips))
+            json_object_set_new(attrs, "fixed_ips", ips);
+        else
+            json_decref(ips);
+        if (mac)
+            json_object_set_new(attrs, "mac_address", json_string(mac));
+        int rc = kuryr_neutron_port_create(p->kn, attrs, &port, err);
+        json_decref(attrs);
+        if (rc < 0)
+            return kl_err_wrap(err, "creating the endpoint's Neutron port failed");
+        created = true;
+    }
+    kuryr_log_ctx_set("port", port->id);
+
+    json_t *attrs = json_pack("{s:s,s:s,s:s,s:b}", "device_owner", KL_DEVICE_OWNER, "device_id", ep,
+                              "binding:host_id", p->hostname, "admin_state_up", 1);
+    if (mac && (!port->mac_address || strcasecmp(port->mac_address, mac) != 0))
+        json_object_set_new(attrs, "mac_address", json_string(mac));
+    kuryr_port *bound = NULL;
+    int rc = kuryr_neutron_port_update(p->kn, port->id, attrs, &bound, err);
+    json_decref(attrs);
+    if (rc < 0) {
+        kl_err_wrap(err, "binding the Neutron port to this host failed");
+        goto undo;
+    }
+    if (set_endpoint_tags(p, port, ep, true, err) < 0)
+        goto undo;
+
+    kuryr_bind_request br = {.port = bound, .mtu = m.mtu, .owner_id = ep};
+    kuryr_bind_result res;
+    if (retried) {
+        kuryr_error ignored;
+        kuryr_unbind(&p->bcfg, &br, &ignored); /* a retry starts from a clean host side */
+    }
+    if (kuryr_bind(&p->bcfg, &br, &res, err) < 0) {
+        kl_err_wrap(err, "plugging the port on the host failed");
+        goto undo;
+    }
+    KLOG_INFO("bound port %s as %s/%s", port->id, res.host_ifname, res.container_ifname);
+    if (kuryr_config_get_bool(p->cfg, "neutron", "vif_plugging_is_fatal") && wait_active(p, port->id, err) < 0) {
+        kuryr_error ignored;
+        kuryr_unbind(&p->bcfg, &br, &ignored);
+        goto undo;
+    }
+
+    json_t *out_iface = json_object();
+    if (!iface_given) {
+        /* Docker left the addresses to the driver: report the ones Neutron gave */
+        for (size_t i = 0; i < bound->n_fixed_ips; i++) {
+            kuryr_subnet *s;
+            if (kuryr_neutron_subnet_get(p->kn, bound->fixed_ips[i].subnet_id, &s, err) < 0)
+                continue;
+            char buf[KL_ADDR_STRLEN + 8];
+            snprintf(buf, sizeof(buf), "%s/%d", bound->fixed_ips[i].ip_address, kl_cidr_prefixlen(s->cidr));
+            json_object_set_new(out_iface, s->ip_version == 6 ? "AddressIPv6" : "Address", json_string(buf));
+            kuryr_subnet_free(s);
+        }
+        kuryr_error_clear(err);
+        if (bound->mac_address)
+            json_object_set_new(out_iface, "MacAddress", json_string(bound->mac_address));
+    }
+    *resp = json_pack("{s:o}", "Interface", out_iface);
+    kuryr_port_free(bound);
+    kuryr_port_free(port);
+    return 0;
+
+undo: {
+        kuryr_error ignored;
+        if (created) {
+            kuryr_neutron_port_delete(p->kn, port->id, &ignored);
+        } else if (!retried) {
+            unbind_port_attrs(p, port->id, &ignored);
+            set_endpoint_tags(p, port, ep, false, &ignored);
+        }
+        kuryr_port_free(bound);
+        kuryr_port_free(port);
+        return -1;
+    }
+}
+
+KL_HANDLER(kl_h_endpoint_oper_info)
+{
+    const char *net, *ep;
+    (void)p;
+    if (read_ids(req, &net, &ep, err) < 0)
+        return -1;
+    *resp = json_pack("{s:{}}", "Value");
+    return 0;
+}
+
+KL_HANDLER(kl_h_delete_endpoint)
+{
+    const char *docker_net, *ep;
+    if (read_ids(req, &docker_net, &ep, err) < 0)
+        return -1;
+    kl_net_map m;
+    kuryr_port *port = NULL;
+    if (kl_net_lookup(p, docker_net, &m, err) < 0 || kl_port_by_endpoint(p, m.neutron_id, ep, &port, err) < 0) {
+        if (err->kind != KURYR_ERR_NOT_FOUND)
+            return -1;
+        KLOG_WARN("endpoint %.12s has no Neutron port: nothing to delete", ep);
+        kuryr_error_clear(err);
+        *resp = json_object();
+        return 0;
+    }
+    kuryr_log_ctx_set("port", port->id);
+    kuryr_bind_request br = {.port = port, .mtu = m.mtu, .owner_id = ep};
+    if (kuryr_unbind(&p->bcfg, &br, err) < 0)
+        KLOG_ERROR("unplugging port %s failed: %s", port->id, err->message);
+    kuryr_error_clear(err);
+
+    char name[KL_NAME_LEN];
+    kl_endpoint_port_name(name, ep);
+    int rc;
+    if (port->name && strcmp(port->name, name) == 0) {
+        rc = kuryr_neutron_port_delete(p->kn, port->id, err);
+        if (rc < 0 && err->kind == KURYR_ERR_NOT_FOUND)
+            rc = 0;
+        if (rc < 0)
+            kl_err_wrap(err, "deleting the endpoint's port failed");
+    } else {
+        /* IPAM owns the port: ReleaseAddress deletes or returns it */
+        rc = unbind_port_attrs(p, port->id, err);
+        if (rc < 0)
+            kl_err_wrap(err, "unbinding the Neutron port failed");
+        else
+            rc = set_endpoint_tags(p, port, ep, false, err);
+    }
+    kuryr_port_free(port);
+    if (rc == 0)
+        *resp = json_object();
+    return rc;
+}
+
+KL_HANDLER(kl_h_join)
+{
+    const char *docker_net, *ep, *sandbox;
+    json_t *opts;
+    if (read_ids(req, &docker_net, &ep, err) < 0 || kl_get_str(req, "SandboxKey", true, &sandbox, err) < 0 ||
+        kl_get_obj(req, "Options", &opts, err) < 0)
+        return -1;
+    if (!kl_valid_sandbox_key(sandbox))
+        return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 400, NULL, "SandboxKey is not a netns path");
+    kl_net_map m;
+    kuryr_port *port;
+    if (kl_net_lookup(p, docker_net, &m, err) < 0 || kl_port_by_endpoint(p, m.neutron_id, ep, &port, err) < 0)
+        return -1;
+    kuryr_log_ctx_set("port", port->id);
+
+    json_t *routes = json_array();
+    const char *gw4 = NULL, *gw6 = NULL;
+    kuryr_subnet_list subs = {0};
+    int rc = 0;
+    if (port->n_fixed_ips) {
+        kuryr_query *q = kuryr_query_new();
+        for (size_t i = 0; i < port->n_fixed_ips; i++)
+            kuryr_query_add(q, "id", port->fixed_ips[i].subnet_id);
+        const char *fields[] = {"id", "ip_version", "gateway_ip", "host_routes"};
+        for (size_t i = 0; i < 4; i++)
+            kuryr_query_field(q, fields[i]);
+        rc = kuryr_neutron_subnet_list(p->kn, q, &subs, err);
+        kuryr_query_free(q);
+        if (rc < 0)
+            kl_err_wrap(err, "looking up the port's subnets failed");
+    }
+    for (size_t i = 0; rc == 0 && i < subs.n; i++) {
+        const kuryr_subnet *s = subs.items[i];
+        if (s->gateway_ip && *s->gateway_ip) {
+            if (s->ip_version == 6 && !gw6)
+                gw6 = s->gateway_ip;
+            else if (s->ip_version != 6 && !gw4)
+                gw4 = s->gateway_ip;
+        }
+        for (size_t r = 0; r < s->n_host_routes; r++)
+            json_array_append_new(routes, json_pack("{s:s,s:i,s:s}", "Destination", s->host_routes[r].destination,
+                                                    "RouteType", 0, "NextHop", s->host_routes[r].nexthop));
+    }
+    if (rc == 0) {
+        char src[KURYR_IFNAME_LEN];
+        kuryr_ifname(src, "t_c", port->id);
+        const char *dst = kuryr_config_get_str(p->cfg, "binding", "veth_dst_prefix");
+        *resp = json_pack("{s:{s:s,s:s},s:o,s:b}", "InterfaceName", "SrcName", src, "DstPrefix", *dst ? dst : "eth",
+                          "StaticRoutes", routes, "DisableGatewayService", 1);
+        routes = NULL;
+        if (gw4)
+            json_object_set_new(*resp, "Gateway", json_string(gw4));
+        if (gw6)
+            json_object_set_new(*resp, "GatewayIPv6", json_string(gw6));
+    }
+    json_decref(routes);
+    kuryr_subnet_list_clear(&subs);
+    kuryr_port_free(port);
+    return rc;
+}
+
+KL_HANDLER(kl_h_leave)
+{
+    const char *net, *ep;
+    (void)p;
+    if (read_ids(req, &net, &ep, err) < 0)
+        return -1;
+    /* the device left with the sandbox; DeleteEndpoint unplugs the host side */
+    *resp = json_object();
+    return 0;
+}

@@ -1,0 +1,134 @@
+/* kuryr-libnetwork: Docker remote network and IPAM driver backed by Neutron. */
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kuryr/config.h"
+#include "kuryr/log.h"
+#include "plugin.h"
+#include "server.h"
+
+static void usage(FILE *out)
+{
+    fprintf(out,
+            "Usage: kuryr-libnetwork [--config-file PATH]... [--config-dir DIR] [--dump-config] [--help] "
+            "[--version]\n"
+            "Docker remote network and IPAM driver that gives containers Neutron ports.\n"
+            "  --config-file PATH  load PATH (repeatable; default /etc/kuryr/kuryr.conf)\n"
+            "  --config-dir DIR    load every *.conf in DIR\n"
+            "  --dump-config       print the effective configuration (secrets masked) and exit\n"
+            "  --help              show this help\n"
+            "  --version           print the version\n");
+}
+
+/* Effective values, one "section.name = value" a line; secrets show only whether they are set. */
+static void dump_config(const kuryr_config *cfg)
+{
+    for (size_t i = 0; i < kuryr_options_count; i++) {
+        const kuryr_opt_def *o = &kuryr_options[i];
+        printf("[%s] %s = ", o->section, o->name);
+        if (o->secret) {
+            printf("%s\n", kuryr_config_is_set(cfg, o->section, o->name) ? "***" : "");
+            continue;
+        }
+        switch (o->type) {
+        case KURYR_OPT_BOOL:
+            printf("%s\n", kuryr_config_get_bool(cfg, o->section, o->name) ? "True" : "False");
+            break;
+        case KURYR_OPT_INT:
+            printf("%ld\n", kuryr_config_get_int(cfg, o->section, o->name));
+            break;
+        case KURYR_OPT_LIST: {
+            const char *const *l = kuryr_config_get_list(cfg, o->section, o->name);
+            for (size_t k = 0; l && l[k]; k++)
+                printf("%s%s", k ? "," : "", l[k]);
+            printf("\n");
+            break;
+        }
+        default:
+            printf("%s\n", kuryr_config_get_str(cfg, o->section, o->name));
+        }
+    }
+}
+
+int main(int argc, char **argv)
+{
+    kuryr_log_init("kuryr-libnetwork", KURYR_LOG_INFO, false);
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            usage(stdout);
+            return 0;
+        }
+        if (!strcmp(argv[i], "--version")) {
+            printf("kuryr-libnetwork %s\n", KURYR_VERSION);
+            return 0;
+        }
+    }
+    kuryr_config *cfg = kuryr_config_new();
+    char msg[512];
+    if (!cfg || kuryr_config_parse_args(cfg, &argc, argv, msg, sizeof(msg)) < 0) {
+        fprintf(stderr, "kuryr-libnetwork: %s\n", cfg ? msg : "out of memory");
+        kuryr_config_free(cfg);
+        return 2;
+    }
+    bool dump = false;
+    for (int i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--dump-config")) {
+            dump = true;
+        } else {
+            fprintf(stderr, "kuryr-libnetwork: unknown argument %s\n", argv[i]);
+            usage(stderr);
+            kuryr_config_free(cfg);
+            return 2;
+        }
+    }
+    if (dump) {
+        dump_config(cfg);
+        kuryr_config_free(cfg);
+        return 0;
+    }
+    kuryr_log_init("kuryr-libnetwork", kuryr_config_get_bool(cfg, "DEFAULT", "debug") ? KURYR_LOG_DEBUG : KURYR_LOG_INFO,
+                   kuryr_config_get_bool(cfg, "DEFAULT", "use_syslog"));
+
+    /* the server's threads inherit this mask, so only sigwait below sees these signals */
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, NULL);
+    signal(SIGPIPE, SIG_IGN);
+
+    kl_plugin plugin;
+    kuryr_error err;
+    kuryr_error_clear(&err);
+    if (kl_plugin_init(&plugin, cfg, &err) < 0) {
+        KLOG_ERROR("cannot start: %s", err.message);
+        kuryr_config_free(cfg);
+        return 1;
+    }
+    kl_server *server = kl_server_start(&plugin, &err);
+    if (!server) {
+        KLOG_ERROR("cannot start: %s", err.message);
+        kl_plugin_fini(&plugin);
+        kuryr_config_free(cfg);
+        return 1;
+    }
+    KLOG_INFO("kuryr-libnetwork %s started", KURYR_VERSION);
+    for (;;) {
+        int sig = 0;
+        if (sigwait(&set, &sig) != 0)
+            continue;
+        if (sig == SIGHUP) {
+            KLOG_INFO("SIGHUP ignored: restart the daemon to reload its configuration");
+            continue;
+        }
+        KLOG_INFO("signal %d: shutting down", sig);
+        break;
+    }
+    kl_server_stop(server);
+    kl_plugin_fini(&plugin);
+    kuryr_config_free(cfg);
+    return 0;
+}

@@ -1,0 +1,290 @@
+/* Docker↔Neutron mapping and caches (see mapping.h). */
+#include "mapping.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kuryr/log.h"
+#include "names.h"
+
+int kl_tags_supported(kl_plugin *p, bool *out, kuryr_error *err)
+{
+    int known = atomic_load(&p->tag_support);
+    if (known < 0) {
+        kuryr_strv ext = {0};
+        if (kuryr_neutron_extensions(p->kn, &ext, err) < 0)
+            return kl_err_wrap(err, "listing Neutron extensions failed");
+        known = kuryr_strv_contains(&ext, "standard-attr-tag") || kuryr_strv_contains(&ext, "tag");
+        kuryr_strv_clear(&ext);
+        atomic_store(&p->tag_support, known);
+        if (!known)
+            KLOG_WARN("Neutron has no tag extension: using upstream's name-based network mapping");
+    }
+    *out = known == 1;
+    return 0;
+}
+
+int kl_err_wrap(kuryr_error *err, const char *what)
+{
+    if (!err)
+        return -1;
+    char msg[sizeof(err->message)];
+    if (snprintf(msg, sizeof(msg), "%s: %s", what, err->message[0] ? err->message : kuryr_err_kind_name(err->kind)) >=
+        (int)sizeof(msg))
+        msg[sizeof(msg) - 1] = '\0'; /* a cut message is still useful */
+    memcpy(err->message, msg, sizeof(msg));
+    if (err->kind == KURYR_OK)
+        err->kind = KURYR_ERR_INTERNAL;
+    return -1;
+}
+
+/* ---- network mapping ---------------------------------------------------------------------------------- */
+
+static kl_net_map *cache_find(kl_plugin *p, const char *docker_id)
+{
+    for (size_t i = 0; i < p->n_nets; i++) {
+        if (strcmp(p->nets[i].docker_id, docker_id) == 0)
+            return &p->nets[i];
+    }
+    return NULL;
+}
+
+void kl_net_cache_put(kl_plugin *p, const kl_net_map *m)
+{
+    pthread_mutex_lock(&p->lock);
+    kl_net_map *slot = cache_find(p, m->docker_id);
+    if (!slot && p->n_nets == p->cap_nets) {
+        size_t cap = p->cap_nets ? p->cap_nets * 2 : 16;
+        kl_net_map *n = realloc(p->nets, cap * sizeof(*n));
+        if (n) {
+            p->nets = n;
+            p->cap_nets = cap;
+        }
+    }
+    if (!slot && p->n_nets < p->cap_nets)
+        slot = &p->nets[p->n_nets++];
+    if (slot)
+        *slot = *m;
+    pthread_mutex_unlock(&p->lock);
+}
+
+void kl_net_cache_drop(kl_plugin *p, const char *docker_id)
+{
+    pthread_mutex_lock(&p->lock);
+    kl_net_map *slot = cache_find(p, docker_id);
+    if (slot)
+        *slot = p->nets[--p->n_nets];
+    pthread_mutex_unlock(&p->lock);
+}
+
+int kl_net_lookup(kl_plugin *p, const char *docker_id, kl_net_map *out, kuryr_error *err)
+{
+    pthread_mutex_lock(&p->lock);
+    kl_net_map *hit = cache_find(p, docker_id);
+    if (hit)
+        *out = *hit;
+    pthread_mutex_unlock(&p->lock);
+    if (hit)
+        return 0;
+
+    bool tags;
+    if (kl_tags_supported(p, &tags, err) < 0)
+        return -1;
+    kuryr_query *q = kuryr_query_new();
+    char lh[KL_NAME_LEN], uh[KL_NAME_LEN], both[2 * KL_NAME_LEN + 1], existing[KL_NAME_LEN];
+    if (tags) {
+        kl_tag_lh(lh, docker_id);
+        kl_tag_uh(uh, docker_id);
+        snprintf(both, sizeof(both), "%s,%s", lh, uh);
+        kuryr_query_add(q, "tags", both);
+    } else {
+        kuryr_query_add(q, "name", docker_id);
+    }
+    kuryr_query_field(q, "id");
+    kuryr_query_field(q, "mtu");
+    kuryr_query_field(q, "tags");
+    kuryr_network_list nets = {0};
+    int rc = kuryr_neutron_network_list(p->kn, q, &nets, err);
+    kuryr_query_free(q);
+    if (rc < 0)
+        return kl_err_wrap(err, "looking up the Neutron network failed");
+    if (nets.n == 0) {
+        kuryr_network_list_clear(&nets);
+        return kuryr_error_set(err, KURYR_ERR_NOT_FOUND, 404, NULL, "no Neutron network for Docker network %s",
+                               docker_id);
+    }
+    if (nets.n > 1)
+        KLOG_WARN("%zu Neutron networks map Docker network %.12s; using %s", nets.n, docker_id,
+                  nets.items[0]->id);
+    memset(out, 0, sizeof(*out));
+    snprintf(out->docker_id, sizeof(out->docker_id), "%s", docker_id);
+    snprintf(out->neutron_id, sizeof(out->neutron_id), "%s", nets.items[0]->id);
+    out->mtu = nets.items[0]->mtu;
+    kl_tag_net_existing(existing, docker_id);
+    out->existing = kuryr_strv_contains(&nets.items[0]->tags, existing);
+    kuryr_network_list_clear(&nets);
+    kl_net_cache_put(p, out);
+    return 0;
+}
+
+/* ---- pools ------------------------------------------------------------------------------------------- */
+
+bool kl_pool_remember(kl_plugin *p, const kl_pool_info *info)
+{
+    pthread_mutex_lock(&p->lock);
+    for (size_t i = 0; i < p->n_pools; i++) {
+        const kl_pool_info *it = &p->pools[i];
+        if (strcmp(it->docker_pool_id, info->docker_pool_id) == 0 ||
+            (strcmp(it->pool_id, info->pool_id) == 0 && strcmp(it->subnet_cidr, info->subnet_cidr) == 0)) {
+            pthread_mutex_unlock(&p->lock);
+            return false;
+        }
+    }
+    if (p->n_pools == p->cap_pools) {
+        size_t cap = p->cap_pools ? p->cap_pools * 2 : 16;
+        kl_pool_info *n = realloc(p->pools, cap * sizeof(*n));
+        if (!n) {
+            pthread_mutex_unlock(&p->lock);
+            return true; /* not remembered, but nothing conflicts either */
+        }
+        p->pools = n;
+        p->cap_pools = cap;
+    }
+    p->pools[p->n_pools++] = *info;
+    pthread_mutex_unlock(&p->lock);
+    return true;
+}
+
+bool kl_pool_by_docker_id(kl_plugin *p, const char *docker_pool_id, kl_pool_info *out)
+{
+    bool found = false;
+    pthread_mutex_lock(&p->lock);
+    for (size_t i = 0; i < p->n_pools && !found; i++) {
+        if (strcmp(p->pools[i].docker_pool_id, docker_pool_id) == 0) {
+            *out = p->pools[i];
+            found = true;
+        }
+    }
+    pthread_mutex_unlock(&p->lock);
+    return found;
+}
+
+bool kl_pool_claim(kl_plugin *p, const char *pool_cidr, const char *docker_id, kl_pool_info *out)
+{
+    kl_pool_info *pick = NULL;
+    pthread_mutex_lock(&p->lock);
+    for (size_t i = 0; i < p->n_pools; i++) {
+        kl_pool_info *it = &p->pools[i];
+        if (strcmp(it->pool_cidr, pool_cidr) != 0)
+            continue;
+        if (strcmp(it->claimed_by, docker_id) == 0) {
+            pick = it;
+            break;
+        }
+        /* the newest unclaimed one: RequestPool for this network came last */
+        if (!it->claimed_by[0])
+            pick = it;
+    }
+    if (pick) {
+        snprintf(pick->claimed_by, sizeof(pick->claimed_by), "%s", docker_id);
+        *out = *pick;
+    }
+    pthread_mutex_unlock(&p->lock);
+    return pick != NULL;
+}
+
+void kl_pool_unclaim(kl_plugin *p, const char *docker_id)
+{
+    pthread_mutex_lock(&p->lock);
+    for (size_t i = 0; i < p->n_pools; i++) {
+        if (strcmp(p->pools[i].claimed_by, docker_id) == 0)
+            p->pools[i].claimed_by[0] = '\0';
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
+void kl_pool_forget(kl_plugin *p, const char *docker_pool_id)
+{
+    pthread_mutex_lock(&p->lock);
+    for (size_t i = 0; i < p->n_pools; i++) {
+        if (strcmp(p->pools[i].docker_pool_id, docker_pool_id) == 0) {
+            p->pools[i] = p->pools[--p->n_pools];
+            break;
+        }
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
+bool kl_pool_cidr_reserved(kl_plugin *p, const char *pool_id, const char *cidr)
+{
+    bool found = false;
+    pthread_mutex_lock(&p->lock);
+    for (size_t i = 0; i < p->n_pools && !found; i++) {
+        found = strcmp(p->pools[i].pool_id, pool_id) == 0 && strcmp(p->pools[i].subnet_cidr, cidr) == 0;
+    }
+    pthread_mutex_unlock(&p->lock);
+    return found;
+}
+
+/* ---- tags at creation -------------------------------------------------------------------------------- */
+
+bool kl_tags_into_body(kl_plugin *p, json_t *attrs, const char *const *tags, size_t n)
+{
+    if (n == 0 || !atomic_load(&p->tags_in_body))
+        return false;
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, json_string(tags[i]));
+    json_object_set_new(attrs, "tags", arr);
+    return true;
+}
+
+bool kl_tags_rejected(kl_plugin *p, json_t *attrs, const kuryr_error *err)
+{
+    if (err->kind != KURYR_ERR_BAD_REQUEST || !strstr(err->message, "tags"))
+        return false;
+    KLOG_INFO("Neutron does not take tags in create bodies: tagging with separate calls");
+    atomic_store(&p->tags_in_body, 0);
+    json_object_del(attrs, "tags");
+    return true;
+}
+
+int kl_tags_after_create(kl_plugin *p, const char *collection, const char *id, const char *const *tags, size_t n,
+                         kuryr_error *err)
+{
+    if (n == 0)
+        return 0;
+    if (kuryr_neutron_tags_replace(p->kn, collection, id, tags, n, err) < 0)
+        return kl_err_wrap(err, "tagging the new Neutron object failed");
+    return 0;
+}
+
+/* ---- ports ------------------------------------------------------------------------------------------- */
+
+int kl_port_by_endpoint(kl_plugin *p, const char *net_id, const char *endpoint_id, kuryr_port **out,
+                        kuryr_error *err)
+{
+    *out = NULL;
+    kuryr_query *q = kuryr_query_new();
+    kuryr_query_add(q, "network_id", net_id);
+    kuryr_query_add(q, "device_id", endpoint_id);
+    kuryr_port_list ports = {0};
+    int rc = kuryr_neutron_port_list(p->kn, q, &ports, err);
+    kuryr_query_free(q);
+    if (rc < 0)
+        return kl_err_wrap(err, "looking up the endpoint's Neutron port failed");
+    if (ports.n == 0) {
+        kuryr_port_list_clear(&ports);
+        return kuryr_error_set(err, KURYR_ERR_NOT_FOUND, 404, NULL, "no Neutron port for endpoint %s",
+                               endpoint_id);
+    }
+    *out = ports.items[0];
+    ports.items[0] = NULL;
+    for (size_t i = 1; i < ports.n; i++)
+        kuryr_port_free(ports.items[i]);
+    ports.n = 0;
+    kuryr_port_list_clear(&ports);
+    return 0;
+}

@@ -1,0 +1,50 @@
+/* Docker↔Neutron mapping: finding kuryr's Neutron objects by their tags (or, without the tag extension, by
+ * upstream's names), plus the in-memory caches that spare repeated lookups. */
+#ifndef KL_MAPPING_H
+#define KL_MAPPING_H
+
+#include <jansson.h>
+#include <stdbool.h>
+
+#include "plugin.h"
+
+/* Whether Neutron has the tag extension; asked once, retried while Neutron is unreachable. */
+int kl_tags_supported(kl_plugin *p, bool *out, kuryr_error *err);
+
+/* The Neutron network of a Docker network: cache first, then Neutron. NOT_FOUND when absent. */
+int kl_net_lookup(kl_plugin *p, const char *docker_id, kl_net_map *out, kuryr_error *err);
+void kl_net_cache_put(kl_plugin *p, const kl_net_map *m);
+void kl_net_cache_drop(kl_plugin *p, const char *docker_id);
+
+/* RequestPool results, consulted by RequestAddress and CreateNetwork. */
+/* Remembers info unless a pool with the same Docker id, or the same Neutron pool and subnet CIDR, is already
+ * remembered (then returns false): the check and insert are atomic, so concurrent carvings differ. */
+bool kl_pool_remember(kl_plugin *p, const kl_pool_info *info);
+bool kl_pool_by_docker_id(kl_plugin *p, const char *docker_pool_id, kl_pool_info *out);
+/* An unclaimed pool for Docker's Pool CIDR (v4 or v6), claimed for network docker_id; a pool this network
+ * already claimed is returned again, so a retried CreateNetwork finds it. */
+bool kl_pool_claim(kl_plugin *p, const char *pool_cidr, const char *docker_id, kl_pool_info *out);
+void kl_pool_unclaim(kl_plugin *p, const char *docker_id);
+void kl_pool_forget(kl_plugin *p, const char *docker_pool_id);
+/* True if some remembered pool of the shared pool pool_id reserved cidr (carved but not yet created). */
+bool kl_pool_cidr_reserved(kl_plugin *p, const char *pool_id, const char *cidr);
+
+/* Tags at creation: put into the create body while Neutron accepts that (one round trip). Returns whether
+ * they were added to attrs. */
+bool kl_tags_into_body(kl_plugin *p, json_t *attrs, const char *const *tags, size_t n);
+/* After a failed create with tags in the body: true if Neutron rejected the "tags" attribute, in which case
+ * tags are removed from attrs, later creates leave them out, and the caller retries once. */
+bool kl_tags_rejected(kl_plugin *p, json_t *attrs, const kuryr_error *err);
+/* After a create that did not carry the tags: sets them with one call. */
+int kl_tags_after_create(kl_plugin *p, const char *collection, const char *id, const char *const *tags, size_t n,
+                         kuryr_error *err);
+
+/* Rewrites err's message as "<what>: <message>", keeping its kind, so Docker shows what failed. */
+int kl_err_wrap(kuryr_error *err, const char *what);
+
+/* Finds the port bound to a Docker endpoint (device_id = endpoint id) in a Neutron network. NOT_FOUND when
+ * absent. */
+int kl_port_by_endpoint(kl_plugin *p, const char *net_id, const char *endpoint_id, kuryr_port **out,
+                        kuryr_error *err);
+
+#endif

@@ -1,0 +1,392 @@
+/* CreateNetwork/DeleteNetwork: a Docker network is a Neutron network with one subnet per address family. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "handlers.h"
+#include "kuryr/log.h"
+#include "mapping.h"
+#include "names.h"
+#include "plugin.h"
+#include "validate.h"
+
+typedef struct {
+    const char *net_uuid, *net_name, *subnet_uuid[2], *subnet_name[2];
+    bool shared;
+} net_opts;
+
+static int read_opts(json_t *generic, net_opts *o, kuryr_error *err)
+{
+    memset(o, 0, sizeof(*o));
+    const char *keys[] = {"neutron.net.uuid", "neutron.net.name", "neutron.subnet.uuid", "neutron.subnet.name",
+                          "neutron.subnet.v6.uuid", "neutron.subnet.v6.name"};
+    const char **dst[] = {&o->net_uuid, &o->net_name, &o->subnet_uuid[0], &o->subnet_name[0], &o->subnet_uuid[1],
+                          &o->subnet_name[1]};
+    for (size_t i = 0; i < sizeof(keys) / sizeof(*keys); i++) {
+        if (kl_get_str(generic, keys[i], false, dst[i], err) < 0)
+            return -1;
+        if (*dst[i] && !**dst[i])
+            *dst[i] = NULL;
+    }
+    return kl_opt_bool(generic, "neutron.net.shared", false, &o->shared, err);
+}
+
+/* Adopts a network made outside kuryr: tagged, never deleted. */
+static int adopt_network(kl_plugin *p, const char *docker_id, const net_opts *o, kl_net_map *m, kuryr_error *err)
+{
+    bool tags;
+    if (kl_tags_supported(p, &tags, err) < 0)
+        return -1;
+    if (!tags)
+        return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 400, NULL,
+                               "using an existing Neutron network needs Neutron's tag extension");
+    kuryr_query *q = kuryr_query_new();
+    kuryr_query_add(q, o->net_uuid ? "id" : "name", o->net_uuid ? o->net_uuid : o->net_name);
+    kuryr_query_field(q, "id");
+    kuryr_query_field(q, "mtu");
+    kuryr_network_list l = {0};
+    int rc = kuryr_neutron_network_list(p->kn, q, &l, err);
+    kuryr_query_free(q);
+    if (rc < 0)
+        return kl_err_wrap(err, "looking up the existing Neutron network failed");
+    size_t n = l.n;
+    if (n != 1) {
+        kuryr_network_list_clear(&l);
+        const char *what = o->net_uuid ? o->net_uuid : o->net_name;
+        if (n == 0)
+            return kuryr_error_set(err, KURYR_ERR_NOT_FOUND, 404, NULL, "Neutron network %s not found", what);
+        return kuryr_error_set(err, KURYR_ERR_CONFLICT, 409, NULL, "%zu Neutron networks are named %s", n, what);
+    }
+    snprintf(m->neutron_id, sizeof(m->neutron_id), "%s", l.items[0]->id);
+    m->mtu = l.items[0]->mtu;
+    m->existing = true;
+    kuryr_network_list_clear(&l);
+    char t[3][KL_NAME_LEN];
+    kl_tag_lh(t[0], docker_id);
+    kl_tag_uh(t[1], docker_id);
+    kl_tag_net_existing(t[2], docker_id);
+    for (int i = 0; i < 3; i++) {
+        if (kuryr_neutron_tag_add(p->kn, "networks", m->neutron_id, t[i], err) < 0)
+            return kl_err_wrap(err, "tagging the existing Neutron network failed");
+    }
+    KLOG_INFO("adopted Neutron network %s", m->neutron_id);
+    return 0;
+}
+
+static int make_network(kl_plugin *p, const char *docker_id, const net_opts *o, kl_net_map *m, kuryr_error *err)
+{
+    bool tags;
+    if (kl_tags_supported(p, &tags, err) < 0)
+        return -1;
+    char name[KL_NAME_LEN], t[2][KL_NAME_LEN];
+    if (tags)
+        kl_net_name(name, docker_id);
+    else
+        snprintf(name, sizeof(name), "%s", docker_id);
+    kl_tag_lh(t[0], docker_id);
+    kl_tag_uh(t[1], docker_id);
+    const char *tagv[] = {t[0], t[1]};
+    json_t *attrs = json_pack("{s:s,s:b}", "name", name, "admin_state_up", 1);
+    if (o->shared)
+        json_object_set_new(attrs, "shared", json_true());
+    bool in_body = tags && kl_tags_into_body(p, attrs, tagv, 2);
+    kuryr_network *net = NULL;
+    int rc = kuryr_neutron_network_create(p->kn, attrs, &net, err);
+    if (rc < 0 && in_body && kl_tags_rejected(p, attrs, err)) {
+        in_body = false;
+        rc = kuryr_neutron_network_create(p->kn, attrs, &net, err);
+    }
+    json_decref(attrs);
+    if (rc < 0)
+        return kl_err_wrap(err, "creating the Neutron network failed");
+    snprintf(m->neutron_id, sizeof(m->neutron_id), "%s", net->id);
+    m->mtu = net->mtu;
+    kuryr_network_free(net);
+    if (tags && !in_body && kl_tags_after_create(p, "networks", m->neutron_id, tagv, 2, err) < 0) {
+        kuryr_error ignored;
+        kuryr_neutron_network_delete(p->kn, m->neutron_id, &ignored);
+        return -1;
+    }
+    KLOG_INFO("created Neutron network %s (%s)", name, m->neutron_id);
+    return 0;
+}
+
+/* The subnet for one IPv4Data/IPv6Data entry, unless the network already has it. Sets made[0] to the new
+ * subnet id, "" when none was created. */
+static int make_subnet(kl_plugin *p, const char *docker_id, const kl_net_map *m, json_t *data, int fam,
+                       const net_opts *o, char made[64], kuryr_error *err)
+{
+    made[0] = '\0';
+    const char *pool, *gw;
+    if (kl_get_str(data, "Pool", true, &pool, err) < 0 || kl_get_str(data, "Gateway", false, &gw, err) < 0)
+        return -1;
+    int f;
+    if (!kl_valid_cidr(pool, &f) || f != fam)
+        return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 400, NULL, "Pool %s is not an IPv%d CIDR", pool, fam);
+    char gw_ip[KL_ADDR_STRLEN] = "", pool_cidr[KL_ADDR_STRLEN];
+    if (gw && *gw && (kl_addr_strip_prefix(gw, gw_ip, sizeof(gw_ip)) < 0 || !kl_valid_ip(gw_ip, &f) || f != fam))
+        return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 400, NULL, "Gateway %s is not an IPv%d address", gw, fam);
+    kl_cidr c;
+    kl_cidr_parse(pool, &c);
+    kl_cidr_format(&c, pool_cidr, sizeof(pool_cidr));
+
+    int k = fam == 6;
+    if (o->subnet_uuid[k] || o->subnet_name[k]) {
+        /* an existing subnet named by option: it must be in this network, and stays as it is */
+        kuryr_query *q = kuryr_query_new();
+        kuryr_query_add(q, o->subnet_uuid[k] ? "id" : "name", o->subnet_uuid[k] ? o->subnet_uuid[k] : o->subnet_name[k]);
+        kuryr_query_add(q, "network_id", m->neutron_id);
+        kuryr_query_field(q, "id");
+        kuryr_subnet_list l = {0};
+        int rc = kuryr_neutron_subnet_list(p->kn, q, &l, err);
+        kuryr_query_free(q);
+        size_t n = l.n;
+        kuryr_subnet_list_clear(&l);
+        if (rc < 0)
+            return kl_err_wrap(err, "looking up the existing subnet failed");
+        if (n == 0)
+            return kuryr_error_set(err, KURYR_ERR_NOT_FOUND, 404, NULL, "subnet %s not found in network %s",
+                                   o->subnet_uuid[k] ? o->subnet_uuid[k] : o->subnet_name[k], m->neutron_id);
+        return 0;
+    }
+
+    kl_pool_info info;
+    if (!kl_pool_claim(p, pool_cidr, docker_id, &info)) {
+        /* RequestPool was answered before a restart: find the pool in Neutron */
+        memset(&info, 0, sizeof(info));
+        snprintf(info.subnet_cidr, sizeof(info.subnet_cidr), "%s", pool_cidr);
+        char name[KL_NAME_LEN];
+        const char *prefix = kuryr_config_get_str(p->cfg, "DEFAULT", "subnetpool_name_prefix");
+        kl_pool_name(name, *prefix ? prefix : "kuryrPool", pool_cidr);
+        kuryr_query *q = kuryr_query_new();
+        kuryr_query_add(q, "name", name);
+        kuryr_query_field(q, "id");
+        kuryr_subnetpool_list l = {0};
+        if (kuryr_neutron_subnetpool_list(p->kn, q, &l, err) == 0 && l.n)
+            snprintf(info.pool_id, sizeof(info.pool_id), "%s", l.items[0]->id);
+        kuryr_query_free(q);
+        kuryr_subnetpool_list_clear(&l);
+        KLOG_WARN("no remembered pool for %s; using %s", pool_cidr, info.pool_id[0] ? info.pool_id : "none");
+    }
+
+    /* a retried CreateNetwork, or an existing network that already has it */
+    kuryr_query *q = kuryr_query_new();
+    kuryr_query_add(q, "network_id", m->neutron_id);
+    kuryr_query_add(q, "cidr", info.subnet_cidr);
+    kuryr_query_field(q, "id");
+    kuryr_subnet_list l = {0};
+    int rc = kuryr_neutron_subnet_list(p->kn, q, &l, err);
+    kuryr_query_free(q);
+    size_t n = l.n;
+    kuryr_subnet_list_clear(&l);
+    if (rc < 0)
+        return kl_err_wrap(err, "looking up the network's subnets failed");
+    if (n)
+        return 0;
+
+    char name[KL_NAME_LEN];
+    kl_subnet_name(name, info.subnet_cidr);
+    json_t *attrs = json_pack("{s:s,s:s,s:i,s:s,s:b}", "name", name, "network_id", m->neutron_id, "ip_version", fam,
+                              "cidr", info.subnet_cidr, "enable_dhcp",
+                              kuryr_config_get_bool(p->cfg, "neutron", "enable_dhcp"));
+    if (info.pool_id[0])
+        json_object_set_new(attrs, "subnetpool_id", json_string(info.pool_id));
+    if (gw_ip[0])
+        json_object_set_new(attrs, "gateway_ip", json_string(gw_ip));
+    const char *tagv[] = {info.pool_id};
+    size_t ntags = info.pool_id[0] ? 1 : 0;
+    bool tags;
+    if (kl_tags_supported(p, &tags, err) < 0) {
+        json_decref(attrs);
+        return -1;
+    }
+    if (!tags)
+        ntags = 0;
+    bool in_body = kl_tags_into_body(p, attrs, tagv, ntags);
+    kuryr_subnet *sub = NULL;
+    rc = kuryr_neutron_subnet_create(p->kn, attrs, &sub, err);
+    if (rc < 0 && in_body && kl_tags_rejected(p, attrs, err)) {
+        in_body = false;
+        rc = kuryr_neutron_subnet_create(p->kn, attrs, &sub, err);
+    }
+    json_decref(attrs);
+    if (rc < 0)
+        return kl_err_wrap(err, "creating the Neutron subnet failed");
+    snprintf(made, 64, "%s", sub->id);
+    kuryr_subnet_free(sub);
+    KLOG_INFO("created subnet %s (%s)", name, made);
+    if (!in_body && kl_tags_after_create(p, "subnets", made, tagv, ntags, err) < 0)
+        return -1;
+    return 0;
+}
+
+/* Undoes a failed CreateNetwork. */
+static void rollback(kl_plugin *p, const char *docker_id, const kl_net_map *m, bool made_net, char made[2][64])
+{
+    kuryr_error ignored;
+    if (made_net) {
+        kuryr_neutron_network_delete(p->kn, m->neutron_id, &ignored);
+    } else if (m->neutron_id[0]) {
+        for (int i = 0; i < 2; i++) {
+            if (made[i][0])
+                kuryr_neutron_subnet_delete(p->kn, made[i], &ignored);
+        }
+        char t[KL_NAME_LEN];
+        kl_tag_lh(t, docker_id);
+        kuryr_neutron_tag_remove(p->kn, "networks", m->neutron_id, t, &ignored);
+        kl_tag_uh(t, docker_id);
+        kuryr_neutron_tag_remove(p->kn, "networks", m->neutron_id, t, &ignored);
+        kl_tag_net_existing(t, docker_id);
+        kuryr_neutron_tag_remove(p->kn, "networks", m->neutron_id, t, &ignored);
+    }
+    kl_pool_unclaim(p, docker_id);
+}
+
+KL_HANDLER(kl_h_create_network)
+{
+    const char *docker_id;
+    json_t *opts, *generic, *data[2];
+    net_opts o;
+    if (kl_get_id(req, "NetworkID", &docker_id, err) < 0 || kl_get_obj(req, "Options", &opts, err) < 0 ||
+        kl_get_obj(opts, KL_OPT_GENERIC, &generic, err) < 0 || kl_get_arr(req, "IPv4Data", &data[0], err) < 0 ||
+        kl_get_arr(req, "IPv6Data", &data[1], err) < 0 || read_opts(generic, &o, err) < 0)
+        return -1;
+    kuryr_log_ctx_set("net", docker_id);
+
+    kl_net_map m;
+    memset(&m, 0, sizeof(m));
+    bool made_net = false;
+    if (kl_net_lookup(p, docker_id, &m, err) == 0) {
+        KLOG_INFO("network already mapped to %s: completing it", m.neutron_id);
+    } else if (err->kind != KURYR_ERR_NOT_FOUND) {
+        return -1;
+    } else {
+        snprintf(m.docker_id, sizeof(m.docker_id), "%s", docker_id);
+        kuryr_error_clear(err);
+        if (o.net_uuid || o.net_name) {
+            if (adopt_network(p, docker_id, &o, &m, err) < 0)
+                return -1;
+        } else {
+            if (make_network(p, docker_id, &o, &m, err) < 0)
+                return -1;
+            made_net = true;
+        }
+    }
+    kuryr_log_ctx_set("neutron_net", m.neutron_id);
+
+    char made[2][64] = {"", ""};
+    for (int k = 0; k < 2; k++) {
+        size_t i;
+        json_t *entry;
+        json_array_foreach(data[k], i, entry) {
+            if (!json_is_object(entry)) {
+                kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 400, NULL, "IPv%dData entries must be objects",
+                                k ? 6 : 4);
+                goto fail;
+            }
+            char id[64];
+            if (make_subnet(p, docker_id, &m, entry, k ? 6 : 4, &o, id, err) < 0)
+                goto fail;
+            if (id[0])
+                memcpy(made[k], id, sizeof(id));
+        }
+    }
+    kl_net_cache_put(p, &m);
+    *resp = json_object();
+    return 0;
+fail:
+    rollback(p, docker_id, &m, made_net, made);
+    kl_net_cache_drop(p, docker_id);
+    return -1;
+}
+
+/* An adopted network loses kuryr's subnets and tags but stays. */
+static int release_existing(kl_plugin *p, const char *docker_id, const kl_net_map *m, kuryr_error *err)
+{
+    kuryr_query *q = kuryr_query_new();
+    kuryr_query_add(q, "network_id", m->neutron_id);
+    kuryr_query_field(q, "id");
+    kuryr_query_field(q, "name");
+    kuryr_subnet_list l = {0};
+    if (kuryr_neutron_subnet_list(p->kn, q, &l, err) < 0) {
+        kuryr_query_free(q);
+        return kl_err_wrap(err, "listing the network's subnets failed");
+    }
+    kuryr_query_free(q);
+    int rc = 0;
+    for (size_t i = 0; i < l.n && rc == 0; i++) {
+        const char *name = l.items[i]->name;
+        if (!name || strncmp(name, KL_SUBNET_NAME_PREFIX, strlen(KL_SUBNET_NAME_PREFIX)) != 0)
+            continue;
+        rc = kuryr_neutron_subnet_delete(p->kn, l.items[i]->id, err);
+        if (rc < 0 && err->kind == KURYR_ERR_NOT_FOUND)
+            rc = 0;
+    }
+    kuryr_subnet_list_clear(&l);
+    if (rc < 0)
+        return kl_err_wrap(err, "deleting kuryr's subnet failed");
+    char t[3][KL_NAME_LEN];
+    kl_tag_lh(t[0], docker_id);
+    kl_tag_uh(t[1], docker_id);
+    kl_tag_net_existing(t[2], docker_id);
+    for (int i = 0; i < 3; i++) {
+        if (kuryr_neutron_tag_remove(p->kn, "networks", m->neutron_id, t[i], err) < 0)
+            return kl_err_wrap(err, "untagging the existing network failed");
+    }
+    KLOG_INFO("released adopted Neutron network %s (kept)", m->neutron_id);
+    return 0;
+}
+
+KL_HANDLER(kl_h_delete_network)
+{
+    const char *docker_id;
+    if (kl_get_id(req, "NetworkID", &docker_id, err) < 0)
+        return -1;
+    kuryr_log_ctx_set("net", docker_id);
+    kl_net_map m;
+    if (kl_net_lookup(p, docker_id, &m, err) < 0) {
+        if (err->kind != KURYR_ERR_NOT_FOUND)
+            return -1;
+        /* already gone: deleting twice is not an error for Docker */
+        KLOG_WARN("no Neutron network for Docker network %.12s: nothing to delete", docker_id);
+        kl_pool_unclaim(p, docker_id);
+        *resp = json_object();
+        return 0;
+    }
+    kuryr_log_ctx_set("neutron_net", m.neutron_id);
+    if (m.existing) {
+        if (release_existing(p, docker_id, &m, err) < 0)
+            return -1;
+    } else if (kuryr_neutron_network_delete(p->kn, m.neutron_id, err) < 0) {
+        if (err->kind != KURYR_ERR_NOT_FOUND)
+            return kl_err_wrap(err, "deleting the Neutron network failed");
+    } else {
+        KLOG_INFO("deleted Neutron network %s", m.neutron_id);
+    }
+    kl_net_cache_drop(p, docker_id);
+    kl_pool_unclaim(p, docker_id);
+    *resp = json_object();
+    return 0;
+}
+
+/* Swarm-scope allocation needs nothing from Neutron beyond what CreateNetwork does on each node. */
+KL_HANDLER(kl_h_allocate_network)
+{
+    const char *docker_id;
+    (void)p;
+    if (kl_get_id(req, "NetworkID", &docker_id, err) < 0)
+        return -1;
+    *resp = json_pack("{s:{}}", "Options");
+    return 0;
+}
+
+KL_HANDLER(kl_h_free_network)
+{
+    const char *docker_id;
+    (void)p;
+    if (kl_get_id(req, "NetworkID", &docker_id, err) < 0)
+        return -1;
+    *resp = json_object();
+    return 0;
+}

@@ -1,0 +1,105 @@
+/* Daemon state (see plugin.h). */
+#include "plugin.h"
+
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "kuryr/log.h"
+
+int kl_plugin_init(kl_plugin *p, kuryr_config *cfg, kuryr_error *err)
+{
+    memset(p, 0, sizeof(*p));
+    p->cfg = cfg;
+    atomic_init(&p->tag_support, -1);
+    atomic_init(&p->tags_in_body, 1);
+    pthread_mutex_init(&p->lock, NULL);
+    if (gethostname(p->hostname, sizeof(p->hostname) - 1) < 0)
+        strcpy(p->hostname, "localhost");
+
+    kuryr_http_opts hopts;
+    kuryr_http_opts_from_config(cfg, &hopts);
+    kuryr_auth_opts aopts;
+    if (kuryr_auth_opts_from_config(cfg, &aopts, err) < 0)
+        goto fail;
+    if (kuryr_binding_cfg_from_config(cfg, &p->bcfg, err) < 0)
+        goto fail;
+    p->http = kuryr_http_new(&hopts);
+    p->auth = p->http ? kuryr_auth_new(p->http, &aopts) : NULL;
+    p->kn = p->auth ? kuryr_neutron_new(p->auth) : NULL;
+    if (!p->kn) {
+        kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "cannot create the Neutron client");
+        goto fail;
+    }
+    return 0;
+fail:
+    kl_plugin_fini(p);
+    return -1;
+}
+
+void kl_plugin_fini(kl_plugin *p)
+{
+    kuryr_neutron_free(p->kn);
+    kuryr_auth_free(p->auth);
+    kuryr_http_free(p->http);
+    p->kn = NULL;
+    p->auth = NULL;
+    p->http = NULL;
+    free(p->nets);
+    free(p->pools);
+    free(p->eps);
+    p->nets = NULL;
+    p->pools = NULL;
+    p->eps = NULL;
+    p->n_nets = p->n_pools = p->n_eps = 0;
+    pthread_mutex_destroy(&p->lock);
+}
+
+static kl_ep_stats *find_ep(kl_plugin *p, const char *endpoint_id)
+{
+    for (size_t i = 0; i < p->n_eps; i++) {
+        if (strcmp(p->eps[i].endpoint_id, endpoint_id) == 0)
+            return &p->eps[i];
+    }
+    return NULL;
+}
+
+void kl_stats_record(kl_plugin *p, const char *endpoint_id, unsigned long neutron_calls, double seconds,
+                     bool failed)
+{
+    if (!endpoint_id || strlen(endpoint_id) != 64)
+        return;
+    pthread_mutex_lock(&p->lock);
+    kl_ep_stats *s = find_ep(p, endpoint_id);
+    if (!s) {
+        if (p->n_eps == p->cap_eps) {
+            size_t cap = p->cap_eps ? p->cap_eps * 2 : 16;
+            kl_ep_stats *n = realloc(p->eps, cap * sizeof(*n));
+            if (!n) {
+                pthread_mutex_unlock(&p->lock);
+                return;
+            }
+            p->eps = n;
+            p->cap_eps = cap;
+        }
+        s = &p->eps[p->n_eps++];
+        memset(s, 0, sizeof(*s));
+        memcpy(s->endpoint_id, endpoint_id, 65);
+    }
+    s->requests++;
+    s->neutron_calls += neutron_calls;
+    s->seconds += seconds;
+    if (failed)
+        s->errors++;
+    pthread_mutex_unlock(&p->lock);
+}
+
+bool kl_stats_get(kl_plugin *p, const char *endpoint_id, kl_ep_stats *out)
+{
+    pthread_mutex_lock(&p->lock);
+    kl_ep_stats *s = find_ep(p, endpoint_id);
+    if (s)
+        *out = *s;
+    pthread_mutex_unlock(&p->lock);
+    return s != NULL;
+}

@@ -1,0 +1,68 @@
+/* The daemon state shared by every handler: config, Neutron client, binding settings and in-memory caches. */
+#ifndef KL_PLUGIN_H
+#define KL_PLUGIN_H
+
+#include <pthread.h>
+#include <stdatomic.h>
+#include <stdbool.h>
+
+#include "kuryr/binding.h"
+#include "kuryr/config.h"
+#include "kuryr/error.h"
+#include "kuryr/http.h"
+#include "kuryr/keystone.h"
+#include "kuryr/neutron.h"
+
+/* The immutable Docker→Neutron network mapping, cached to save a lookup per request. */
+typedef struct {
+    char docker_id[65];
+    char neutron_id[64];
+    int mtu;
+    bool existing;  /* adopted with -o neutron.net.uuid/name: never deleted */
+} kl_net_map;
+
+/* What RequestPool decided, needed again by RequestAddress (gateway) and CreateNetwork, which Docker calls
+ * before the Neutron subnet exists. */
+typedef struct {
+    char docker_pool_id[192];
+    char pool_id[64];
+    char pool_cidr[64];    /* Docker's Pool */
+    char subnet_cidr[64];  /* SubPool (--ip-range) or Pool */
+    char claimed_by[65];   /* Docker network that created its subnet from it */
+} kl_pool_info;
+
+typedef struct {
+    char endpoint_id[65];
+    unsigned long requests, neutron_calls, errors;
+    double seconds;
+} kl_ep_stats;
+
+typedef struct kl_plugin {
+    kuryr_config *cfg;
+    kuryr_http *http;
+    kuryr_auth *auth;
+    kuryr_neutron *kn;
+    kuryr_binding_cfg bcfg;
+    char hostname[256];
+    atomic_int tag_support;   /* -1 not yet known, 0 no tag extension, 1 tags */
+    atomic_int tags_in_body;  /* 1 until Neutron rejects "tags" in a create body */
+
+    pthread_mutex_t lock;     /* guards the arrays below */
+    kl_net_map *nets;
+    size_t n_nets, cap_nets;
+    kl_pool_info *pools;
+    size_t n_pools, cap_pools;
+    kl_ep_stats *eps;
+    size_t n_eps, cap_eps;
+} kl_plugin;
+
+/* Builds the clients from cfg (borrowed; must outlive p). */
+int kl_plugin_init(kl_plugin *p, kuryr_config *cfg, kuryr_error *err);
+void kl_plugin_fini(kl_plugin *p);
+
+/* Adds the counters of one plugin request to its endpoint's totals (for a future /metrics). */
+void kl_stats_record(kl_plugin *p, const char *endpoint_id, unsigned long neutron_calls, double seconds,
+                     bool failed);
+bool kl_stats_get(kl_plugin *p, const char *endpoint_id, kl_ep_stats *out);
+
+#endif

@@ -1,0 +1,112 @@
+/* URI dispatch (see router.h). Kept free of I/O so that it can be tested without a socket. */
+#include "router.h"
+
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+
+const kl_route_entry *kl_route_find(const kl_route_entry *table, const char *url)
+{
+    if (!url)
+        return NULL;
+    size_t n = strcspn(url, "?");
+    for (const kl_route_entry *r = table; r->path; r++) {
+        if (strlen(r->path) == n && strncmp(r->path, url, n) == 0)
+            return r;
+    }
+    return NULL;
+}
+
+int kl_status_for(const kuryr_error *err)
+{
+    switch (err->kind) {
+    case KURYR_ERR_BAD_REQUEST: return 400;
+    case KURYR_ERR_NOT_FOUND: return 404;
+    case KURYR_ERR_CONFLICT: return 409;
+    case KURYR_ERR_UNAVAILABLE: return 503;
+    default: return 500;
+    }
+}
+
+char *kl_err_body(const char *msg)
+{
+    json_t *o = json_pack("{s:s}", "Err", msg && *msg ? msg : "internal error");
+    char *s = o ? json_dumps(o, JSON_COMPACT) : NULL;
+    json_decref(o);
+    return s ? s : strdup("{\"Err\":\"out of memory\"}");
+}
+
+static void fail(kl_reply *out, int status, const char *msg)
+{
+    out->status = status;
+    out->body = kl_err_body(msg);
+}
+
+static bool blank(const char *body, size_t len)
+{
+    for (size_t i = 0; i < len; i++) {
+        if (!strchr(" \t\r\n", body[i]))
+            return false;
+    }
+    return true;
+}
+
+void kl_dispatch(kl_plugin *p, const kl_route_entry *table, const char *method, const char *url,
+                 const char *body, size_t len, size_t max_body, kl_reply *out)
+{
+    memset(out, 0, sizeof(*out));
+    const kl_route_entry *route = kl_route_find(table, url);
+    if (!route)
+        return fail(out, 404, "unknown method");
+    out->path = route->path;
+    if (!method || strcmp(method, "POST") != 0)
+        return fail(out, 405, "only POST is supported");
+    if (max_body && len > max_body)
+        return fail(out, 413, "request body too large");
+
+    json_t *req;
+    if (!body || blank(body, len)) {
+        req = json_object();
+    } else {
+        json_error_t jerr;
+        req = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+        if (!req)
+            return fail(out, 400, "request body is not valid JSON");
+        if (json_is_null(req)) {
+            json_decref(req);
+            req = json_object();
+        } else if (!json_is_object(req)) {
+            json_decref(req);
+            return fail(out, 400, "request body must be a JSON object");
+        }
+    }
+
+    const char *ep = json_string_value(json_object_get(req, "EndpointID"));
+    if (ep && strlen(ep) == 64)
+        memcpy(out->endpoint_id, ep, 65);
+
+    json_t *resp = NULL;
+    kuryr_error err;
+    kuryr_error_clear(&err);
+    int rc = route->fn(p, req, &resp, &err);
+    json_decref(req);
+    if (rc < 0) {
+        json_decref(resp);
+        if (err.kind == KURYR_OK)
+            err.kind = KURYR_ERR_INTERNAL;
+        return fail(out, kl_status_for(&err), err.message);
+    }
+    if (!resp)
+        resp = json_object();
+    out->body = resp ? json_dumps(resp, JSON_COMPACT) : NULL;
+    json_decref(resp);
+    if (!out->body)
+        return fail(out, 500, "out of memory");
+    out->status = 200;
+}
+
+void kl_reply_clear(kl_reply *r)
+{
+    free(r->body);
+    r->body = NULL;
+}
