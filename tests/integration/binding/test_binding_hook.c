@@ -6,6 +6,7 @@
 #include <cmocka.h>
 #include <sys/stat.h>
 
+#include "binding_internal.h"
 #include "binding_test.h"
 
 #define PORT_ID "1b2c3d4e-5f60-4a6b-8c7d-9e0f1a2b3c4d"
@@ -194,6 +195,32 @@ static void test_tap_vif_type_plugs_nothing(void **state)
     assert_no_veth();
 }
 
+static long read_long(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    long v = -1;
+    assert_int_equal(fscanf(f, "%ld", &v), 1);
+    fclose(f);
+    return v;
+}
+
+static void test_netdev_datapath_sysctls(void **state)
+{
+    (void)state;
+    /* What a host-side veth on a userspace OVS bridge gets (the test's namespace has its own /proc/sys/net). */
+    struct nl_sock *sk = bt_sock();
+    assert_int_equal(bt_veth(sk, "kt-quiet", "kt-quietp"), 0);
+    kuryr_error err;
+    if (kb_sysctl_quiet_host_iface("kt-quiet", &err) != 0)
+        fail_msg("%s", err.message);
+    assert_int_equal(read_long("/proc/sys/net/ipv4/conf/kt-quiet/arp_ignore"), 8);
+    assert_int_equal(read_long("/proc/sys/net/ipv4/conf/kt-quiet/forwarding"), 0);
+    assert_int_equal(read_long("/proc/sys/net/ipv6/conf/kt-quiet/disable_ipv6"), 1);
+    bt_del(sk, "kt-quiet");
+    nl_socket_free(sk);
+}
+
 int main(void)
 {
     bt_enter_private_netns();
@@ -204,6 +231,7 @@ int main(void)
         cmocka_unit_test(test_unbound_port_says_what_to_check),
         cmocka_unit_test(test_bridge_plug_failure_removes_veth),
         cmocka_unit_test(test_tap_vif_type_plugs_nothing),
+        cmocka_unit_test(test_netdev_datapath_sysctls),
     };
     return cmocka_run_group_tests(tests, setup, teardown);
 }
