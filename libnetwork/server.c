@@ -272,7 +272,7 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 static struct MHD_Daemon *start_daemon(kl_server *s, int fd, bool tls)
 {
     long maxconn = kuryr_config_get_int(s->plugin->cfg, "DEFAULT", "max_connections");
-    long timeout = kuryr_config_get_int(s->plugin->cfg, "DEFAULT", "connection_timeout");
+    long timeout = kuryr_config_get_int(s->plugin->cfg, "DEFAULT", "request_timeout");
     unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_POLL;
     if (tls)
         flags |= MHD_USE_TLS;

@@ -8,7 +8,7 @@
 typedef struct kl_server kl_server;
 
 /* Listens as configured ([DEFAULT] unix_socket, kuryr_uri, enable_ssl, ssl_cert_file, ssl_key_file,
- * max_request_body, max_connections, connection_timeout) and serves requests on its own threads. */
+ * max_request_body, max_connections, request_timeout) and serves requests on its own threads. */
 kl_server *kl_server_start(kl_plugin *p, kuryr_error *err);
 /* Stops accepting, waits for running requests, closes and removes the unix socket. */
 void kl_server_stop(kl_server *s);
