@@ -69,7 +69,7 @@ void kl_dispatch(kl_plugin *p, const kl_route_entry *table, const char *method, 
         req = json_object();
     } else {
         json_error_t jerr;
-        req = json_loadb(body, len, JSON_REJECT_DUPLICATES, &jerr);
+        req = json_loadb(body, len, JSON_REJECT_DUPLICATES | JSON_DECODE_ANY, &jerr);
         if (!req)
             return fail(out, 400, "request body is not valid JSON");
         if (json_is_null(req)) {
