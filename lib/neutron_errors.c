@@ -9,26 +9,30 @@
 /* Human text from a server is cut short: the kind and type carry the meaning, the message is for logs. */
 #define KN_ERR_TEXT_MAX 300
 
-/* Copies src into dst with runs of whitespace and control bytes folded to one space, trimmed, truncated. */
+/* Copies src into dst with runs of whitespace and control bytes folded to one space, trimmed, truncated at
+ * a UTF-8 character boundary so that a cut message stays valid text. */
 static void fold_text(char *dst, size_t size, const char *src, size_t len)
 {
-    size_t o = 0;
+    size_t o = 0, i = 0;
     bool space = false;
-    for (size_t i = 0; i < len && o + 1 < size; i++) {
+    for (; i < len && src[i]; i++) {
         unsigned char c = (unsigned char)src[i];
-        if (c == '\0')
-            break;
         if (isspace(c) || iscntrl(c)) {
             space = o > 0;
             continue;
         }
-        if (space) {
-            if (o + 2 >= size)
-                break;
+        if (o + (space ? 2 : 1) >= size)
+            break;
+        if (space)
             dst[o++] = ' ';
-        }
         space = false;
         dst[o++] = (char)c;
+    }
+    if (i < len && src[i] && o > 0 && ((unsigned char)dst[o - 1] & 0x80)) {
+        while (o > 0 && ((unsigned char)dst[o - 1] & 0xC0) == 0x80)
+            o--;
+        if (o > 0 && (unsigned char)dst[o - 1] >= 0xC0)
+            o--;
     }
     dst[o] = '\0';
 }

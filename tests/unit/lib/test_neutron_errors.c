@@ -138,6 +138,19 @@ static void test_long_and_control_text(void **state)
     for (const char *p = err.message; *p; p++)
         assert_true((unsigned char)*p >= 0x20);
 
+    /* cut inside a multi-byte character: the partial character goes, the text stays valid UTF-8 */
+    char *wide = malloc(2000);
+    strcpy(wide, "{\"message\": \"x");
+    o = strlen(wide);
+    for (int i = 0; i < 600; i++)
+        o += (size_t)sprintf(wide + o, "\xc3\xa9");
+    strcpy(wide + o, "\"}");
+    err = map_text(400, wide);
+    free(wide);
+    json_t *valid = json_string(err.message);
+    assert_non_null(valid);
+    json_decref(valid);
+
     err = map_text(400, "{\"message\": \"line1\\nline2\\u0007\"}");
     assert_string_equal(err.message, "Neutron answered 400: line1 line2");
 }
