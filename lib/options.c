@@ -10,7 +10,7 @@
 #define INT KURYR_OPT_INT
 #define LIST KURYR_OPT_LIST
 
-#define PORT_DRIVERS "veth|macvlan|ipvlan|vlan"
+#define PORT_DRIVERS "veth|nested|macvlan|ipvlan|vlan"
 #define BINDING_DRIVERS "veth|macvlan|ipvlan|vlan"
 
 const kuryr_opt_def kuryr_options[] = {
@@ -42,7 +42,8 @@ const kuryr_opt_def kuryr_options[] = {
      false, "baremetal|nested"},
     {"DEFAULT", "default_port_driver", STR, "veth",
      "Port driver used for endpoints. Upstream's module path "
-     "(kuryr_libnetwork.port_driver.drivers.veth) is accepted and means the same as the short name.",
+     "(kuryr_libnetwork.port_driver.drivers.veth) is accepted and means the same as the short name. nested is "
+     "upstream's macvlan/ipvlan driver, which takes the device type from [binding] default_driver.",
      false, PORT_DRIVERS},
     {"DEFAULT", "enabled_port_drivers", LIST, "veth",
      "Port drivers that may be used. Upstream module paths are accepted as for default_port_driver.", false,

@@ -231,6 +231,14 @@ static void test_list_parsing(void **state)
     assert_string_equal(d[0], "vlan");
     assert_string_equal(d[1], "veth");
     assert_null(d[2]);
+
+    /* Upstream's nested deployments name the nested port driver by module path. */
+    const char *nested = "kuryr_libnetwork.port_driver.drivers.nested";
+    const char *sriov = "kuryr_libnetwork.port_driver.drivers.sriov";
+    assert_int_equal(kuryr_config_set(c, "DEFAULT", "default_port_driver", nested, f->err, sizeof(f->err)), 0);
+    assert_string_equal(kuryr_config_get_str(c, "DEFAULT", "default_port_driver"), "nested");
+    assert_int_equal(kuryr_config_set(c, "DEFAULT", "default_port_driver", sriov, f->err, sizeof(f->err)), -1);
+    assert_non_null(strstr(f->err, "[DEFAULT] default_port_driver: 'kuryr_libnetwork.port_driver.drivers.sriov'"));
 }
 
 static void test_bool_spellings(void **state)
