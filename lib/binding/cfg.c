@@ -9,7 +9,11 @@ int kuryr_binding_cfg_from_config(const kuryr_config *cfg, kuryr_binding_cfg *ou
     if (*def && kb_driver_parse(def, &out->default_driver) < 0)
         return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 0, NULL,
                                "[binding] default_driver '%s' is not one of veth, macvlan, ipvlan, vlan", def);
-    const char *const *en = kuryr_config_get_list(cfg, "binding", "enabled_drivers");
+    /* Only an explicit enabled_drivers can refuse the default driver; its own default (veth) would
+     * otherwise make default_driver=macvlan alone an error. */
+    const char *const *en = kuryr_config_is_set(cfg, "binding", "enabled_drivers")
+                                ? kuryr_config_get_list(cfg, "binding", "enabled_drivers")
+                                : NULL;
     for (size_t i = 0; en && en[i]; i++) {
         kuryr_driver d;
         if (kb_driver_parse(en[i], &d) < 0)

@@ -71,6 +71,62 @@ static void test_hook_argument_order(void **state)
     assert_null(argv[8]);
 }
 
+static kuryr_config *config_with(const char *const *kv)
+{
+    kuryr_config *c = kuryr_config_new();
+    char e[256];
+    for (size_t i = 0; kv[i]; i += 3)
+        assert_int_equal(kuryr_config_set(c, kv[i], kv[i + 1], kv[i + 2], e, sizeof(e)), 0);
+    return c;
+}
+
+static void test_cfg_defaults(void **state)
+{
+    (void)state;
+    const char *kv[] = { NULL };
+    kuryr_config *c = config_with(kv);
+    kuryr_binding_cfg b;
+    kuryr_error err;
+    assert_int_equal(kuryr_binding_cfg_from_config(c, &b, &err), 0);
+    assert_int_equal(b.default_driver, KURYR_DRIVER_VETH);
+    assert_int_equal(b.enabled_mask, 1u << KURYR_DRIVER_VETH);
+    assert_string_equal(b.link_iface, "");
+    assert_string_equal(b.bindir, "/usr/libexec/kuryr");
+    assert_string_equal(b.ovs_bridge, "br-int");
+    assert_string_equal(b.ovsdb_sock, "/var/run/openvswitch/db.sock");
+    kuryr_config_free(c);
+}
+
+static void test_cfg_nested_and_module_paths(void **state)
+{
+    (void)state;
+    const char *kv[] = { "binding", "default_driver", "kuryr.lib.binding.drivers.macvlan",
+                         "binding", "link_iface", "ens3",
+                         "DEFAULT", "bindir", "/opt/kuryr/bin", NULL };
+    kuryr_config *c = config_with(kv);
+    kuryr_binding_cfg b;
+    kuryr_error err;
+    assert_int_equal(kuryr_binding_cfg_from_config(c, &b, &err), 0);
+    assert_int_equal(b.default_driver, KURYR_DRIVER_MACVLAN);
+    assert_true(b.enabled_mask & (1u << KURYR_DRIVER_MACVLAN));
+    assert_string_equal(b.link_iface, "ens3");
+    assert_string_equal(b.bindir, "/opt/kuryr/bin");
+    kuryr_config_free(c);
+}
+
+static void test_cfg_default_must_be_enabled(void **state)
+{
+    (void)state;
+    const char *kv[] = { "binding", "default_driver", "vlan", "binding", "enabled_drivers", "veth,macvlan", NULL };
+    kuryr_config *c = config_with(kv);
+    kuryr_binding_cfg b;
+    kuryr_error err;
+    assert_int_equal(kuryr_binding_cfg_from_config(c, &b, &err), -1);
+    assert_int_equal(err.kind, KURYR_ERR_BAD_REQUEST);
+    assert_non_null(strstr(err.message, "vlan"));
+    kuryr_config_free(c);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -78,6 +134,9 @@ int main(void)
         cmocka_unit_test(test_pick_default_when_enabled),
         cmocka_unit_test(test_pick_refuses_disabled_and_other_vnic_types),
         cmocka_unit_test(test_hook_argument_order),
+        cmocka_unit_test(test_cfg_defaults),
+        cmocka_unit_test(test_cfg_nested_and_module_paths),
+        cmocka_unit_test(test_cfg_default_must_be_enabled),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
