@@ -243,6 +243,33 @@ static void rollback(kl_plugin *p, const char *docker_id, const kl_net_map *m, b
     kl_pool_unclaim(p, docker_id);
 }
 
+/* Checks every IPv4Data/IPv6Data entry before anything is created in Neutron. */
+static int check_data(json_t *data[2], kuryr_error *err)
+{
+    for (int k = 0; k < 2; k++) {
+        size_t i;
+        json_t *entry;
+        json_array_foreach(data[k], i, entry) {
+            const char *pool, *gw;
+            int f, fam = k ? 6 : 4;
+            char ip[KL_ADDR_STRLEN];
+            if (!json_is_object(entry))
+                return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 400, NULL, "IPv%dData entries must be objects",
+                                       fam);
+            if (kl_get_str(entry, "Pool", true, &pool, err) < 0 || kl_get_str(entry, "Gateway", false, &gw, err) < 0)
+                return -1;
+            if (!kl_valid_cidr(pool, &f) || f != fam)
+                return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 400, NULL, "Pool %s is not an IPv%d CIDR", pool,
+                                       fam);
+            if (gw && *gw &&
+                (kl_addr_strip_prefix(gw, ip, sizeof(ip)) < 0 || !kl_valid_ip(ip, &f) || f != fam))
+                return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 400, NULL, "Gateway %s is not an IPv%d address",
+                                       gw, fam);
+        }
+    }
+    return 0;
+}
+
 KL_HANDLER(kl_h_create_network)
 {
     const char *docker_id;
@@ -250,7 +277,8 @@ KL_HANDLER(kl_h_create_network)
     net_opts o;
     if (kl_get_id(req, "NetworkID", &docker_id, err) < 0 || kl_get_obj(req, "Options", &opts, err) < 0 ||
         kl_get_obj(opts, KL_OPT_GENERIC, &generic, err) < 0 || kl_get_arr(req, "IPv4Data", &data[0], err) < 0 ||
-        kl_get_arr(req, "IPv6Data", &data[1], err) < 0 || read_opts(generic, &o, err) < 0)
+        kl_get_arr(req, "IPv6Data", &data[1], err) < 0 || read_opts(generic, &o, err) < 0 ||
+        check_data(data, err) < 0)
         return -1;
     kuryr_log_ctx_set("net", docker_id);
 
@@ -280,11 +308,6 @@ KL_HANDLER(kl_h_create_network)
         size_t i;
         json_t *entry;
         json_array_foreach(data[k], i, entry) {
-            if (!json_is_object(entry)) {
-                kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 400, NULL, "IPv%dData entries must be objects",
-                                k ? 6 : 4);
-                goto fail;
-            }
             char id[64];
             if (make_subnet(p, docker_id, &m, entry, k ? 6 : 4, &o, id, err) < 0)
                 goto fail;

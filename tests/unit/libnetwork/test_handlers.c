@@ -1,0 +1,534 @@
+/* Handler logic against a scripted Neutron on 127.0.0.1 (auth_type none + endpoint_override): the requests
+ * each plugin call sends (names, tags, filters, bodies) and the JSON Docker gets back. Binding is made to fail
+ * before any netlink work (the port's vnic_type is not "normal"), which also exercises the roll-back. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kuryr/config.h"
+#include "kuryr/log.h"
+#include "plugin.h"
+#include "router.h"
+#include "test_httpd.h"
+
+#define NETID "0123abcd0123abcd0123abcd0123abcd89ef89ef89ef89ef89ef89ef89ef89ef"
+#define EPID "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+#define NEUTRON_NET "11111111-1111-4111-8111-111111111111"
+#define POOL "22222222-2222-4222-8222-222222222222"
+#define SUBNET "33333333-3333-4333-8333-333333333333"
+#define PORT "44444444-4444-4444-8444-444444444444"
+#define DEFPOOL "55555555-5555-4555-8555-555555555555"
+#define SG "88888888-8888-4888-8888-888888888888"
+
+typedef struct {
+    test_httpd *srv;
+    kuryr_config *cfg;
+    kl_plugin p;
+    bool up;
+} fixture;
+
+static char *data(const char *name)
+{
+    const char *dir = getenv("KURYR_TEST_DATA");
+    char path[1024];
+    snprintf(path, sizeof(path), "%s/%s", dir ? dir : "data", name);
+    FILE *f = fopen(path, "rb");
+    if (!f) {
+        fprintf(stderr, "missing test data %s\n", path);
+        abort();
+    }
+    char *buf = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&buf, &len);
+    int c;
+    while ((c = fgetc(f)) != EOF)
+        fputc(c, mem);
+    fclose(f);
+    fclose(mem);
+    return buf;
+}
+
+/* A permanent (times 0) or counted answer with a body from data/. */
+static void answer(fixture *f, const char *method, const char *path, int status, const char *file, int times)
+{
+    char *body = file ? data(file) : NULL;
+    test_httpd_script s = {.method = method, .path = path, .status = status, .body = body, .times = times};
+    test_httpd_add(f->srv, &s);
+    free(body);
+}
+
+static void answer_text(fixture *f, const char *method, const char *path, int status, const char *body, int times)
+{
+    test_httpd_script s = {.method = method, .path = path, .status = status, .body = body, .times = times};
+    test_httpd_add(f->srv, &s);
+}
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    *state = f;
+    if (!f || !(f->srv = test_httpd_start(false)))
+        return -1;
+    f->cfg = kuryr_config_new();
+    char msg[256];
+    if (kuryr_config_set(f->cfg, "neutron", "auth_type", "none", msg, sizeof(msg)) < 0 ||
+        kuryr_config_set(f->cfg, "neutron", "endpoint_override", test_httpd_url(f->srv), msg, sizeof(msg)) < 0) {
+        fprintf(stderr, "config: %s\n", msg);
+        return -1;
+    }
+    kuryr_error err;
+    if (kl_plugin_init(&f->p, f->cfg, &err) < 0) {
+        fprintf(stderr, "plugin: %s\n", err.message);
+        return -1;
+    }
+    snprintf(f->p.hostname, sizeof(f->p.hostname), "node1");
+    f->up = true;
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    if (!f)
+        return 0;
+    if (f->up)
+        kl_plugin_fini(&f->p);
+    kuryr_config_free(f->cfg);
+    test_httpd_stop(f->srv);
+    free(f);
+    return 0;
+}
+
+/* One plugin call; returns the parsed answer and sets *status. */
+static json_t *call(fixture *f, const char *uri, const char *body, int *status)
+{
+    kl_reply r;
+    kl_dispatch(&f->p, kl_routes, "POST", uri, body, strlen(body), 0, &r);
+    *status = r.status;
+    json_t *j = json_loads(r.body, 0, NULL);
+    kl_reply_clear(&r);
+    assert_non_null(j);
+    return j;
+}
+
+static json_t *call_ok(fixture *f, const char *uri, const char *body)
+{
+    int status;
+    json_t *j = call(f, uri, body, &status);
+    if (status != 200) {
+        char *s = json_dumps(j, 0);
+        fail_msg("%s: status %d %s", uri, status, s);
+    }
+    return j;
+}
+
+static void dump_requests(fixture *f)
+{
+    for (size_t i = 0; i < test_httpd_request_count(f->srv); i++) {
+        const test_httpd_request *r = test_httpd_request_at(f->srv, i);
+        fprintf(stderr, "  #%zu %s %s %s\n", i, r->method, r->path, r->body);
+    }
+}
+
+/* The n-th (from 0) received request with this method whose path starts with prefix. */
+static const test_httpd_request *nth(fixture *f, const char *method, const char *prefix, int n)
+{
+    for (size_t i = 0; i < test_httpd_request_count(f->srv); i++) {
+        const test_httpd_request *r = test_httpd_request_at(f->srv, i);
+        if (!strcmp(r->method, method) && !strncmp(r->path, prefix, strlen(prefix)) && n-- == 0)
+            return r;
+    }
+    dump_requests(f);
+    fail_msg("no request %s %s", method, prefix);
+    return NULL;
+}
+
+static size_t count(fixture *f, const char *method, const char *prefix)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < test_httpd_request_count(f->srv); i++) {
+        const test_httpd_request *r = test_httpd_request_at(f->srv, i);
+        if (!strcmp(r->method, method) && !strncmp(r->path, prefix, strlen(prefix)))
+            n++;
+    }
+    return n;
+}
+
+/* The recorded path is as the server decoded it, so filters appear unescaped. */
+static void assert_contains(const char *hay, const char *needle)
+{
+    if (!strstr(hay, needle))
+        fail_msg("'%s' does not contain '%s'", hay, needle);
+}
+
+static json_t *body_of(const test_httpd_request *r, const char *envelope)
+{
+    json_t *j = json_loads(r->body, 0, NULL);
+    assert_non_null(j);
+    json_t *inner = json_incref(json_object_get(j, envelope));
+    json_decref(j);
+    if (!inner)
+        fail_msg("body %s has no %s", r->body, envelope);
+    return inner;
+}
+
+static void assert_json_str(json_t *o, const char *key, const char *want)
+{
+    const char *got = json_string_value(json_object_get(o, key));
+    if (!got || strcmp(got, want) != 0)
+        fail_msg("%s is %s, expected %s", key, got ? got : "(missing)", want);
+}
+
+/* docker network create --subnet 10.0.0.0/24 n; docker network rm n */
+static void test_network_lifecycle(void **state)
+{
+    fixture *f = *state;
+    answer_text(f, "GET", "/v2.0/subnetpools", 200, "{\"subnetpools\": []}", 1);
+    answer(f, "POST", "/v2.0/subnetpools", 201, "subnetpool.json", 0);
+    answer_text(f, "GET", "/v2.0/subnets", 200, "{\"subnets\": []}", 2);
+    answer(f, "GET", "/v2.0/extensions", 200, "extensions.json", 0);
+    answer_text(f, "GET", "/v2.0/networks", 200, "{\"networks\": []}", 1);
+    answer(f, "POST", "/v2.0/networks", 201, "network.json", 0);
+    answer(f, "POST", "/v2.0/subnets", 201, "subnet.json", 0);
+
+    json_t *r = call_ok(f, "/IpamDriver.RequestPool", "{\"AddressSpace\":\"no_address_space\",\"Pool\":\"10.0.0.0/24\","
+                                                      "\"SubPool\":\"\",\"Options\":{},\"V6\":false}");
+    assert_json_str(r, "PoolID", POOL);
+    assert_json_str(r, "Pool", "10.0.0.0/24");
+    json_decref(r);
+    json_t *pool = body_of(nth(f, "POST", "/v2.0/subnetpools", 0), "subnetpool");
+    assert_json_str(pool, "name", "kuryrPool-10.0.0.0/24");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(pool, "prefixes"), 0)), "10.0.0.0/24");
+    json_decref(pool);
+    assert_contains(nth(f, "GET", "/v2.0/subnetpools", 0)->path, "name=kuryrPool-10.0.0.0/24");
+
+    /* no --gateway: the first host, which Neutron will also pick */
+    r = call_ok(f, "/IpamDriver.RequestAddress", "{\"PoolID\":\"" POOL "\",\"Address\":\"\",\"Options\":"
+                                                 "{\"RequestAddressType\":\"com.docker.network.gateway\"}}");
+    assert_json_str(r, "Address", "10.0.0.1/24");
+    json_decref(r);
+
+    r = call_ok(f, "/NetworkDriver.CreateNetwork",
+                "{\"NetworkID\":\"" NETID "\",\"Options\":{\"com.docker.network.enable_ipv6\":false,"
+                "\"com.docker.network.generic\":{}},\"IPv4Data\":[{\"AddressSpace\":\"no_address_space\","
+                "\"Gateway\":\"10.0.0.1/24\",\"Pool\":\"10.0.0.0/24\"}],\"IPv6Data\":[]}");
+    json_decref(r);
+    assert_contains(nth(f, "GET", "/v2.0/networks", 0)->path,
+                    "tags=kuryr.net.uuid.lh:0123abcd0123abcd0123abcd0123abcd,kuryr.net.uuid.uh:"
+                    "89ef89ef89ef89ef89ef89ef89ef89ef");
+    json_t *net = body_of(nth(f, "POST", "/v2.0/networks", 0), "network");
+    assert_json_str(net, "name", "kuryr-net-0123abcd");
+    json_t *tags = json_object_get(net, "tags");
+    assert_int_equal(json_array_size(tags), 2);
+    assert_string_equal(json_string_value(json_array_get(tags, 0)), "kuryr.net.uuid.lh:0123abcd0123abcd0123abcd0123abcd");
+    assert_string_equal(json_string_value(json_array_get(tags, 1)), "kuryr.net.uuid.uh:89ef89ef89ef89ef89ef89ef89ef89ef");
+    json_decref(net);
+    json_t *sub = body_of(nth(f, "POST", "/v2.0/subnets", 0), "subnet");
+    assert_json_str(sub, "name", "kuryr-subnet-10.0.0.0/24");
+    assert_json_str(sub, "network_id", NEUTRON_NET);
+    assert_json_str(sub, "cidr", "10.0.0.0/24");
+    assert_json_str(sub, "subnetpool_id", POOL);
+    assert_json_str(sub, "gateway_ip", "10.0.0.1");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(sub, "tags"), 0)), POOL);
+    assert_true(json_is_true(json_object_get(sub, "enable_dhcp")));
+    json_decref(sub);
+    assert_int_equal(count(f, "POST", "/v2.0/"), 3); /* pool, network, subnet: nothing twice */
+
+    /* docker network rm: the mapping is cached, so one DELETE; the pool is ours, so it goes too */
+    answer(f, "DELETE", "/v2.0/networks/" NEUTRON_NET, 204, NULL, 0);
+    answer(f, "GET", "/v2.0/subnetpools/" POOL, 200, "subnetpool.json", 0);
+    answer(f, "DELETE", "/v2.0/subnetpools/" POOL, 204, NULL, 0);
+    size_t before = test_httpd_request_count(f->srv);
+    json_decref(call_ok(f, "/NetworkDriver.DeleteNetwork", "{\"NetworkID\":\"" NETID "\"}"));
+    assert_int_equal(test_httpd_request_count(f->srv), before + 1);
+    answer_text(f, "GET", "/v2.0/subnets", 200, "{\"subnets\": []}", 0);
+    json_decref(call_ok(f, "/IpamDriver.ReleaseAddress", "{\"PoolID\":\"" POOL "\",\"Address\":\"10.0.0.1\"}"));
+    json_decref(call_ok(f, "/IpamDriver.ReleasePool", "{\"PoolID\":\"" POOL "\"}"));
+    assert_int_equal(count(f, "DELETE", "/v2.0/subnetpools/" POOL), 1);
+    assert_int_equal(count(f, "DELETE", "/v2.0/ports"), 0);
+
+    /* deleting again is fine for Docker */
+    answer_text(f, "GET", "/v2.0/networks", 200, "{\"networks\": []}", 0);
+    json_decref(call_ok(f, "/NetworkDriver.DeleteNetwork", "{\"NetworkID\":\"" NETID "\"}"));
+}
+
+/* docker run / stop on that network: RequestAddress, CreateEndpoint (bind fails: roll-back), Join,
+ * DeleteEndpoint, ReleaseAddress. */
+static void test_endpoint_flow(void **state)
+{
+    fixture *f = *state;
+    answer(f, "GET", "/v2.0/subnets?subnetpool_id", 200, "subnets_one.json", 0);
+    answer_text(f, "GET", "/v2.0/ports?network_id=" NEUTRON_NET "&mac_address", 200, "{\"ports\": []}", 1);
+    answer(f, "POST", "/v2.0/ports", 201, "port.json", 0);
+    json_t *r = call_ok(f, "/IpamDriver.RequestAddress",
+                        "{\"PoolID\":\"" POOL "\",\"Address\":\"\",\"Options\":"
+                        "{\"com.docker.network.endpoint.macaddress\":\"02:42:0a:00:00:02\"}}");
+    assert_json_str(r, "Address", "10.0.0.2/24");
+    json_decref(r);
+    json_t *port = body_of(nth(f, "POST", "/v2.0/ports", 0), "port");
+    assert_json_str(port, "name", "kuryr-unbound-port");
+    assert_json_str(port, "network_id", NEUTRON_NET);
+    assert_json_str(port, "mac_address", "02:42:0a:00:00:02");
+    assert_json_str(json_array_get(json_object_get(port, "fixed_ips"), 0), "subnet_id", SUBNET);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(port, "tags"), 0)), "compute:kuryr");
+    json_decref(port);
+
+    /* CreateEndpoint: the network lookup goes by tags; the IPAM port is found by its address */
+    answer(f, "GET", "/v2.0/extensions", 200, "extensions.json", 0);
+    answer(f, "GET", "/v2.0/networks", 200, "networks_found.json", 0);
+    answer_text(f, "GET", "/v2.0/ports?network_id=" NEUTRON_NET "&device_id", 200, "{\"ports\": []}", 1);
+    answer_text(f, "GET", "/v2.0/ports?network_id=" NEUTRON_NET "&fixed_ips", 200, "{\"ports\": []}", 0);
+    answer(f, "GET", "/v2.0/ports?network_id=" NEUTRON_NET "&mac_address", 200, "ports_one.json", 0);
+    answer(f, "PUT", "/v2.0/ports/" PORT "/tags", 200, NULL, 0);
+    answer(f, "PUT", "/v2.0/ports/" PORT, 200, "port_direct.json", 0);
+    int status;
+    r = call(f, "/NetworkDriver.CreateEndpoint",
+             "{\"NetworkID\":\"" NETID "\",\"EndpointID\":\"" EPID "\",\"Options\":{},"
+             "\"Interface\":{\"Address\":\"\",\"AddressIPv6\":\"\",\"MacAddress\":\"02:42:0a:00:00:02\"}}",
+             &status);
+    assert_int_not_equal(status, 200);
+    assert_contains(json_string_value(json_object_get(r, "Err")), "plugging the port on the host failed");
+    json_decref(r);
+    json_t *bind = body_of(nth(f, "PUT", "/v2.0/ports/" PORT, 0), "port");
+    assert_json_str(bind, "device_owner", "compute:kuryr");
+    assert_json_str(bind, "device_id", EPID);
+    assert_json_str(bind, "binding:host_id", "node1");
+    json_decref(bind);
+    const test_httpd_request *tagreq = nth(f, "PUT", "/v2.0/ports/" PORT "/tags", 0);
+    assert_contains(tagreq->body, "kuryr.net.uuid.lh:fedcba9876543210fedcba9876543210");
+    /* roll-back: unbound again, endpoint tags dropped, the IPAM port itself kept */
+    json_t *undo = body_of(nth(f, "PUT", "/v2.0/ports/" PORT, 2), "port");
+    assert_json_str(undo, "device_owner", "");
+    assert_json_str(undo, "device_id", "");
+    json_decref(undo);
+    assert_int_equal(count(f, "DELETE", "/v2.0/ports"), 0);
+
+    /* Join: gateway and routes of the port's subnet */
+    answer(f, "GET", "/v2.0/ports?network_id=" NEUTRON_NET "&device_id", 200, "ports_one.json", 0);
+    answer(f, "GET", "/v2.0/subnets?id=" SUBNET, 200, "subnets_one.json", 0);
+    r = call_ok(f, "/NetworkDriver.Join", "{\"NetworkID\":\"" NETID "\",\"EndpointID\":\"" EPID "\","
+                                          "\"SandboxKey\":\"/var/run/docker/netns/0123456789ab\",\"Options\":{}}");
+    json_t *want = json_loads("{\"InterfaceName\":{\"SrcName\":\"t_c44444444-44\",\"DstPrefix\":\"eth\"},"
+                              "\"Gateway\":\"10.0.0.1\",\"StaticRoutes\":[{\"Destination\":\"192.168.100.0/24\","
+                              "\"RouteType\":0,\"NextHop\":\"10.0.0.254\"}],\"DisableGatewayService\":true}",
+                              0, NULL);
+    if (!json_equal(r, want))
+        fail_msg("Join answered %s", json_dumps(r, 0));
+    json_decref(want);
+    json_decref(r);
+
+    r = call(f, "/NetworkDriver.Join", "{\"NetworkID\":\"" NETID "\",\"EndpointID\":\"" EPID "\","
+                                       "\"SandboxKey\":\"../netns\"}", &status);
+    assert_int_equal(status, 400);
+    json_decref(r);
+
+    /* DeleteEndpoint: host side (fails here, logged), then the port is unbound and untagged */
+    size_t puts = count(f, "PUT", "/v2.0/ports/" PORT);
+    json_decref(call_ok(f, "/NetworkDriver.DeleteEndpoint", "{\"NetworkID\":\"" NETID "\",\"EndpointID\":\"" EPID "\"}"));
+    assert_int_equal(count(f, "PUT", "/v2.0/ports/" PORT), puts + 2);
+    assert_int_equal(count(f, "DELETE", "/v2.0/ports"), 0);
+
+    /* ReleaseAddress deletes the port kuryr made */
+    answer(f, "GET", "/v2.0/ports?fixed_ips", 200, "ports_one.json", 0);
+    answer(f, "DELETE", "/v2.0/ports/" PORT, 204, NULL, 0);
+    json_decref(call_ok(f, "/IpamDriver.ReleaseAddress", "{\"PoolID\":\"" POOL "\",\"Address\":\"10.0.0.2\"}"));
+    assert_int_equal(count(f, "DELETE", "/v2.0/ports/" PORT), 1);
+    const char *q = nth(f, "GET", "/v2.0/ports?fixed_ips", 0)->path;
+    assert_contains(q, "fixed_ips=subnet_id=" SUBNET);
+    assert_contains(q, "fixed_ips=ip_address=10.0.0.2");
+}
+
+/* No --subnet: a /24 carved from the default pool "kuryr", skipping used blocks; gateway = first host. */
+static void test_default_pool(void **state)
+{
+    fixture *f = *state;
+    answer(f, "GET", "/v2.0/subnetpools?name=kuryr", 200, "subnetpools_default.json", 0);
+    answer(f, "GET", "/v2.0/subnets?subnetpool_id=" DEFPOOL "&fields", 200, "subnets_default_used.json", 0);
+    answer_text(f, "GET", "/v2.0/subnets?subnetpool_id=" DEFPOOL "&cidr", 200, "{\"subnets\": []}", 0);
+    json_t *r = call_ok(f, "/IpamDriver.RequestPool", "{\"AddressSpace\":\"\",\"Pool\":\"\",\"Options\":{},\"V6\":false}");
+    assert_json_str(r, "Pool", "10.10.1.0/24");
+    assert_json_str(r, "PoolID", DEFPOOL "@10.10.1.0/24");
+    json_decref(r);
+    /* a second network gets the next block, not the same one */
+    r = call_ok(f, "/IpamDriver.RequestPool", "{\"Options\":{}}");
+    assert_json_str(r, "Pool", "10.10.2.0/24");
+    json_decref(r);
+    r = call_ok(f, "/IpamDriver.RequestAddress", "{\"PoolID\":\"" DEFPOOL "@10.10.1.0/24\",\"Options\":"
+                                                 "{\"RequestAddressType\":\"com.docker.network.gateway\"}}");
+    assert_json_str(r, "Address", "10.10.1.1/24");
+    json_decref(r);
+    assert_int_equal(count(f, "POST", "/v2.0/"), 0);
+    /* releasing a carved block touches nothing in Neutron */
+    size_t before = test_httpd_request_count(f->srv);
+    json_decref(call_ok(f, "/IpamDriver.ReleasePool", "{\"PoolID\":\"" DEFPOOL "@10.10.1.0/24\"}"));
+    assert_int_equal(test_httpd_request_count(f->srv), before);
+}
+
+/* IPv6 with --subnet: own pool, gateway fd00:1::1. */
+static void test_v6_gateway(void **state)
+{
+    fixture *f = *state;
+    answer_text(f, "GET", "/v2.0/subnetpools", 200, "{\"subnetpools\": []}", 0);
+    answer_text(f, "POST", "/v2.0/subnetpools", 201,
+                "{\"subnetpool\":{\"id\":\"" POOL "\",\"name\":\"kuryrPool-fd00:1::/64\",\"ip_version\":6,"
+                "\"prefixes\":[\"fd00:1::/64\"],\"default_prefixlen\":64}}", 0);
+    answer_text(f, "GET", "/v2.0/subnets", 200, "{\"subnets\": []}", 0);
+    json_t *r = call_ok(f, "/IpamDriver.RequestPool", "{\"Pool\":\"fd00:1::/64\",\"V6\":true}");
+    assert_json_str(r, "PoolID", POOL);
+    json_decref(r);
+    json_t *pool = body_of(nth(f, "POST", "/v2.0/subnetpools", 0), "subnetpool");
+    assert_int_equal(json_integer_value(json_object_get(pool, "default_prefixlen")), 64);
+    assert_int_equal(json_integer_value(json_object_get(pool, "min_prefixlen")), 64);
+    json_decref(pool);
+    r = call_ok(f, "/IpamDriver.RequestAddress",
+                "{\"PoolID\":\"" POOL "\",\"Options\":{\"RequestAddressType\":\"com.docker.network.gateway\"}}");
+    assert_json_str(r, "Address", "fd00:1::1/64");
+    json_decref(r);
+    int status;
+    r = call(f, "/IpamDriver.RequestPool", "{\"Pool\":\"10.0.0.0/24\",\"V6\":true}", &status);
+    assert_int_equal(status, 400);
+    json_decref(r);
+    r = call(f, "/IpamDriver.RequestPool", "{\"SubPool\":\"10.0.0.0/25\"}", &status);
+    assert_int_equal(status, 400);
+    json_decref(r);
+}
+
+/* An address already taken in Neutron is a 409 with Neutron's reason. */
+static void test_conflict(void **state)
+{
+    fixture *f = *state;
+    answer(f, "GET", "/v2.0/subnets", 200, "subnets_one.json", 0);
+    answer_text(f, "GET", "/v2.0/ports", 200, "{\"ports\": []}", 0);
+    answer(f, "POST", "/v2.0/ports", 409, "ip_in_use.json", 0);
+    int status;
+    json_t *r = call(f, "/IpamDriver.RequestAddress", "{\"PoolID\":\"" POOL "\",\"Address\":\"10.0.0.9\"}", &status);
+    assert_int_equal(status, 409);
+    assert_contains(json_string_value(json_object_get(r, "Err")), "already allocated");
+    json_decref(r);
+    json_t *port = body_of(nth(f, "POST", "/v2.0/ports", 0), "port");
+    assert_json_str(json_array_get(json_object_get(port, "fixed_ips"), 0), "ip_address", "10.0.0.9");
+    json_decref(port);
+}
+
+/* Without the tag extension the network is named by the full Docker id, as upstream does. */
+static void test_no_tag_extension(void **state)
+{
+    fixture *f = *state;
+    answer(f, "GET", "/v2.0/extensions", 200, "extensions_notag.json", 0);
+    answer_text(f, "GET", "/v2.0/networks", 200, "{\"networks\": []}", 0);
+    answer(f, "POST", "/v2.0/networks", 201, "network.json", 0);
+    json_decref(call_ok(f, "/NetworkDriver.CreateNetwork", "{\"NetworkID\":\"" NETID "\",\"IPv4Data\":[]}"));
+    assert_contains(nth(f, "GET", "/v2.0/networks", 0)->path, "name=" NETID);
+    json_t *net = body_of(nth(f, "POST", "/v2.0/networks", 0), "network");
+    assert_json_str(net, "name", NETID);
+    assert_null(json_object_get(net, "tags"));
+    json_decref(net);
+}
+
+/* Exposed ports: a security group named after the port, one rule per range, added to the port. */
+static void test_exposed_ports(void **state)
+{
+    fixture *f = *state;
+    answer(f, "GET", "/v2.0/extensions", 200, "extensions.json", 0);
+    answer(f, "GET", "/v2.0/networks", 200, "networks_found.json", 0);
+    answer(f, "GET", "/v2.0/ports", 200, "ports_one.json", 0);
+    answer_text(f, "GET", "/v2.0/security-groups", 200, "{\"security_groups\": []}", 1);
+    answer(f, "POST", "/v2.0/security-groups", 201, "security_group.json", 0);
+    answer(f, "POST", "/v2.0/security-group-rules", 201, "sg_rule.json", 0);
+    answer(f, "PUT", "/v2.0/ports/" PORT, 200, "port.json", 0);
+    json_decref(call_ok(f, "/NetworkDriver.ProgramExternalConnectivity",
+                        "{\"NetworkID\":\"" NETID "\",\"EndpointID\":\"" EPID "\",\"Options\":{"
+                        "\"com.docker.network.endpoint.exposedports\":[{\"Proto\":6,\"Port\":81},"
+                        "{\"Proto\":6,\"Port\":80},{\"Proto\":17,\"Port\":53}],"
+                        "\"com.docker.network.portmap\":[]}}"));
+    json_t *sg = body_of(nth(f, "POST", "/v2.0/security-groups", 0), "security_group");
+    assert_json_str(sg, "name", PORT "-exposed_ports");
+    json_decref(sg);
+    assert_int_equal(count(f, "POST", "/v2.0/security-group-rules"), 2);
+    json_t *rule = body_of(nth(f, "POST", "/v2.0/security-group-rules", 0), "security_group_rule");
+    assert_json_str(rule, "protocol", "tcp");
+    assert_json_str(rule, "direction", "ingress");
+    assert_json_str(rule, "ethertype", "IPv4");
+    assert_int_equal(json_integer_value(json_object_get(rule, "port_range_min")), 80);
+    assert_int_equal(json_integer_value(json_object_get(rule, "port_range_max")), 81);
+    json_decref(rule);
+    json_t *upd = body_of(nth(f, "PUT", "/v2.0/ports/" PORT, 0), "port");
+    json_t *groups = json_object_get(upd, "security_groups");
+    assert_int_equal(json_array_size(groups), 2);
+    assert_string_equal(json_string_value(json_array_get(groups, 1)), SG);
+    json_decref(upd);
+
+    /* Revoke removes it from the port and deletes it */
+    answer_text(f, "GET", "/v2.0/security-groups", 200, "{\"security_groups\":[{\"id\":\"" SG "\"}]}", 0);
+    answer(f, "DELETE", "/v2.0/security-groups/" SG, 204, NULL, 0);
+    json_decref(call_ok(f, "/NetworkDriver.RevokeExternalConnectivity",
+                        "{\"NetworkID\":\"" NETID "\",\"EndpointID\":\"" EPID "\"}"));
+    assert_int_equal(count(f, "DELETE", "/v2.0/security-groups/" SG), 1);
+}
+
+/* Answers that need no Neutron, and inputs refused before Neutron is asked. */
+static void test_static_and_invalid(void **state)
+{
+    fixture *f = *state;
+    json_t *r = call_ok(f, "/IpamDriver.GetCapabilities", "");
+    assert_true(json_is_true(json_object_get(r, "RequiresMACAddress")));
+    json_decref(r);
+    r = call_ok(f, "/IpamDriver.GetDefaultAddressSpaces", "");
+    assert_json_str(r, "LocalDefaultAddressSpace", "no_address_space");
+    json_decref(r);
+    r = call_ok(f, "/NetworkDriver.GetCapabilities", "");
+    assert_json_str(r, "Scope", "local");
+    json_decref(r);
+    r = call_ok(f, "/NetworkDriver.DiscoverNew", "{\"DiscoveryType\":1,\"DiscoveryData\":{}}");
+    json_decref(r);
+    const char *bad[][2] = {
+        {"/NetworkDriver.CreateNetwork", "{\"NetworkID\":\"xyz\"}"},
+        {"/NetworkDriver.CreateNetwork", "{\"NetworkID\":\"" NETID "\",\"IPv4Data\":[{\"Pool\":\"fd00::/64\"}]}"},
+        {"/NetworkDriver.CreateNetwork", "{\"NetworkID\":\"" NETID "\",\"IPv4Data\":{}}"},
+        {"/NetworkDriver.CreateNetwork", "{\"NetworkID\":\"" NETID "\",\"Options\":{\"com.docker.network.generic\":"
+                                         "{\"neutron.net.shared\":\"maybe\"}}}"},
+        {"/NetworkDriver.CreateEndpoint", "{\"NetworkID\":\"" NETID "\",\"EndpointID\":\"" EPID "\","
+                                          "\"Interface\":{\"Address\":\"10.0.0.300/24\"}}"},
+        {"/NetworkDriver.CreateEndpoint", "{\"NetworkID\":\"" NETID "\",\"EndpointID\":42}"},
+        {"/NetworkDriver.ProgramExternalConnectivity",
+         "{\"NetworkID\":\"" NETID "\",\"EndpointID\":\"" EPID "\",\"Options\":"
+         "{\"com.docker.network.endpoint.exposedports\":[{\"Proto\":6,\"Port\":99999}]}}"},
+        {"/IpamDriver.RequestAddress", "{\"PoolID\":\"../../x\"}"},
+        {"/IpamDriver.RequestAddress", "{\"PoolID\":\"" POOL "\",\"Address\":\"banana\"}"},
+        {"/IpamDriver.RequestAddress", "{\"PoolID\":\"" POOL "\",\"Options\":"
+                                       "{\"com.docker.network.endpoint.macaddress\":\"zz\"}}"},
+        {"/IpamDriver.RequestPool", "{\"Pool\":\"10.0.0.0/24\",\"SubPool\":\"10.1.0.0/25\"}"},
+        {"/IpamDriver.ReleasePool", "{}"},
+    };
+    for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
+        int status;
+        r = call(f, bad[i][0], bad[i][1], &status);
+        if (status != 400)
+            fail_msg("%s %s: status %d", bad[i][0], bad[i][1], status);
+        assert_true(json_is_string(json_object_get(r, "Err")));
+        json_decref(r);
+    }
+    assert_int_equal(test_httpd_request_count(f->srv), 0);
+}
+
+int main(void)
+{
+    kuryr_log_init("test_handlers", KURYR_LOG_ERROR, false);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_network_lifecycle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_endpoint_flow, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_default_pool, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_v6_gateway, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_conflict, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_tag_extension, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_exposed_ports, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_static_and_invalid, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
