@@ -1,0 +1,117 @@
+#!/usr/bin/python3
+"""Idempotent identity and network bootstrap for scripts/stack.
+
+Keystone: a `service` project, a `neutron` user (token validation) and a `kuryr` user, both with the admin
+role there (binding:host_id needs admin). Neutron: shared default subnetpools `kuryr` and `kuryr6`.
+Passwords come from the environment, never from argv, and are never printed."""
+import json
+import os
+import socket
+import sys
+import time
+import urllib.error
+import urllib.request
+
+KEYSTONE = "http://127.0.0.1:5000/v3"
+NEUTRON = "http://127.0.0.1:9696/v2.0"
+NOAUTH_PROJECT = "kuryr-stack"
+
+
+def call(method, url, token=None, body=None, want_headers=False):
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method)
+    req.add_header("Content-Type", "application/json")
+    req.add_header("Accept", "application/json")
+    if token:
+        req.add_header("X-Auth-Token", token)
+    with urllib.request.urlopen(req, timeout=60) as resp:
+        raw = resp.read()
+        doc = json.loads(raw) if raw else {}
+        return (doc, resp.headers) if want_headers else doc
+
+
+def admin_token():
+    body = {"auth": {"identity": {"methods": ["password"], "password": {"user": {
+        "name": "admin", "domain": {"id": "default"}, "password": os.environ["STACK_ADMIN_PASSWORD"]}}},
+        "scope": {"project": {"name": "admin", "domain": {"id": "default"}}}}}
+    _, headers = call("POST", KEYSTONE + "/auth/tokens", body=body, want_headers=True)
+    return headers["X-Subject-Token"]
+
+
+def find_one(token, url, key):
+    items = call("GET", url, token)[key]
+    return items[0] if items else None
+
+
+def ensure_user(token, name, password, project_id, role_id):
+    user = find_one(token, f"{KEYSTONE}/users?name={name}&domain_id=default", "users")
+    if user is None:
+        user = call("POST", KEYSTONE + "/users", token, {"user": {
+            "name": name, "password": password, "domain_id": "default", "default_project_id": project_id}})["user"]
+    else:
+        call("PATCH", f"{KEYSTONE}/users/{user['id']}", token, {"user": {"password": password}})
+    call("PUT", f"{KEYSTONE}/projects/{project_id}/users/{user['id']}/roles/{role_id}", token)
+
+
+def keystone():
+    token = admin_token()
+    project = find_one(token, KEYSTONE + "/projects?name=service&domain_id=default", "projects")
+    if project is None:
+        project = call("POST", KEYSTONE + "/projects", token, {"project": {
+            "name": "service", "domain_id": "default", "description": "kuryr stack service users"}})["project"]
+    role = find_one(token, KEYSTONE + "/roles?name=admin", "roles")
+    ensure_user(token, "neutron", os.environ["STACK_NEUTRON_PASSWORD"], project["id"], role["id"])
+    ensure_user(token, "kuryr", os.environ["STACK_KURYR_PASSWORD"], project["id"], role["id"])
+    service = find_one(token, KEYSTONE + "/services?type=network", "services")
+    if service is None:
+        service = call("POST", KEYSTONE + "/services", token, {"service": {
+            "name": "neutron", "type": "network", "enabled": True}})["service"]
+    endpoints = call("GET", f"{KEYSTONE}/endpoints?service_id={service['id']}", token)["endpoints"]
+    have = {e["interface"] for e in endpoints}
+    for iface in ("public", "internal", "admin"):
+        if iface not in have:
+            call("POST", KEYSTONE + "/endpoints", token, {"endpoint": {
+                "service_id": service["id"], "interface": iface, "url": "http://127.0.0.1:9696",
+                "region_id": "RegionOne", "enabled": True}})
+
+
+def neutron(auth):
+    token = admin_token() if auth == "keystone" else None
+    pools = [("kuryr", 4, "10.10.0.0/16", 24), ("kuryr6", 6, "fd00:6b75:7279::/48", 64)]
+    for name, _, prefix, length in pools:
+        if find_one(token, f"{NEUTRON}/subnetpools?name={name}", "subnetpools"):
+            continue
+        body = {"subnetpool": {"name": name, "prefixes": [prefix], "default_prefixlen": length,
+                               "shared": True}}
+        if auth != "keystone":
+            # Without Keystone the request carries no project; neutron still wants an owner.
+            body["subnetpool"]["project_id"] = NOAUTH_PROJECT
+        call("POST", NEUTRON + "/subnetpools", token, body)
+    if os.environ.get("STACK_BACKEND") != "ovn":
+        wait_agents(token)
+
+
+def wait_agents(token, timeout=90):
+    """The L2 and DHCP agents must have reported in before a port can bind or get a DHCP port."""
+    want = {"Linux bridge agent", "DHCP agent"}
+    deadline = time.monotonic() + timeout
+    while True:
+        agents = call("GET", NEUTRON + "/agents", token)["agents"]
+        alive = {a["agent_type"] for a in agents if a["alive"] and a["host"] == socket.gethostname()}
+        if want <= alive:
+            return
+        if time.monotonic() > deadline:
+            sys.exit(f"bootstrap: agents not alive after {timeout}s: missing {sorted(want - alive)}")
+        time.sleep(0.5)
+
+
+def main():
+    what, auth = sys.argv[1], sys.argv[2]
+    try:
+        keystone() if what == "keystone" else neutron(auth)
+    except urllib.error.HTTPError as e:
+        sys.exit(f"bootstrap {what}: {e.code} {e.reason} on {e.url}: {e.read()[:500]!r}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# Restarts the stack, so a runner calls it on its own: `up` twice is a no-op, and `down` leaves no stack
+# process, no brq*/vxlan-*/tap* link and no qdhcp-* namespace. Ends with the stack up again, as it was
+# found (or down, if it was down).
+#   tests/integration/stack/test_stack_lifecycle.sh [--backend ovn] [--noauth]
+# Exit 77 (skip) when not root.
+set -uo pipefail
+repo=$(cd "$(dirname "$0")/../../.." && pwd)
+stack=$repo/scripts/stack
+[ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
+dir=${KURYR_STACK_DIR:-/var/lib/kuryr-stack}
+pass=0 fail=0
+ok() { echo "ok - $*"; pass=$((pass + 1)); }
+not_ok() { echo "not ok - $*"; fail=$((fail + 1)); }
+
+was_up=0
+"$stack" env > /dev/null 2>&1 && was_up=1
+
+"$stack" up "$@" > /tmp/stack-lifecycle-up1.log 2>&1 || { cat /tmp/stack-lifecycle-up1.log; not_ok "first up"; }
+pids_before=$(cat "$dir"/run/*.pid 2> /dev/null | sort | tr '\n' ' ')
+out=$("$stack" up "$@" 2>&1)
+rc=$?
+pids_after=$(cat "$dir"/run/*.pid 2> /dev/null | sort | tr '\n' ' ')
+if [ $rc = 0 ] && grep -q "nothing to do" <<< "$out" && [ "$pids_before" = "$pids_after" ]; then
+    ok "second up is a no-op (same PIDs)"
+else
+    not_ok "second up is a no-op (rc=$rc, PIDs before '$pids_before' after '$pids_after'): $out"
+fi
+
+"$stack" status > /dev/null && ok "status reports every component up" || not_ok "status after up"
+
+"$stack" down > /tmp/stack-lifecycle-down.log 2>&1 && ok "down succeeds" || { cat /tmp/stack-lifecycle-down.log; not_ok "down"; }
+left=""
+for p in $pids_before; do [ -d "/proc/$p" ] && left="$left $p($(tr '\0' ' ' < "/proc/$p/cmdline" | cut -c1-60))"; done
+[ -z "$left" ] && ok "no stack process left" || not_ok "stack processes left:$left"
+links=$(ip -o link show | awk -F': ' '{sub(/@.*/, "", $2); print $2}' | grep -E '^(brq|vxlan-|tap)' | tr '\n' ' ')
+[ -z "$links" ] && ok "no brq*/vxlan-*/tap* link left" || not_ok "links left: $links"
+ns=$(ip netns list | awk '{print $1}' | grep -E '^qdhcp-' | tr '\n' ' ')
+[ -z "$ns" ] && ok "no qdhcp-* namespace left" || not_ok "namespaces left: $ns"
+if ! (exec 3<> /dev/tcp/127.0.0.1/9696) 2> /dev/null; then ok "nothing listens on :9696"; else not_ok ":9696 still open"; fi
+"$stack" status > /dev/null 2>&1 && not_ok "status says up after down" || ok "status reports down after down"
+
+if [ $was_up = 1 ]; then
+    "$stack" up "$@" > /tmp/stack-lifecycle-up2.log 2>&1 && ok "up again after down" || { cat /tmp/stack-lifecycle-up2.log; not_ok "up after down"; }
+fi
+echo "$pass passed, $fail failed"
+[ $fail = 0 ]
