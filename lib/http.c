@@ -321,11 +321,13 @@ typedef enum { RETRY_NO, RETRY_BACKOFF, RETRY_NOW } retry_kind;
 
 /* Decides whether attempt number `attempt` (1-based) is followed by another one. */
 static retry_kind should_retry(kuryr_http *http, const char *method, CURLcode rc, long status, bool reused,
-                               bool connected, int attempt, bool *reuse_retry_used)
+                               bool connected, bool got_bytes, int attempt, bool *reuse_retry_used)
 {
-    /* A keep-alive connection the server had already dropped: the request never reached the application
-     * (uwsgi --http-socket does this), so even a POST is safe to send again, once, on a fresh connection. */
-    if (is_broken_connection(rc) && reused && !*reuse_retry_used) {
+    /* A keep-alive connection the server had already dropped, and not one byte of answer: the request never
+     * reached the application (uwsgi --http-socket does this), so even a POST is safe to send again, once, on
+     * a fresh connection. libcurl resends by itself in the plainest case; this covers the rest (a reset while
+     * sending). */
+    if (is_broken_connection(rc) && reused && !got_bytes && !*reuse_retry_used) {
         *reuse_retry_used = true;
         return RETRY_NOW;
     }
@@ -406,15 +408,18 @@ int kuryr_http_request(kuryr_http *http, const char *method, const char *url, co
         status = 0;
         long new_conns = 1;
         curl_off_t connect_us = 0;
+        long header_bytes = 0;
         curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
         curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &new_conns);
         curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &connect_us);
+        curl_easy_getinfo(easy, CURLINFO_HEADER_SIZE, &header_bytes);
         if (rc == CURLE_WRITE_ERROR && cap.body.too_big)
             snprintf(errbuf, sizeof(errbuf), "response body larger than %ld bytes", MAX_BODY_BYTES);
         log_attempt(method, url, rc, status, secs, attempt, errbuf);
         resp->attempts = attempt;
+        bool got_bytes = header_bytes > 0 || cap.body.len > 0;
         retry_kind retry = should_retry(http, method, rc, status, new_conns == 0, connect_us > 0 || new_conns == 0,
-                                        attempt, &reuse_retry_used);
+                                        got_bytes, attempt, &reuse_retry_used);
         if (retry == RETRY_NO)
             break;
         if (retry == RETRY_BACKOFF) {

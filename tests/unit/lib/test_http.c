@@ -207,6 +207,31 @@ static void test_reused_connection_reset_retried_once_even_for_post(void **state
     assert_int_equal(test_httpd_connection_count(f->srv), 2);
 }
 
+/* Here the server resets the kept-alive connection while the client is still sending a large body: libcurl
+ * reports a send failure and does not resend by itself, so this is the client's own retry at work. */
+static void test_reused_connection_reset_while_sending_retried(void **state)
+{
+    fixture *f = *state;
+    kuryr_error err = {0};
+    test_httpd_answer(f->srv, "GET", "/", 200, "{}");
+    test_httpd_add(f->srv, &(test_httpd_script){.method = "POST", .reset = true, .times = 1});
+    test_httpd_answer(f->srv, "POST", "/", 201, "{}");
+    assert_int_equal(request(f, "GET", "/v3", NULL, NULL, &err), 0);
+    /* Larger than what loopback socket buffers can absorb, so the reset finds the client mid-send. */
+    size_t n = 32u << 20;
+    char *big = malloc(n + 1);
+    memset(big, ' ', n);
+    big[0] = '{';
+    big[n - 1] = '}';
+    big[n] = '\0';
+    int rc = request(f, "POST", "/v2.0/ports", NULL, big, &err);
+    free(big);
+    assert_int_equal(rc, 0);
+    assert_int_equal(f->resp.status, 201);
+    assert_int_equal(f->resp.attempts, 2);
+    assert_int_equal(test_httpd_connection_count(f->srv), 2);
+}
+
 static void test_reset_of_fresh_connection_not_retried_for_post(void **state)
 {
     fixture *f = *state;
@@ -353,6 +378,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_connection_refused_is_unavailable, setup, teardown),
         cmocka_unit_test_setup_teardown(test_total_timeout, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reused_connection_reset_retried_once_even_for_post, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_reused_connection_reset_while_sending_retried, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reset_of_fresh_connection_not_retried_for_post, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counters_per_client_and_thread, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_freed_after_thread_exit, setup, teardown),

@@ -40,7 +40,7 @@ typedef struct {
     size_t n_headers;
     char *query;  /* "?a=b&c=d", decoded; "" when none */
     char *body;
-    size_t body_len;
+    size_t body_len, body_cap;
 } pending;
 
 static char *xstrdup(const char *s)
@@ -130,9 +130,7 @@ static bool script_matches(const test_httpd_script *s, const char *method, const
     return !s->path || strncmp(path, s->path, strlen(s->path)) == 0;
 }
 
-/* Records the request and picks its answer (copied, since stop may free the script). Lock held. */
-static void record_and_match(test_httpd *srv, const char *method, const char *path, pending *p,
-                             test_httpd_script *answer)
+static void record(test_httpd *srv, const char *method, const char *path, pending *p)
 {
     test_httpd_request *r = calloc(1, sizeof(*r));
     if (!r)
@@ -147,22 +145,58 @@ static void record_and_match(test_httpd *srv, const char *method, const char *pa
     p->n_headers = 0;
     srv->requests = xrealloc(srv->requests, (srv->n_requests + 1) * sizeof(*srv->requests));
     srv->requests[srv->n_requests++] = r;
+}
 
+/* The first usable script for the request, NULL if none. Lock held. */
+static script_entry *match(test_httpd *srv, const char *method, const char *path)
+{
+    for (size_t i = 0; i < srv->n_scripts; i++) {
+        script_entry *e = &srv->scripts[i];
+        if ((e->s.times == 0 || e->used < e->s.times) && script_matches(&e->s, method, path))
+            return e;
+    }
+    return NULL;
+}
+
+/* Records the request and picks its answer (copied, since stop may free the script). Lock held. */
+static void record_and_match(test_httpd *srv, const char *method, const char *path, pending *p,
+                             test_httpd_script *answer)
+{
+    record(srv, method, path, p);
     memset(answer, 0, sizeof(*answer));
     answer->status = 404;
     answer->body = xstrdup("{\"error\": \"no scripted answer\"}");
-    for (size_t i = 0; i < srv->n_scripts; i++) {
-        script_entry *e = &srv->scripts[i];
-        if ((e->s.times > 0 && e->used >= e->s.times) || !script_matches(&e->s, method, path))
-            continue;
+    script_entry *e = match(srv, method, path);
+    if (e) {
         e->used++;
         free((char *)answer->body);
         *answer = e->s;
         answer->body = xstrdup(e->s.body);
         answer->headers = xstrdup(e->s.headers);
         answer->method = answer->path = NULL;
-        break;
     }
+}
+
+static char *full_path(const char *url, const pending *p)
+{
+    char *path = NULL;
+    if (asprintf(&path, "%s%s", url, p->query) < 0)
+        abort();
+    return path;
+}
+
+/* A `reset` answer, consumed and recorded at header time; false when the request gets a normal answer. */
+static bool take_reset(test_httpd *srv, const char *method, const char *path, pending *p)
+{
+    pthread_mutex_lock(&srv->lock);
+    script_entry *e = match(srv, method, path);
+    bool reset = e && e->s.reset;
+    if (reset) {
+        e->used++;
+        record(srv, method, path, p);
+    }
+    pthread_mutex_unlock(&srv->lock);
+    return reset;
 }
 
 static void wait_delay(test_httpd *srv, unsigned delay_ms)
@@ -212,16 +246,25 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *conn, const 
         MHD_get_connection_values(conn, MHD_HEADER_KIND, collect_header, p);
         MHD_get_connection_values(conn, MHD_GET_ARGUMENT_KIND, collect_arg, p);
         *con_cls = p;
-        return MHD_YES;
+        char *path = full_path(url, p);
+        bool reset = take_reset(srv, method, path, p);
+        free(path);
+        return reset ? MHD_NO : MHD_YES;
     }
     if (*upload_data_size) {
-        append(&p->body, &p->body_len, upload_data, *upload_data_size);
+        size_t n = *upload_data_size;
+        if (p->body_len + n + 1 > p->body_cap) {
+            /* Geometric growth: tests upload tens of MB in small chunks. */
+            p->body_cap = 2 * (p->body_len + n + 1);
+            p->body = xrealloc(p->body, p->body_cap);
+        }
+        memcpy(p->body + p->body_len, upload_data, n);
+        p->body_len += n;
+        p->body[p->body_len] = '\0';
         *upload_data_size = 0;
         return MHD_YES;
     }
-    char *path = NULL;
-    if (asprintf(&path, "%s%s", url, p->query) < 0)
-        abort();
+    char *path = full_path(url, p);
     test_httpd_script answer;
     pthread_mutex_lock(&srv->lock);
     record_and_match(srv, method, path, p, &answer);

@@ -27,6 +27,8 @@ typedef struct {
     const char *headers;   /* extra response headers, "Name: value" lines separated by '\n'; NULL = none */
     unsigned delay_ms;     /* wait before answering (cut short by test_httpd_stop) */
     bool close;            /* read the request, then drop the connection without answering */
+    bool reset;            /* drop the connection as soon as the headers arrive, body unread: a client still
+                            * sending sees a reset (recorded with an empty body) */
     int times;             /* use this many times, then skip; 0 = forever */
 } test_httpd_script;
 
