@@ -32,6 +32,8 @@ static int bind_with(const kuryr_binding_cfg *cfg, const kuryr_bind_request *req
     if (drv != KURYR_DRIVER_VETH)
         return kb_nested_bind(cfg, drv, req, sk, out->container_ifname, err);
     int mtu = req->mtu > 0 ? req->mtu : KB_DEFAULT_MTU;
+    if (kb_host_check(p, err) < 0)
+        return -1;
     if (kb_veth_create(sk, out->host_ifname, out->container_ifname, p->mac_address, mtu, err) < 0)
         return -1;
     if (kb_host_plug(cfg, sk, req, out->host_ifname, err) < 0) {

@@ -142,6 +142,8 @@ int kb_nested_link_iface(const kuryr_binding_cfg *cfg, const kuryr_bind_request 
                          char out[KURYR_IFNAME_LEN], kuryr_error *err);
 
 /* ---- host.c ---- */
+/* Fails, saying what to check, for a port Neutron could not bind (unbound, binding_failed). */
+int kb_host_check(const kuryr_port *port, kuryr_error *err);
 int kb_host_plug(const kuryr_binding_cfg *cfg, struct nl_sock *sk, const kuryr_bind_request *req,
                  const char *host_if, kuryr_error *err);
 int kb_host_unplug(const kuryr_binding_cfg *cfg, struct nl_sock *sk, const kuryr_bind_request *req,

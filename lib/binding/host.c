@@ -11,10 +11,8 @@ static bool hybrid(const kuryr_port *port)
     return v && json_is_true(v);
 }
 
-int kb_host_plug(const kuryr_binding_cfg *cfg, struct nl_sock *sk, const kuryr_bind_request *req,
-                 const char *host_if, kuryr_error *err)
+int kb_host_check(const kuryr_port *p, kuryr_error *err)
 {
-    const kuryr_port *p = req->port;
     const char *t = s(p->binding_vif_type);
     if (!*t || !strcmp(t, "unbound") || !strcmp(t, "binding_failed"))
         return kuryr_error_set(err, KURYR_ERR_UNAVAILABLE, 0, NULL,
@@ -22,6 +20,16 @@ int kb_host_plug(const kuryr_binding_cfg *cfg, struct nl_sock *sk, const kuryr_b
                                "that the L2 agent (or ovn-controller) on this host is alive and that the host "
                                "name matches the agent's",
                                s(p->id), *t ? t : "(none)", s(p->binding_host_id));
+    return 0;
+}
+
+int kb_host_plug(const kuryr_binding_cfg *cfg, struct nl_sock *sk, const kuryr_bind_request *req,
+                 const char *host_if, kuryr_error *err)
+{
+    const kuryr_port *p = req->port;
+    const char *t = s(p->binding_vif_type);
+    if (kb_host_check(p, err) < 0)
+        return -1;
     if (!strcmp(t, "tap"))
         return 0;
     if (!strcmp(t, "bridge"))

@@ -7,6 +7,8 @@
 #include <cmocka.h>
 #include <netlink/route/addr.h>
 #include <netlink/route/route.h>
+#include <pthread.h>
+#include <sys/stat.h>
 
 #include "binding_test.h"
 
@@ -61,6 +63,13 @@ static bool has_route(struct nl_sock *sk, int family, const char *dst, const cha
     return found;
 }
 
+static ino_t my_netns(void)
+{
+    struct stat st;
+    assert_int_equal(stat("/proc/thread-self/ns/net", &st), 0);
+    return st.st_ino;
+}
+
 static void cleanup(void)
 {
     struct nl_sock *sk = bt_sock();
@@ -91,9 +100,11 @@ static void test_bind_configures_namespace(void **state)
                               .gateway_v4 = "10.0.0.1", .gateway_v6 = "fd00::1", .routes = routes, .n_routes = 1 };
     kuryr_bind_result res;
     kuryr_error err;
+    ino_t before = my_netns();
     int rc = kuryr_bind_netns(&cfg, &req, &ns, &res, &err);
     if (rc != 0)
         fail_msg("bind: %s", err.message);
+    assert_true(my_netns() == before);
     assert_string_equal(res.host_ifname, "tap0a1b2c3d-4e");
     assert_string_equal(res.container_ifname, "t_c0a1b2c3d-4e");
 
@@ -155,7 +166,9 @@ static void test_rename_conflict_leaves_nothing(void **state)
     kuryr_netns_config ns = { .netns_path = path, .ifname = "eth0", .addresses = addrs, .n_addresses = 1 };
     kuryr_bind_result res;
     kuryr_error err;
+    ino_t before = my_netns();
     assert_int_equal(kuryr_bind_netns(&cfg, &req, &ns, &res, &err), -1);
+    assert_true(my_netns() == before); /* restored on the failure path too */
     assert_false(bt_exists(host, "tap0a1b2c3d-4e"));
     assert_false(bt_exists(host, "t_c0a1b2c3d-4e"));
     assert_false(bt_exists(in, "t_c0a1b2c3d-4e"));
@@ -189,6 +202,66 @@ static void test_docker_mode_leaves_pair_for_libnetwork(void **state)
     nl_socket_free(host);
 }
 
+/* Binds of different ports from several threads at once, each into its own namespace. */
+#define WORKERS 4
+typedef struct {
+    int n;
+    int rc;
+    char msg[512];
+} worker;
+
+static void *bind_unbind(void *arg)
+{
+    worker *w = arg;
+    char id[64], mac[32], addr[32], path[64];
+    snprintf(id, sizeof(id), "c0c0c0%02d-0000-4000-8000-000000000000", w->n);
+    snprintf(mac, sizeof(mac), "fa:16:3e:00:01:%02x", w->n);
+    snprintf(addr, sizeof(addr), "10.0.%d.5/24", w->n + 10);
+    int nsfd = bt_new_netns(path);
+    w->rc = -1;
+    if (nsfd < 0)
+        return NULL;
+    ino_t before = my_netns();
+    kuryr_port p = { .id = id, .mac_address = mac, .network_id = NET_ID, .binding_vif_type = "tap" };
+    const char *a[] = { addr };
+    kuryr_bind_request req = { .port = &p, .mtu = 1400, .owner_id = id };
+    kuryr_netns_config ns = { .netns_path = path, .ifname = "eth0", .addresses = a, .n_addresses = 1 };
+    kuryr_bind_result res;
+    kuryr_error err;
+    for (int round = 0; round < 5; round++) {
+        if (kuryr_bind_netns(&cfg, &req, &ns, &res, &err) != 0 || kuryr_unbind_netns(&cfg, &req, &ns, &err) != 0) {
+            snprintf(w->msg, sizeof(w->msg), "%s", err.message);
+            close(nsfd);
+            return NULL;
+        }
+    }
+    w->rc = my_netns() == before ? 0 : -2;
+    close(nsfd);
+    return NULL;
+}
+
+static void test_concurrent_binds_do_not_interfere(void **state)
+{
+    (void)state;
+    pthread_t th[WORKERS];
+    worker w[WORKERS];
+    for (int i = 0; i < WORKERS; i++) {
+        w[i] = (worker){ .n = i };
+        assert_int_equal(pthread_create(&th[i], NULL, bind_unbind, &w[i]), 0);
+    }
+    for (int i = 0; i < WORKERS; i++)
+        pthread_join(th[i], NULL);
+    for (int i = 0; i < WORKERS; i++)
+        if (w[i].rc != 0)
+            fail_msg("worker %d: rc %d %s", i, w[i].rc, w[i].msg);
+    struct nl_sock *host = bt_sock();
+    struct nl_cache *c = NULL;
+    assert_int_equal(rtnl_link_alloc_cache(host, AF_UNSPEC, &c), 0);
+    assert_int_equal(nl_cache_nitems(c), 1); /* only lo is left */
+    nl_cache_free(c);
+    nl_socket_free(host);
+}
+
 int main(void)
 {
     bt_enter_private_netns();
@@ -196,6 +269,7 @@ int main(void)
         cmocka_unit_test_teardown(test_bind_configures_namespace, teardown),
         cmocka_unit_test_teardown(test_rename_conflict_leaves_nothing, teardown),
         cmocka_unit_test_teardown(test_docker_mode_leaves_pair_for_libnetwork, teardown),
+        cmocka_unit_test_teardown(test_concurrent_binds_do_not_interfere, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
