@@ -341,23 +341,21 @@ static retry_kind should_retry(kuryr_http *http, const char *method, CURLcode rc
     return is_unavailable(rc) ? RETRY_BACKOFF : RETRY_NO;
 }
 
+/* The request id (kuryr_log_request_id) is not repeated here: log.c puts it on every line. */
 static void log_attempt(const char *method, const char *url, CURLcode rc, long status, double secs, int attempt,
                         const char *errbuf)
 {
     char *safe_url = kuryr_redact(url);
-    const char *rid = kuryr_log_request_id();
     const char *u = safe_url ? safe_url : "?";
     if (rc != CURLE_OK) {
         char *safe_err = kuryr_redact(errbuf[0] ? errbuf : curl_easy_strerror(rc));
-        KLOG_WARN("%s%shttp %s %s failed after %.3fs (attempt %d): %s", rid, *rid ? " " : "", method, u, secs,
-                  attempt, safe_err ? safe_err : "?");
+        KLOG_WARN("http %s %s failed after %.3fs (attempt %d): %s", method, u, secs, attempt,
+                  safe_err ? safe_err : "?");
         free(safe_err);
     } else if (status >= 500) {
-        KLOG_WARN("%s%shttp %s %s -> %ld in %.3fs (attempt %d)", rid, *rid ? " " : "", method, u, status, secs,
-                  attempt);
+        KLOG_WARN("http %s %s -> %ld in %.3fs (attempt %d)", method, u, status, secs, attempt);
     } else {
-        KLOG_DEBUG("%s%shttp %s %s -> %ld in %.3fs (attempt %d)", rid, *rid ? " " : "", method, u, status, secs,
-                   attempt);
+        KLOG_DEBUG("http %s %s -> %ld in %.3fs (attempt %d)", method, u, status, secs, attempt);
     }
     free(safe_url);
 }

@@ -186,7 +186,10 @@ static int authenticate(kuryr_auth *auth, kuryr_error *err)
     free(auth->endpoint);
     auth->endpoint = info.endpoint;
     info.endpoint = NULL;
-    snprintf(auth->project_id, sizeof(auth->project_id), "%s", info.project_id ? info.project_id : "");
+    /* Rewritten only when it changes: other threads may be reading it through kuryr_auth_project_id. */
+    const char *project = info.project_id ? info.project_id : "";
+    if (strncmp(auth->project_id, project, sizeof(auth->project_id) - 1) != 0)
+        snprintf(auth->project_id, sizeof(auth->project_id), "%s", project);
     KLOG_INFO("keystone: authenticated %s, project %s, token valid for %lds", who(&auth->opts),
               auth->project_id[0] ? auth->project_id : "(unscoped)", (long)(info.expires_at - time(NULL)));
     kuryr_token_info_clear(&info);

@@ -527,6 +527,7 @@ static void test_secrets_never_logged(void **state)
     kuryr_log_level saved = kuryr_log_get_level();
     kuryr_log_set_level(KURYR_LOG_DEBUG);
     kuryr_log_set_sink(capture, f);
+    kuryr_log_new_request_id();
     keystone_issues(f, TOKEN_A, 1, NULL);
     keystone_issues(f, TOKEN_B, 1, NULL);
     test_httpd_answer(f->srv, "POST", KEYSTONE_PATH, 401,
@@ -550,6 +551,9 @@ static void test_secrets_never_logged(void **state)
     assert_non_null(f->log);
     assert_non_null(strstr(f->log, "POST"));  /* the requests were logged... */
     assert_non_null(strstr(f->log, KEYSTONE_PATH));
+    assert_non_null(strstr(f->log, NETWORKS_PATH));
+    assert_non_null(strstr(f->log, "-> 401"));
+    assert_non_null(strstr(f->log, kuryr_log_request_id()));
     assert_null(strstr(f->log, PASSWORD));    /* ...and no secret with them */
     assert_null(strstr(f->log, TOKEN_A));
     assert_null(strstr(f->log, TOKEN_B));
