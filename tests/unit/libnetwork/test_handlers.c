@@ -163,8 +163,8 @@ static size_t count(fixture *f, const char *method, const char *prefix)
 /* The recorded path is as the server decoded it, so filters appear unescaped. */
 static void assert_contains(const char *hay, const char *needle)
 {
-    if (!strstr(hay, needle))
-        fail_msg("'%s' does not contain '%s'", hay, needle);
+    if (!hay || !strstr(hay, needle))
+        fail_msg("'%s' does not contain '%s'", hay ? hay : "(null)", needle);
 }
 
 static json_t *body_of(const test_httpd_request *r, const char *envelope)

@@ -18,7 +18,7 @@ static void test_ids(void **state)
     assert_false(kl_valid_id(NULL));
     assert_false(kl_valid_id(""));
     assert_false(kl_valid_id(ID64 "0"));                 /* 65 */
-    assert_false(kl_valid_id(ID64 + 1));                 /* 63 */
+    assert_false(kl_valid_id(&ID64[1]));                 /* 63 */
     assert_false(kl_valid_id("0123456789ABCDEF0123456789abcdef0123456789abcdef0123456789abcdef"));
     assert_false(kl_valid_id("0123456789abcdeg0123456789abcdef0123456789abcdef0123456789abcdef"));
     assert_false(kl_valid_id("../../etc/passwd"));
