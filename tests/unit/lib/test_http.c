@@ -317,6 +317,47 @@ static void test_client_freed_after_thread_exit(void **state)
     assert_int_equal(f->resp.status, 200);
 }
 
+typedef struct {
+    worker_args work;
+    pthread_mutex_t lock;
+    pthread_cond_t cond;
+    bool used, client_freed;
+} lingering_args;
+
+/* Uses the client, then stays alive until the client is freed, then exits (the leak checker watches). */
+static void *use_and_linger(void *p)
+{
+    lingering_args *a = p;
+    worker(&a->work);
+    pthread_mutex_lock(&a->lock);
+    a->used = true;
+    pthread_cond_broadcast(&a->cond);
+    while (!a->client_freed)
+        pthread_cond_wait(&a->cond, &a->lock);
+    pthread_mutex_unlock(&a->lock);
+    return NULL;
+}
+
+static void test_client_freed_while_thread_alive(void **state)
+{
+    fixture *f = *state;
+    test_httpd_answer(f->srv, "GET", "/", 200, "{}");
+    lingering_args a = {.work = {.http = f->http, .url = url(f, "/w")}, .lock = PTHREAD_MUTEX_INITIALIZER,
+                        .cond = PTHREAD_COND_INITIALIZER};
+    pthread_t t;
+    assert_int_equal(pthread_create(&t, NULL, use_and_linger, &a), 0);
+    pthread_mutex_lock(&a.lock);
+    while (!a.used)
+        pthread_cond_wait(&a.cond, &a.lock);
+    kuryr_http_free(f->http);
+    f->http = NULL;
+    a.client_freed = true;
+    pthread_cond_broadcast(&a.cond);
+    pthread_mutex_unlock(&a.lock);
+    pthread_join(t, NULL);
+    assert_int_equal(a.work.failures, 0);
+}
+
 static void test_escape(void **state)
 {
     (void)state;
@@ -382,6 +423,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reset_of_fresh_connection_not_retried_for_post, setup, teardown),
         cmocka_unit_test_setup_teardown(test_counters_per_client_and_thread, setup, teardown),
         cmocka_unit_test_setup_teardown(test_client_freed_after_thread_exit, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_client_freed_while_thread_alive, setup, teardown),
         cmocka_unit_test(test_escape),
         cmocka_unit_test_setup_teardown(test_tls, setup_tls, teardown),
     };

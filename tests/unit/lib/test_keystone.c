@@ -6,6 +6,7 @@
 #include <cmocka.h>
 
 #include <jansson.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -373,6 +374,46 @@ static void test_token_cached_across_requests(void **state)
     free(endpoint);
 }
 
+typedef struct {
+    kuryr_auth *auth;
+    int failures;
+} thread_args;
+
+static void *authenticated_get(void *p)
+{
+    thread_args *a = p;
+    for (int i = 0; i < 3; i++) {
+        kuryr_http_response resp;
+        kuryr_error err;
+        if (kuryr_auth_request(a->auth, "GET", "/v2.0/networks", NULL, &resp, &err) != 0 || resp.status != 200)
+            a->failures++;
+        kuryr_http_response_clear(&resp);
+    }
+    return NULL;
+}
+
+/* Threads that all start without a token wait for one authentication instead of each sending their own. */
+static void test_token_shared_by_threads(void **state)
+{
+    fixture *f = *state;
+    keystone_issues(f, TOKEN_A, 0, NULL);
+    test_httpd_answer(f->srv, "GET", NETWORKS_PATH, 200, "{\"networks\": []}");
+    kuryr_auth_opts o = password_opts(f);
+    f->auth = kuryr_auth_new(f->http, &o);
+    thread_args args[4];
+    pthread_t threads[4];
+    for (int i = 0; i < 4; i++) {
+        args[i] = (thread_args){.auth = f->auth};
+        assert_int_equal(pthread_create(&threads[i], NULL, authenticated_get, &args[i]), 0);
+    }
+    for (int i = 0; i < 4; i++) {
+        pthread_join(threads[i], NULL);
+        assert_int_equal(args[i].failures, 0);
+    }
+    assert_int_equal(count(f, "POST", KEYSTONE_PATH), 1);
+    assert_int_equal(count(f, "GET", NETWORKS_PATH), 12);
+}
+
 static void test_token_near_expiry_is_renewed(void **state)
 {
     fixture *f = *state;
@@ -642,6 +683,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_password_by_ids, setup, teardown),
         cmocka_unit_test_setup_teardown(test_appcred_request_bodies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_token_cached_across_requests, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_token_shared_by_threads, setup, teardown),
         cmocka_unit_test_setup_teardown(test_token_near_expiry_is_renewed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reauth_once_on_401, setup, teardown),
         cmocka_unit_test_setup_teardown(test_second_401_is_unauthorized, setup, teardown),
