@@ -361,6 +361,35 @@ static int release_existing(kl_plugin *p, const char *docker_id, const kl_net_ma
     return 0;
 }
 
+/* Docker releases aux and gateway addresses only after DeleteNetwork, but Neutron refuses to delete a
+ * network that still has ports: kuryr's unbound IPAM ports go first (ReleaseAddress then finds nothing). */
+static int delete_unbound_ports(kl_plugin *p, const char *net_id, kuryr_error *err)
+{
+    kuryr_query *q = kuryr_query_new();
+    kuryr_query_add(q, "network_id", net_id);
+    kuryr_query_add(q, "tags", KL_TAG_PORT_KURYR);
+    kuryr_query_field(q, "id");
+    kuryr_query_field(q, "device_id");
+    kuryr_port_list l = {0};
+    int rc = kuryr_neutron_port_list(p->kn, q, &l, err);
+    kuryr_query_free(q);
+    if (rc < 0)
+        return kl_err_wrap(err, "listing the network's ports failed");
+    for (size_t i = 0; i < l.n && rc == 0; i++) {
+        if (l.items[i]->device_id && *l.items[i]->device_id)
+            continue; /* bound to an endpoint: Neutron's refusal is the right answer */
+        rc = kuryr_neutron_port_delete(p->kn, l.items[i]->id, err);
+        if (rc < 0 && err->kind == KURYR_ERR_NOT_FOUND)
+            rc = 0;
+        if (rc < 0)
+            kl_err_wrap(err, "deleting an unbound kuryr port failed");
+        else
+            KLOG_INFO("deleted unbound port %s", l.items[i]->id);
+    }
+    kuryr_port_list_clear(&l);
+    return rc;
+}
+
 KL_HANDLER(kl_h_delete_network)
 {
     const char *docker_id;
@@ -378,6 +407,8 @@ KL_HANDLER(kl_h_delete_network)
         return 0;
     }
     kuryr_log_ctx_set("neutron_net", m.neutron_id);
+    if (delete_unbound_ports(p, m.neutron_id, err) < 0)
+        return -1;
     if (m.existing) {
         if (release_existing(p, docker_id, &m, err) < 0)
             return -1;

@@ -103,3 +103,12 @@ bool kl_stats_get(kl_plugin *p, const char *endpoint_id, kl_ep_stats *out)
     pthread_mutex_unlock(&p->lock);
     return s != NULL;
 }
+
+void kl_stats_forget(kl_plugin *p, const char *endpoint_id)
+{
+    pthread_mutex_lock(&p->lock);
+    kl_ep_stats *s = find_ep(p, endpoint_id);
+    if (s)
+        *s = p->eps[--p->n_eps];
+    pthread_mutex_unlock(&p->lock);
+}

@@ -64,5 +64,7 @@ void kl_plugin_fini(kl_plugin *p);
 void kl_stats_record(kl_plugin *p, const char *endpoint_id, unsigned long neutron_calls, double seconds,
                      bool failed);
 bool kl_stats_get(kl_plugin *p, const char *endpoint_id, kl_ep_stats *out);
+/* Drops a deleted endpoint's counters, so that memory does not grow with the containers ever run. */
+void kl_stats_forget(kl_plugin *p, const char *endpoint_id);
 
 #endif

@@ -250,8 +250,11 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                   json_string_value(json_object_get(o, "Err")) ? json_string_value(json_object_get(o, "Err")) : "");
         json_decref(o);
     }
-    if (reply.endpoint_id[0])
+    if (reply.endpoint_id[0]) {
         kl_stats_record(s->plugin, reply.endpoint_id, calls, took, reply.status != 200);
+        if (reply.status == 200 && reply.path && !strcmp(reply.path, "/NetworkDriver.DeleteEndpoint"))
+            kl_stats_forget(s->plugin, reply.endpoint_id);
+    }
     kuryr_log_ctx_clear();
     char *body = reply.body;
     reply.body = NULL;
