@@ -157,6 +157,45 @@ static int own_pool(kl_plugin *p, const char *pool_cidr, const char *subnet_cidr
     return 0;
 }
 
+/* --ipam-opt neutron.subnet.uuid/name: addresses come from a subnet made outside kuryr. */
+static int existing_subnet(kl_plugin *p, const char *id, const char *name, int fam, const char *pool_cidr,
+                           kl_pool_info *info, kuryr_error *err)
+{
+    kuryr_query *q = kuryr_query_new();
+    kuryr_query_add(q, id ? "id" : "name", id ? id : name);
+    kuryr_query_field(q, "id");
+    kuryr_query_field(q, "cidr");
+    kuryr_query_field(q, "ip_version");
+    kuryr_subnet_list l = {0};
+    int rc = kuryr_neutron_subnet_list(p->kn, q, &l, err);
+    kuryr_query_free(q);
+    if (rc < 0)
+        return kl_err_wrap(err, "looking up the existing subnet failed");
+    if (l.n != 1 || !l.items[0]->cidr) {
+        size_t n = l.n;
+        kuryr_subnet_list_clear(&l);
+        if (n == 0)
+            return kuryr_error_set(err, KURYR_ERR_NOT_FOUND, 404, NULL, "Neutron subnet %s not found", id ? id : name);
+        return kuryr_error_set(err, KURYR_ERR_CONFLICT, 409, NULL, "%zu Neutron subnets are named %s", n, name);
+    }
+    const kuryr_subnet *s = l.items[0];
+    if (s->ip_version && s->ip_version != fam) {
+        kuryr_subnet_list_clear(&l);
+        return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 400, NULL, "subnet %s is not IPv%d", id ? id : name, fam);
+    }
+    snprintf(info->pool_id, sizeof(info->pool_id), "%s", s->id);
+    snprintf(info->subnet_cidr, sizeof(info->subnet_cidr), "%s", s->cidr);
+    snprintf(info->pool_cidr, sizeof(info->pool_cidr), "%s", *pool_cidr ? pool_cidr : s->cidr);
+    info->existing_subnet = true;
+    if (snprintf(info->docker_pool_id, sizeof(info->docker_pool_id), KL_POOL_ID_SUBNET "%s@%s", s->id, s->cidr) >=
+        (int)sizeof(info->docker_pool_id))
+        rc = kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "subnet id too long");
+    kuryr_subnet_list_clear(&l);
+    if (rc == 0)
+        kl_pool_remember(p, info);
+    return rc;
+}
+
 KL_HANDLER(kl_h_request_pool)
 {
     const char *space, *pool, *subpool;
@@ -202,7 +241,14 @@ KL_HANDLER(kl_h_request_pool)
 
     kl_pool_info info;
     memset(&info, 0, sizeof(info));
-    if (pool && !want_id && !want_name) {
+    const char *sub_id, *sub_name;
+    if (kl_get_str(opts, v6 ? "neutron.subnet.v6.uuid" : "neutron.subnet.uuid", false, &sub_id, err) < 0 ||
+        kl_get_str(opts, v6 ? "neutron.subnet.v6.name" : "neutron.subnet.name", false, &sub_name, err) < 0)
+        return -1;
+    if ((sub_id && *sub_id) || (sub_name && *sub_name)) {
+        if (existing_subnet(p, sub_id && *sub_id ? sub_id : NULL, sub_name, fam, pool_cidr, &info, err) < 0)
+            return -1;
+    } else if (pool && !want_id && !want_name) {
         if (own_pool(p, pool_cidr, sub_cidr, &info, err) < 0)
             return -1;
     } else {
@@ -247,11 +293,12 @@ KL_HANDLER(kl_h_release_pool)
     char pool_id[KL_NAME_LEN], cidr[KL_NAME_LEN];
     if (kl_get_str(req, "PoolID", true, &id, err) < 0)
         return -1;
-    if (kl_pool_id_parse(id, pool_id, cidr) < 0)
+    bool is_subnet;
+    if (kl_pool_id_parse(id, pool_id, cidr, &is_subnet) < 0)
         return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 400, NULL, "malformed PoolID");
     kl_pool_forget(p, id);
-    if (cidr[0])
-        return (*resp = json_object()) ? 0 : -1; /* a block of a shared pool: nothing to delete */
+    if (cidr[0] || is_subnet)
+        return (*resp = json_object()) ? 0 : -1; /* a block of a shared pool or a subnet: nothing to delete */
 
     kuryr_subnetpool *sp = NULL;
     if (kuryr_neutron_subnetpool_get(p->kn, pool_id, &sp, err) < 0) {
@@ -276,12 +323,12 @@ KL_HANDLER(kl_h_release_pool)
 
 /* The subnet behind a PoolID, NULL (and success) when the network is not created yet. With several
  * candidates (an upstream PoolID naming a shared pool) the one holding addr wins. */
-static int pool_subnet(kl_plugin *p, const char *pool_id, const char *cidr, const char *addr, kuryr_subnet **out,
-                       kuryr_error *err)
+static int pool_subnet(kl_plugin *p, const char *pool_id, const char *cidr, bool is_subnet, const char *addr,
+                       kuryr_subnet **out, kuryr_error *err)
 {
     *out = NULL;
     kuryr_query *q = kuryr_query_new();
-    kuryr_query_add(q, "subnetpool_id", pool_id);
+    kuryr_query_add(q, is_subnet ? "id" : "subnetpool_id", pool_id);
     if (cidr && *cidr)
         kuryr_query_add(q, "cidr", cidr);
     const char *fields[] = {"id", "cidr", "gateway_ip", "network_id", "ip_version", "subnetpool_id"};
@@ -412,7 +459,8 @@ KL_HANDLER(kl_h_request_address)
         kl_get_obj(req, "Options", &opts, err) < 0 || kl_get_str(opts, "RequestAddressType", false, &type, err) < 0 ||
         kl_get_str(opts, KL_OPT_MAC, false, &mac, err) < 0)
         return -1;
-    if (kl_pool_id_parse(docker_pool_id, pool_id, cidr) < 0)
+    bool is_subnet;
+    if (kl_pool_id_parse(docker_pool_id, pool_id, cidr, &is_subnet) < 0)
         return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 400, NULL, "malformed PoolID");
     char ip_only[KL_ADDR_STRLEN];
     if (addr && *addr) {
@@ -430,7 +478,7 @@ KL_HANDLER(kl_h_request_address)
     kuryr_log_ctx_set("pool", pool_id);
 
     kuryr_subnet *subnet;
-    if (pool_subnet(p, pool_id, cidr, addr, &subnet, err) < 0)
+    if (pool_subnet(p, pool_id, cidr, is_subnet, addr, &subnet, err) < 0)
         return -1;
     if (gateway) {
         char planned[KL_ADDR_STRLEN], first[KL_ADDR_STRLEN];
@@ -539,12 +587,13 @@ KL_HANDLER(kl_h_release_address)
     char pool_id[KL_NAME_LEN], cidr[KL_NAME_LEN], ip[KL_ADDR_STRLEN];
     if (kl_get_str(req, "PoolID", true, &docker_pool_id, err) < 0 || kl_get_str(req, "Address", true, &addr, err) < 0)
         return -1;
-    if (kl_pool_id_parse(docker_pool_id, pool_id, cidr) < 0)
+    bool is_subnet;
+    if (kl_pool_id_parse(docker_pool_id, pool_id, cidr, &is_subnet) < 0)
         return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 400, NULL, "malformed PoolID");
     if (kl_addr_strip_prefix(addr, ip, sizeof(ip)) < 0 || !kl_valid_ip(ip, NULL))
         return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 400, NULL, "Address %s is not an IP address", addr);
     kuryr_subnet *subnet;
-    if (pool_subnet(p, pool_id, cidr, ip, &subnet, err) < 0)
+    if (pool_subnet(p, pool_id, cidr, is_subnet, ip, &subnet, err) < 0)
         return -1;
     if (!subnet) {
         *resp = json_object();

@@ -55,10 +55,15 @@ void kl_pool_id_format(char out[KL_NAME_LEN], const char *pool_id, const char *c
         snprintf(out, KL_NAME_LEN, "%s", pool_id);
 }
 
-int kl_pool_id_parse(const char *s, char pool_id[KL_NAME_LEN], char cidr[KL_NAME_LEN])
+int kl_pool_id_parse(const char *s, char pool_id[KL_NAME_LEN], char cidr[KL_NAME_LEN], bool *is_subnet)
 {
     if (!s || !*s || strlen(s) >= KL_NAME_LEN)
         return -1;
+    bool sub = strncmp(s, KL_POOL_ID_SUBNET, strlen(KL_POOL_ID_SUBNET)) == 0;
+    if (sub)
+        s += strlen(KL_POOL_ID_SUBNET);
+    if (is_subnet)
+        *is_subnet = sub;
     size_t n = strcspn(s, "@");
     if (n == 0)
         return -1;
@@ -74,5 +79,5 @@ int kl_pool_id_parse(const char *s, char pool_id[KL_NAME_LEN], char cidr[KL_NAME
             return -1;
         snprintf(cidr, KL_NAME_LEN, "%s", s + n + 1);
     }
-    return 0;
+    return sub && !cidr[0] ? -1 : 0;
 }

@@ -3,6 +3,7 @@
 #ifndef KL_NAMES_H
 #define KL_NAMES_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define KL_NET_NAME_PREFIX "kuryr-net-"
@@ -41,7 +42,11 @@ void kl_sg_name(char out[KL_NAME_LEN], const char *port_id);
 /* Docker's PoolID. A pool kuryr owns is used by one network, so its id alone names it (as upstream). A /24
  * carved from a shared default pool also needs its CIDR: "<pool id>@<cidr>". */
 void kl_pool_id_format(char out[KL_NAME_LEN], const char *pool_id, const char *cidr);
-/* Splits a PoolID; cidr is "" when absent. Returns -1 for a malformed id. */
-int kl_pool_id_parse(const char *s, char pool_id[KL_NAME_LEN], char cidr[KL_NAME_LEN]);
+/* An existing subnet chosen with --ipam-opt neutron.subnet.uuid/name has no pool of ours:
+ * "subnet:<subnet id>@<cidr>". */
+#define KL_POOL_ID_SUBNET "subnet:"
+/* Splits a PoolID; cidr is "" when absent; *is_subnet (may be NULL) tells the subnet form. Returns -1 for a
+ * malformed id. */
+int kl_pool_id_parse(const char *s, char pool_id[KL_NAME_LEN], char cidr[KL_NAME_LEN], bool *is_subnet);
 
 #endif

@@ -169,6 +169,8 @@ static int make_subnet(kl_plugin *p, const char *docker_id, const kl_net_map *m,
         kuryr_subnetpool_list_clear(&l);
         KLOG_WARN("no remembered pool for %s; using %s", pool_cidr, info.pool_id[0] ? info.pool_id : "none");
     }
+    if (info.existing_subnet)
+        return 0; /* --ipam-opt neutron.subnet.*: the subnet exists already */
 
     /* a retried CreateNetwork, or an existing network that already has it */
     kuryr_query *q = kuryr_query_new();

@@ -29,6 +29,7 @@ typedef struct {
     char pool_cidr[64];    /* Docker's Pool */
     char subnet_cidr[64];  /* SubPool (--ip-range) or Pool */
     char claimed_by[65];   /* Docker network that created its subnet from it */
+    bool existing_subnet;  /* pool_id is an existing subnet's id (neutron.subnet.* IPAM option) */
 } kl_pool_info;
 
 typedef struct {

@@ -477,6 +477,103 @@ static void test_exposed_ports(void **state)
     assert_int_equal(count(f, "DELETE", "/v2.0/security-groups/" SG), 1);
 }
 
+/* -o neutron.net.uuid: the network is tagged (never created) and on removal only untagged, and only
+ * kuryr's subnets are deleted from it. */
+static void test_existing_network(void **state)
+{
+    fixture *f = *state;
+    answer(f, "GET", "/v2.0/extensions", 200, "extensions.json", 0);
+    answer_text(f, "GET", "/v2.0/networks?tags", 200, "{\"networks\": []}", 1);
+    answer_text(f, "GET", "/v2.0/networks?id", 200, "{\"networks\":[{\"id\":\"" NEUTRON_NET "\",\"mtu\":1500}]}", 0);
+    answer(f, "PUT", "/v2.0/networks/" NEUTRON_NET "/tags/", 201, NULL, 0);
+    json_decref(call_ok(f, "/NetworkDriver.CreateNetwork",
+                        "{\"NetworkID\":\"" NETID "\",\"Options\":{\"com.docker.network.generic\":"
+                        "{\"neutron.net.uuid\":\"" NEUTRON_NET "\"}},\"IPv4Data\":[]}"));
+    assert_int_equal(count(f, "POST", "/v2.0/networks"), 0);
+    assert_int_equal(count(f, "PUT", "/v2.0/networks/" NEUTRON_NET "/tags/"), 3);
+    assert_contains(nth(f, "PUT", "/v2.0/networks/" NEUTRON_NET "/tags/", 2)->path, "kuryr.net.existing:0123abcd0123");
+
+    answer_text(f, "GET", "/v2.0/ports", 200, "{\"ports\": []}", 0);
+    answer_text(f, "GET", "/v2.0/subnets", 200,
+                "{\"subnets\":[{\"id\":\"" SUBNET "\",\"name\":\"kuryr-subnet-10.0.0.0/24\"},"
+                "{\"id\":\"s-theirs\",\"name\":\"private\"}]}", 0);
+    answer(f, "DELETE", "/v2.0/subnets/" SUBNET, 204, NULL, 0);
+    answer(f, "DELETE", "/v2.0/networks/" NEUTRON_NET "/tags/", 204, NULL, 0);
+    json_decref(call_ok(f, "/NetworkDriver.DeleteNetwork", "{\"NetworkID\":\"" NETID "\"}"));
+    assert_int_equal(count(f, "DELETE", "/v2.0/subnets/"), 1);
+    assert_int_equal(count(f, "DELETE", "/v2.0/networks/" NEUTRON_NET "/tags/"), 3);
+    assert_int_equal(count(f, "DELETE", "/v2.0/networks/" NEUTRON_NET), 3); /* the tag deletes only */
+}
+
+/* --ipam-opt neutron.subnet.uuid: addresses from an existing subnet; its gateway is answered. */
+static void test_existing_subnet(void **state)
+{
+    fixture *f = *state;
+    answer(f, "GET", "/v2.0/subnets?id", 200, "subnets_one.json", 0);
+    json_t *r = call_ok(f, "/IpamDriver.RequestPool",
+                        "{\"Pool\":\"10.0.0.0/24\",\"Options\":{\"neutron.subnet.uuid\":\"" SUBNET "\"}}");
+    assert_json_str(r, "PoolID", "subnet:" SUBNET "@10.0.0.0/24");
+    json_decref(r);
+    r = call_ok(f, "/IpamDriver.RequestAddress", "{\"PoolID\":\"subnet:" SUBNET "@10.0.0.0/24\",\"Options\":"
+                                                 "{\"RequestAddressType\":\"com.docker.network.gateway\"}}");
+    assert_json_str(r, "Address", "10.0.0.1/24");
+    json_decref(r);
+    assert_contains(nth(f, "GET", "/v2.0/subnets?id", 1)->path, "id=" SUBNET);
+    size_t before = test_httpd_request_count(f->srv);
+    json_decref(call_ok(f, "/IpamDriver.ReleasePool", "{\"PoolID\":\"subnet:" SUBNET "@10.0.0.0/24\"}"));
+    assert_int_equal(test_httpd_request_count(f->srv), before);
+}
+
+/* A port made outside kuryr holding the requested address is adopted (tagged), and on release only
+ * untagged. */
+static void test_adopted_port(void **state)
+{
+    fixture *f = *state;
+    answer(f, "GET", "/v2.0/subnets", 200, "subnets_one.json", 0);
+    answer_text(f, "GET", "/v2.0/ports", 200,
+                "{\"ports\":[{\"id\":\"" PORT "\",\"mac_address\":\"fa:16:3e:00:00:01\",\"tags\":[],"
+                "\"fixed_ips\":[{\"subnet_id\":\"" SUBNET "\",\"ip_address\":\"10.0.0.50\"}]}]}", 1);
+    answer(f, "PUT", "/v2.0/ports/" PORT "/tags/", 201, NULL, 0);
+    json_t *r = call_ok(f, "/IpamDriver.RequestAddress", "{\"PoolID\":\"" POOL "\",\"Address\":\"10.0.0.50\"}");
+    assert_json_str(r, "Address", "10.0.0.50/24");
+    json_decref(r);
+    assert_contains(nth(f, "PUT", "/v2.0/ports/" PORT "/tags/", 0)->path, "kuryr.port.existing");
+    assert_int_equal(count(f, "POST", "/v2.0/ports"), 0);
+
+    answer_text(f, "GET", "/v2.0/ports", 200,
+                "{\"ports\":[{\"id\":\"" PORT "\",\"tags\":[\"kuryr.port.existing\"],"
+                "\"fixed_ips\":[{\"subnet_id\":\"" SUBNET "\",\"ip_address\":\"10.0.0.50\"}]}]}", 0);
+    answer(f, "DELETE", "/v2.0/ports/" PORT "/tags/", 204, NULL, 0);
+    json_decref(call_ok(f, "/IpamDriver.ReleaseAddress", "{\"PoolID\":\"" POOL "\",\"Address\":\"10.0.0.50/24\"}"));
+    assert_int_equal(count(f, "DELETE", "/v2.0/ports/" PORT "/tags/"), 1);
+    assert_int_equal(count(f, "DELETE", "/v2.0/ports/"), 1);
+}
+
+/* Dual stack: the IPv6 request finds the endpoint's port by MAC and adds an address to it, no second port. */
+static void test_dual_stack_second_family(void **state)
+{
+    fixture *f = *state;
+    answer_text(f, "GET", "/v2.0/subnets", 200,
+                "{\"subnets\":[{\"id\":\"v6sub\",\"network_id\":\"" NEUTRON_NET "\",\"cidr\":\"fd00:1::/64\","
+                "\"ip_version\":6,\"gateway_ip\":\"fd00:1::1\"}]}", 0);
+    answer(f, "GET", "/v2.0/ports", 200, "ports_one.json", 0);
+    answer_text(f, "PUT", "/v2.0/ports/" PORT, 200,
+                "{\"port\":{\"id\":\"" PORT "\",\"tags\":[\"compute:kuryr\"],\"fixed_ips\":["
+                "{\"subnet_id\":\"" SUBNET "\",\"ip_address\":\"10.0.0.2\"},"
+                "{\"subnet_id\":\"v6sub\",\"ip_address\":\"fd00:1::9\"}]}}", 0);
+    json_t *r = call_ok(f, "/IpamDriver.RequestAddress",
+                        "{\"PoolID\":\"" POOL "\",\"Address\":\"\",\"Options\":"
+                        "{\"com.docker.network.endpoint.macaddress\":\"02:42:0a:00:00:02\"}}");
+    assert_json_str(r, "Address", "fd00:1::9/64");
+    json_decref(r);
+    assert_int_equal(count(f, "POST", "/v2.0/ports"), 0);
+    json_t *upd = body_of(nth(f, "PUT", "/v2.0/ports/" PORT, 0), "port");
+    json_t *ips = json_object_get(upd, "fixed_ips");
+    assert_int_equal(json_array_size(ips), 2);
+    assert_json_str(json_array_get(ips, 1), "subnet_id", "v6sub");
+    json_decref(upd);
+}
+
 /* Answers that need no Neutron, and inputs refused before Neutron is asked. */
 static void test_static_and_invalid(void **state)
 {
@@ -533,6 +630,10 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_conflict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_tag_extension, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exposed_ports, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_existing_network, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_existing_subnet, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_adopted_port, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dual_stack_second_family, setup, teardown),
         cmocka_unit_test_setup_teardown(test_static_and_invalid, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);

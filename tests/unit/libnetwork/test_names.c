@@ -10,6 +10,7 @@
 #include "names.h"
 #include "portrange.h"
 
+#define POOLSTR "8b4c2d1e-7f6a-4b3c-9d8e-1f2a3b4c5d6e"
 #define NETID "0123456789abcdef0123456789abcdefFEDCBA9876543210fedcba9876543210"
 
 static void test_names_and_tags(void **state)
@@ -40,17 +41,25 @@ static void test_pool_ids(void **state)
     char id[KL_NAME_LEN], cidr[KL_NAME_LEN], out[KL_NAME_LEN];
     kl_pool_id_format(out, "8b4c2d1e-7f6a-4b3c-9d8e-1f2a3b4c5d6e", NULL);
     assert_string_equal(out, "8b4c2d1e-7f6a-4b3c-9d8e-1f2a3b4c5d6e");
-    assert_int_equal(kl_pool_id_parse(out, id, cidr), 0);
+    assert_int_equal(kl_pool_id_parse(out, id, cidr, NULL), 0);
     assert_string_equal(id, "8b4c2d1e-7f6a-4b3c-9d8e-1f2a3b4c5d6e");
     assert_string_equal(cidr, "");
     kl_pool_id_format(out, "8b4c2d1e-7f6a-4b3c-9d8e-1f2a3b4c5d6e", "fd00:0:0:2::/64");
-    assert_int_equal(kl_pool_id_parse(out, id, cidr), 0);
+    assert_int_equal(kl_pool_id_parse(out, id, cidr, NULL), 0);
     assert_string_equal(id, "8b4c2d1e-7f6a-4b3c-9d8e-1f2a3b4c5d6e");
     assert_string_equal(cidr, "fd00:0:0:2::/64");
-    assert_int_equal(kl_pool_id_parse("", id, cidr), -1);
-    assert_int_equal(kl_pool_id_parse("@10.0.0.0/24", id, cidr), -1);
-    assert_int_equal(kl_pool_id_parse("abc@notacidr", id, cidr), -1);
-    assert_int_equal(kl_pool_id_parse("x/../y", id, cidr), -1);
+    assert_int_equal(kl_pool_id_parse("", id, cidr, NULL), -1);
+    assert_int_equal(kl_pool_id_parse("@10.0.0.0/24", id, cidr, NULL), -1);
+    assert_int_equal(kl_pool_id_parse("abc@notacidr", id, cidr, NULL), -1);
+    assert_int_equal(kl_pool_id_parse("x/../y", id, cidr, NULL), -1);
+    bool sub = false;
+    assert_int_equal(kl_pool_id_parse("subnet:33333333-3333-4333-8333-333333333333@10.0.0.0/24", id, cidr, &sub), 0);
+    assert_true(sub);
+    assert_string_equal(id, "33333333-3333-4333-8333-333333333333");
+    assert_string_equal(cidr, "10.0.0.0/24");
+    assert_int_equal(kl_pool_id_parse("subnet:33333333-3333-4333-8333-333333333333", id, cidr, &sub), -1);
+    assert_int_equal(kl_pool_id_parse(POOLSTR, id, cidr, &sub), 0);
+    assert_false(sub);
 }
 
 static void test_port_ranges(void **state)
