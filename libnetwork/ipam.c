@@ -174,6 +174,9 @@ static int existing_subnet(kl_plugin *p, const char *id, const char *name, int f
     if (l.n != 1 || !l.items[0]->cidr) {
         size_t n = l.n;
         kuryr_subnet_list_clear(&l);
+        if (n == 1)
+            return kuryr_error_set(err, KURYR_ERR_UNAVAILABLE, 502, NULL, "Neutron sent subnet %s without a cidr",
+                                   id ? id : name);
         if (n == 0)
             return kuryr_error_set(err, KURYR_ERR_NOT_FOUND, 404, NULL, "Neutron subnet %s not found", id ? id : name);
         return kuryr_error_set(err, KURYR_ERR_CONFLICT, 409, NULL, "%zu Neutron subnets are named %s", n, name);
@@ -351,6 +354,10 @@ static int pool_subnet(kl_plugin *p, const char *pool_id, const char *cidr, bool
         kuryr_subnet_list_clear(&l);
         return kuryr_error_set(err, KURYR_ERR_CONFLICT, 409, NULL,
                                "subnetpool %s has several subnets: an address is needed to choose", pool_id);
+    }
+    if (pick < l.n && (!l.items[pick]->cidr || !l.items[pick]->network_id)) {
+        kuryr_subnet_list_clear(&l);
+        return kuryr_error_set(err, KURYR_ERR_UNAVAILABLE, 502, NULL, "Neutron sent a subnet without cidr or network");
     }
     if (pick < l.n) {
         *out = l.items[pick];
@@ -568,7 +575,7 @@ KL_HANDLER(kl_h_request_address)
     }
     kuryr_log_ctx_set("port", port->id);
     const char *ip = port_ip_in(port, subnet->id);
-    if (!ip) {
+    if (!ip || !*ip) {
         kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "port %s got no address in subnet %s", port->id,
                         subnet->id);
         goto out;

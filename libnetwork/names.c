@@ -68,7 +68,7 @@ int kl_pool_id_parse(const char *s, char pool_id[KL_NAME_LEN], char cidr[KL_NAME
     if (n == 0)
         return -1;
     for (size_t i = 0; i < n; i++) {
-        if (!isxdigit((unsigned char)s[i]) && s[i] != '-')
+        if (!isalnum((unsigned char)s[i]) && !strchr("-_.", s[i]))
             return -1;
     }
     memcpy(pool_id, s, n);

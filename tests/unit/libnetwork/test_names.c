@@ -52,6 +52,7 @@ static void test_pool_ids(void **state)
     assert_int_equal(kl_pool_id_parse("@10.0.0.0/24", id, cidr, NULL), -1);
     assert_int_equal(kl_pool_id_parse("abc@notacidr", id, cidr, NULL), -1);
     assert_int_equal(kl_pool_id_parse("x/../y", id, cidr, NULL), -1);
+    assert_int_equal(kl_pool_id_parse("a b", id, cidr, NULL), -1);
     bool sub = false;
     assert_int_equal(kl_pool_id_parse("subnet:33333333-3333-4333-8333-333333333333@10.0.0.0/24", id, cidr, &sub), 0);
     assert_true(sub);
