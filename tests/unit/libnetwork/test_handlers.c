@@ -7,6 +7,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -375,6 +376,47 @@ static void test_default_pool(void **state)
     assert_int_equal(test_httpd_request_count(f->srv), before);
 }
 
+typedef struct {
+    fixture *f;
+    char pool[64];
+} carve_job;
+
+static void *carve_one(void *arg)
+{
+    carve_job *j = arg;
+    kl_reply r;
+    kl_dispatch(&j->f->p, kl_routes, "POST", "/IpamDriver.RequestPool", "{}", 2, 0, &r);
+    json_t *o = json_loads(r.body, 0, NULL);
+    const char *pool = json_string_value(json_object_get(o, "Pool"));
+    snprintf(j->pool, sizeof(j->pool), "%s", pool ? pool : "error");
+    json_decref(o);
+    kl_reply_clear(&r);
+    return NULL;
+}
+
+/* Docker sends requests in parallel: concurrent default-pool requests must never get the same block. */
+static void test_concurrent_carving(void **state)
+{
+    fixture *f = *state;
+    answer(f, "GET", "/v2.0/subnetpools?name=kuryr", 200, "subnetpools_default.json", 0);
+    answer(f, "GET", "/v2.0/subnets?subnetpool_id=" DEFPOOL, 200, "subnets_default_used.json", 0);
+    enum { N = 8 };
+    pthread_t t[N];
+    carve_job jobs[N];
+    for (int i = 0; i < N; i++) {
+        jobs[i].f = f;
+        assert_int_equal(pthread_create(&t[i], NULL, carve_one, &jobs[i]), 0);
+    }
+    for (int i = 0; i < N; i++)
+        pthread_join(t[i], NULL);
+    for (int i = 0; i < N; i++) {
+        assert_string_not_equal(jobs[i].pool, "error");
+        assert_string_not_equal(jobs[i].pool, "10.10.0.0/24"); /* used in Neutron */
+        for (int k = 0; k < i; k++)
+            assert_string_not_equal(jobs[i].pool, jobs[k].pool);
+    }
+}
+
 /* IPv6 with --subnet: own pool, gateway fd00:1::1. */
 static void test_v6_gateway(void **state)
 {
@@ -626,6 +668,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_network_lifecycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_endpoint_flow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_default_pool, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_carving, setup, teardown),
         cmocka_unit_test_setup_teardown(test_v6_gateway, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conflict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_tag_extension, setup, teardown),

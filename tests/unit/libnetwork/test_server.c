@@ -7,6 +7,7 @@
 #include <cmocka.h>
 
 #include <curl/curl.h>
+#include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -147,6 +148,35 @@ static void test_serves_on_private_socket(void **state)
     assert_int_not_equal(access(f->sock, F_OK), 0); /* removed on stop */
 }
 
+static int count_fds(void)
+{
+    int n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    assert_non_null(d);
+    while (readdir(d))
+        n++;
+    closedir(d);
+    return n;
+}
+
+/* Upstream leaks descriptors per container; here a stopped server leaves exactly what was open before. */
+static void test_no_fd_leak(void **state)
+{
+    fixture *f = *state;
+    kuryr_error err;
+    int before = count_fds();
+    f->srv = kl_server_start(&f->p, &err);
+    assert_non_null(f->srv);
+    for (int i = 0; i < 50; i++) {
+        char *body;
+        assert_int_equal(post(f, "/NetworkDriver.Leave", "{}", 2, &body, NULL), 400);
+        free(body);
+    }
+    kl_server_stop(f->srv);
+    f->srv = NULL;
+    assert_int_equal(count_fds(), before);
+}
+
 static void test_socket_file_rules(void **state)
 {
     fixture *f = *state;
@@ -205,6 +235,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_serves_on_private_socket, setup, teardown),
         cmocka_unit_test_setup_teardown(test_socket_file_rules, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_fd_leak, setup, teardown),
         cmocka_unit_test(test_parse_uri),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
