@@ -54,13 +54,16 @@ int kl_unix_listen(const char *path, kuryr_error *err)
             return kuryr_error_set(err, KURYR_ERR_CONFLICT, 0, NULL, "%s is in use by another process", path);
         unlink(path); /* stale: left by a daemon that did not exit cleanly */
     }
+    /* /run/docker/plugins may not exist yet when the plugin starts before Docker: make every missing parent */
     char dir[sizeof(sa.sun_path)];
     snprintf(dir, sizeof(dir), "%s", path);
-    char *slash = strrchr(dir, '/');
-    if (slash && slash != dir) {
-        *slash = '\0';
+    for (char *c = dir + 1; *c; c++) {
+        if (*c != '/')
+            continue;
+        *c = '\0';
         if (mkdir(dir, 0755) < 0 && errno != EEXIST)
             return kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "cannot create %s: %s", dir, strerror(errno));
+        *c = '/';
     }
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)

@@ -38,7 +38,7 @@ static int setup(void **state)
     snprintf(f->dir, sizeof(f->dir), "/tmp/kl-server-XXXXXX");
     if (!mkdtemp(f->dir))
         return -1;
-    snprintf(f->sock, sizeof(f->sock), "%s/plugins/kuryr.sock", f->dir);
+    snprintf(f->sock, sizeof(f->sock), "%s/docker/plugins/kuryr.sock", f->dir);
     f->cfg = kuryr_config_new();
     char msg[256];
     kuryr_config_set(f->cfg, "DEFAULT", "unix_socket", f->sock, msg, sizeof(msg));
@@ -62,7 +62,9 @@ static int teardown(void **state)
     kuryr_config_free(f->cfg);
     unlink(f->sock);
     char sub[160];
-    snprintf(sub, sizeof(sub), "%s/plugins", f->dir);
+    snprintf(sub, sizeof(sub), "%s/docker/plugins", f->dir);
+    rmdir(sub);
+    snprintf(sub, sizeof(sub), "%s/docker", f->dir);
     rmdir(sub);
     rmdir(f->dir);
     free(f);
