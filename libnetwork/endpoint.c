@@ -136,9 +136,7 @@ KL_HANDLER(kl_h_create_endpoint)
     kuryr_port *port = NULL;
     bool created = false, retried = false;
     char f1[96];
-    if (find_port_by(p, m.neutron_id, "device_id", ep, &port, err) < 0)
-        return -1;
-    retried = port != NULL;
+    /* the address finds both the IPAM port and a retried request's port (its device_id is already ep) */
     for (int i = 0; i < 2 && !port; i++) {
         const char *ip = i ? ip6 : ip4;
         if (!ip[0])
@@ -149,6 +147,9 @@ KL_HANDLER(kl_h_create_endpoint)
     }
     if (!port && mac && find_port_by(p, m.neutron_id, "mac_address", mac, &port, err) < 0)
         return -1;
+    if (!port && find_port_by(p, m.neutron_id, "device_id", ep, &port, err) < 0)
+        return -1;
+    retried = port && port->device_id && strcmp(port->device_id, ep) == 0;
     if (!port) {
         /* no IPAM port (another IPAM driver, or one released under us): make the endpoint's own */
         char name[KL_NAME_LEN];

@@ -288,9 +288,8 @@ static void test_endpoint_flow(void **state)
     /* CreateEndpoint: the network lookup goes by tags; the IPAM port is found by its address */
     answer(f, "GET", "/v2.0/extensions", 200, "extensions.json", 0);
     answer(f, "GET", "/v2.0/networks", 200, "networks_found.json", 0);
-    answer_text(f, "GET", "/v2.0/ports?network_id=" NEUTRON_NET "&device_id", 200, "{\"ports\": []}", 1);
     answer_text(f, "GET", "/v2.0/ports?network_id=" NEUTRON_NET "&fixed_ips", 200, "{\"ports\": []}", 0);
-    answer(f, "GET", "/v2.0/ports?network_id=" NEUTRON_NET "&mac_address", 200, "ports_one.json", 0);
+    answer(f, "GET", "/v2.0/ports?network_id=" NEUTRON_NET "&mac_address", 200, "ports_unbound.json", 0);
     answer(f, "PUT", "/v2.0/ports/" PORT "/tags", 200, NULL, 0);
     answer(f, "PUT", "/v2.0/ports/" PORT, 200, "port_direct.json", 0);
     int status;
