@@ -300,6 +300,7 @@ KL_HANDLER(kl_h_release_pool)
     if (kl_pool_id_parse(id, pool_id, cidr, &is_subnet) < 0)
         return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 400, NULL, "malformed PoolID");
     kl_pool_forget(p, id);
+    kl_subnet_cache_drop_pool(p, id);
     if (cidr[0] || is_subnet)
         return (*resp = json_object()) ? 0 : -1; /* a block of a shared pool or a subnet: nothing to delete */
 
@@ -326,10 +327,18 @@ KL_HANDLER(kl_h_release_pool)
 
 /* The subnet behind a PoolID, NULL (and success) when the network is not created yet. With several
  * candidates (an upstream PoolID naming a shared pool) the one holding addr wins. */
-static int pool_subnet(kl_plugin *p, const char *pool_id, const char *cidr, bool is_subnet, const char *addr,
-                       kuryr_subnet **out, kuryr_error *err)
+static int pool_subnet(kl_plugin *p, const char *docker_pool_id, const char *pool_id, const char *cidr,
+                       bool is_subnet, const char *addr, kuryr_subnet **out, kuryr_error *err)
 {
     *out = NULL;
+    json_t *cached = kl_subnet_cache_get(p, docker_pool_id);
+    if (cached) {
+        *out = kuryr_subnet_from_json(cached, err);
+        json_decref(cached);
+        if (*out)
+            return 0;
+        kl_subnet_cache_drop_pool(p, docker_pool_id);
+    }
     kuryr_query *q = kuryr_query_new();
     kuryr_query_add(q, is_subnet ? "id" : "subnetpool_id", pool_id);
     if (cidr && *cidr)
@@ -362,6 +371,8 @@ static int pool_subnet(kl_plugin *p, const char *pool_id, const char *cidr, bool
     if (pick < l.n) {
         *out = l.items[pick];
         l.items[pick] = NULL;
+        if (l.n == 1 && (*out)->raw)
+            kl_subnet_cache_put(p, docker_pool_id, (*out)->network_id, (*out)->raw);
     }
     for (size_t i = 0; i < l.n; i++)
         kuryr_subnet_free(l.items[i]);
@@ -485,7 +496,7 @@ KL_HANDLER(kl_h_request_address)
     kuryr_log_ctx_set("pool", pool_id);
 
     kuryr_subnet *subnet;
-    if (pool_subnet(p, pool_id, cidr, is_subnet, addr, &subnet, err) < 0)
+    if (pool_subnet(p, docker_pool_id, pool_id, cidr, is_subnet, addr, &subnet, err) < 0)
         return -1;
     if (gateway) {
         char planned[KL_ADDR_STRLEN], first[KL_ADDR_STRLEN];
@@ -583,6 +594,8 @@ KL_HANDLER(kl_h_request_address)
     *resp = address_reply(ip, subnet->cidr);
     rc = 0;
 out:
+    if (rc < 0)
+        kl_subnet_cache_drop_pool(p, docker_pool_id); /* it may be what went wrong */
     kuryr_port_free(port);
     kuryr_subnet_free(subnet);
     return rc;
@@ -600,7 +613,7 @@ KL_HANDLER(kl_h_release_address)
     if (kl_addr_strip_prefix(addr, ip, sizeof(ip)) < 0 || !kl_valid_ip(ip, NULL))
         return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 400, NULL, "Address %s is not an IP address", addr);
     kuryr_subnet *subnet;
-    if (pool_subnet(p, pool_id, cidr, is_subnet, ip, &subnet, err) < 0)
+    if (pool_subnet(p, docker_pool_id, pool_id, cidr, is_subnet, ip, &subnet, err) < 0)
         return -1;
     if (!subnet) {
         *resp = json_object();
@@ -614,8 +627,10 @@ KL_HANDLER(kl_h_release_address)
     kuryr_query_add(q, "fixed_ips", f1);
     kuryr_query_add(q, "fixed_ips", f2);
     kuryr_port *port;
-    if (first_port(p, q, &port, err) < 0)
+    if (first_port(p, q, &port, err) < 0) {
+        kl_subnet_cache_drop_pool(p, docker_pool_id);
         return -1;
+    }
     int rc = 0;
     if (!port) {
         /* the gateway, or already released */

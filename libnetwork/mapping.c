@@ -228,6 +228,68 @@ bool kl_pool_cidr_reserved(kl_plugin *p, const char *pool_id, const char *cidr)
     return found;
 }
 
+/* ---- subnet cache ------------------------------------------------------------------------------------- */
+
+json_t *kl_subnet_cache_get(kl_plugin *p, const char *docker_pool_id)
+{
+    json_t *hit = NULL;
+    pthread_mutex_lock(&p->lock);
+    for (size_t i = 0; i < p->n_subs && !hit; i++) {
+        if (strcmp(p->subs[i].docker_pool_id, docker_pool_id) == 0)
+            hit = json_incref(p->subs[i].subnet);
+    }
+    pthread_mutex_unlock(&p->lock);
+    return hit;
+}
+
+void kl_subnet_cache_put(kl_plugin *p, const char *docker_pool_id, const char *net_id, json_t *subnet)
+{
+    if (strlen(docker_pool_id) >= sizeof(p->subs->docker_pool_id) || strlen(net_id) >= sizeof(p->subs->net_id))
+        return;
+    kl_subnet_cache_drop_pool(p, docker_pool_id);
+    pthread_mutex_lock(&p->lock);
+    if (p->n_subs == p->cap_subs) {
+        size_t cap = p->cap_subs ? p->cap_subs * 2 : 16;
+        kl_subnet_map *n = realloc(p->subs, cap * sizeof(*n));
+        if (!n) {
+            pthread_mutex_unlock(&p->lock);
+            return;
+        }
+        p->subs = n;
+        p->cap_subs = cap;
+    }
+    kl_subnet_map *m = &p->subs[p->n_subs++];
+    memset(m, 0, sizeof(*m));
+    memcpy(m->docker_pool_id, docker_pool_id, strlen(docker_pool_id) + 1);
+    memcpy(m->net_id, net_id, strlen(net_id) + 1);
+    m->subnet = json_incref(subnet);
+    pthread_mutex_unlock(&p->lock);
+}
+
+static void drop_where(kl_plugin *p, bool by_pool, const char *key)
+{
+    pthread_mutex_lock(&p->lock);
+    for (size_t i = 0; i < p->n_subs;) {
+        if (strcmp(by_pool ? p->subs[i].docker_pool_id : p->subs[i].net_id, key) == 0) {
+            json_decref(p->subs[i].subnet);
+            p->subs[i] = p->subs[--p->n_subs];
+        } else {
+            i++;
+        }
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
+void kl_subnet_cache_drop_pool(kl_plugin *p, const char *docker_pool_id)
+{
+    drop_where(p, true, docker_pool_id);
+}
+
+void kl_subnet_cache_drop_net(kl_plugin *p, const char *net_id)
+{
+    drop_where(p, false, net_id);
+}
+
 /* ---- tags at creation -------------------------------------------------------------------------------- */
 
 bool kl_tags_into_body(kl_plugin *p, json_t *attrs, const char *const *tags, size_t n)

@@ -29,6 +29,12 @@ void kl_pool_forget(kl_plugin *p, const char *docker_pool_id);
 /* True if some remembered pool of the shared pool pool_id reserved cidr (carved but not yet created). */
 bool kl_pool_cidr_reserved(kl_plugin *p, const char *pool_id, const char *cidr);
 
+/* Subnet cache (see kl_subnet_map). get returns a new reference or NULL. */
+json_t *kl_subnet_cache_get(kl_plugin *p, const char *docker_pool_id);
+void kl_subnet_cache_put(kl_plugin *p, const char *docker_pool_id, const char *net_id, json_t *subnet);
+void kl_subnet_cache_drop_pool(kl_plugin *p, const char *docker_pool_id);
+void kl_subnet_cache_drop_net(kl_plugin *p, const char *net_id);
+
 /* Tags at creation: put into the create body while Neutron accepts that (one round trip). Returns whether
  * they were added to attrs. */
 bool kl_tags_into_body(kl_plugin *p, json_t *attrs, const char *const *tags, size_t n);

@@ -421,6 +421,7 @@ KL_HANDLER(kl_h_delete_network)
         KLOG_INFO("deleted Neutron network %s", m.neutron_id);
     }
     kl_net_cache_drop(p, docker_id);
+    kl_subnet_cache_drop_net(p, m.neutron_id);
     kl_pool_unclaim(p, docker_id);
     *resp = json_object();
     return 0;

@@ -48,6 +48,11 @@ void kl_plugin_fini(kl_plugin *p)
     free(p->nets);
     free(p->pools);
     free(p->eps);
+    for (size_t i = 0; i < p->n_subs; i++)
+        json_decref(p->subs[i].subnet);
+    free(p->subs);
+    p->subs = NULL;
+    p->n_subs = p->cap_subs = 0;
     p->nets = NULL;
     p->pools = NULL;
     p->eps = NULL;

@@ -32,6 +32,14 @@ typedef struct {
     bool existing_subnet;  /* pool_id is an existing subnet's id (neutron.subnet.* IPAM option) */
 } kl_pool_info;
 
+/* The Neutron subnet behind a PoolID: fixed for the network's life, so cached to save a lookup on each
+ * RequestAddress and ReleaseAddress. Dropped with the pool or the network, or after any failure using it. */
+typedef struct {
+    char docker_pool_id[192];
+    char net_id[64];
+    json_t *subnet;  /* the subnet as Neutron sent it (the fields kuryr asked for) */
+} kl_subnet_map;
+
 typedef struct {
     char endpoint_id[65];
     unsigned long requests, neutron_calls, errors;
@@ -55,6 +63,8 @@ typedef struct kl_plugin {
     size_t n_pools, cap_pools;
     kl_ep_stats *eps;
     size_t n_eps, cap_eps;
+    kl_subnet_map *subs;
+    size_t n_subs, cap_subs;
 } kl_plugin;
 
 /* Builds the clients from cfg (borrowed; must outlive p). */

@@ -347,6 +347,8 @@ static void test_endpoint_flow(void **state)
     const char *q = nth(f, "GET", "/v2.0/ports?fixed_ips", 0)->path;
     assert_contains(q, "fixed_ips=subnet_id=" SUBNET);
     assert_contains(q, "fixed_ips=ip_address=10.0.0.2");
+    /* the pool's subnet was looked up once for both IPAM calls */
+    assert_int_equal(count(f, "GET", "/v2.0/subnets?subnetpool_id"), 1);
 }
 
 /* No --subnet: a /24 carved from the default pool "kuryr", skipping used blocks; gateway = first host. */
