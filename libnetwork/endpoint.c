@@ -255,6 +255,7 @@ KL_HANDLER(kl_h_delete_endpoint)
     const char *docker_net, *ep;
     if (read_ids(req, &docker_net, &ep, err) < 0)
         return -1;
+    kl_unexposed_take(p, ep);
     kl_net_map m;
     kuryr_port *port = NULL;
     if (kl_net_lookup(p, docker_net, &m, err) < 0 || kl_port_by_endpoint(p, m.neutron_id, ep, &port, err) < 0) {

@@ -85,9 +85,11 @@ KL_HANDLER(kl_h_program_external)
         return -1;
     if (n == 0 || !kuryr_config_get_bool(p->cfg, "DEFAULT", "process_external_connectivity")) {
         free(ranges);
+        kl_unexposed_add(p, ep);
         *resp = json_object();
         return 0;
     }
+    kl_unexposed_take(p, ep);
     kl_net_map m;
     kuryr_port *port = NULL;
     if (kl_net_lookup(p, docker_net, &m, err) < 0 || kl_port_by_endpoint(p, m.neutron_id, ep, &port, err) < 0) {
@@ -146,6 +148,11 @@ KL_HANDLER(kl_h_revoke_external)
         return -1;
     kuryr_log_ctx_set("net", docker_net);
     kuryr_log_ctx_set("ep", ep);
+    if (kl_unexposed_take(p, ep)) {
+        /* Program exposed nothing for it in this daemon's life: nothing to look up */
+        *resp = json_object();
+        return 0;
+    }
     kl_net_map m;
     kuryr_port *port = NULL;
     if (kl_net_lookup(p, docker_net, &m, err) < 0 || kl_port_by_endpoint(p, m.neutron_id, ep, &port, err) < 0) {

@@ -52,6 +52,9 @@ void kl_plugin_fini(kl_plugin *p)
         json_decref(p->subs[i].subnet);
     free(p->subs);
     p->subs = NULL;
+    free(p->unexposed);
+    p->unexposed = NULL;
+    p->n_unexposed = p->cap_unexposed = 0;
     p->n_subs = p->cap_subs = 0;
     p->nets = NULL;
     p->pools = NULL;
@@ -116,4 +119,38 @@ void kl_stats_forget(kl_plugin *p, const char *endpoint_id)
     if (s)
         *s = p->eps[--p->n_eps];
     pthread_mutex_unlock(&p->lock);
+}
+
+void kl_unexposed_add(kl_plugin *p, const char *endpoint_id)
+{
+    if (strlen(endpoint_id) != 64)
+        return;
+    kl_unexposed_take(p, endpoint_id); /* never listed twice */
+    pthread_mutex_lock(&p->lock);
+    if (p->n_unexposed == p->cap_unexposed) {
+        size_t cap = p->cap_unexposed ? p->cap_unexposed * 2 : 16;
+        char(*n)[65] = realloc(p->unexposed, cap * sizeof(*n));
+        if (!n) {
+            pthread_mutex_unlock(&p->lock);
+            return;
+        }
+        p->unexposed = n;
+        p->cap_unexposed = cap;
+    }
+    memcpy(p->unexposed[p->n_unexposed++], endpoint_id, 65);
+    pthread_mutex_unlock(&p->lock);
+}
+
+bool kl_unexposed_take(kl_plugin *p, const char *endpoint_id)
+{
+    bool found = false;
+    pthread_mutex_lock(&p->lock);
+    for (size_t i = 0; i < p->n_unexposed && !found; i++) {
+        if (strcmp(p->unexposed[i], endpoint_id) == 0) {
+            memcpy(p->unexposed[i], p->unexposed[--p->n_unexposed], 65);
+            found = true;
+        }
+    }
+    pthread_mutex_unlock(&p->lock);
+    return found;
 }

@@ -65,6 +65,8 @@ typedef struct kl_plugin {
     size_t n_eps, cap_eps;
     kl_subnet_map *subs;
     size_t n_subs, cap_subs;
+    char (*unexposed)[65];    /* endpoints whose ProgramExternalConnectivity exposed nothing */
+    size_t n_unexposed, cap_unexposed;
 } kl_plugin;
 
 /* Builds the clients from cfg (borrowed; must outlive p). */
@@ -75,6 +77,10 @@ void kl_plugin_fini(kl_plugin *p);
 void kl_stats_record(kl_plugin *p, const char *endpoint_id, unsigned long neutron_calls, double seconds,
                      bool failed);
 bool kl_stats_get(kl_plugin *p, const char *endpoint_id, kl_ep_stats *out);
+/* Endpoints known to have no exposed-ports group, so that RevokeExternalConnectivity needs no Neutron call.
+ * take removes the endpoint and tells whether it was there. */
+void kl_unexposed_add(kl_plugin *p, const char *endpoint_id);
+bool kl_unexposed_take(kl_plugin *p, const char *endpoint_id);
 /* Drops a deleted endpoint's counters, so that memory does not grow with the containers ever run. */
 void kl_stats_forget(kl_plugin *p, const char *endpoint_id);
 

@@ -518,6 +518,15 @@ static void test_exposed_ports(void **state)
     json_decref(call_ok(f, "/NetworkDriver.RevokeExternalConnectivity",
                         "{\"NetworkID\":\"" NETID "\",\"EndpointID\":\"" EPID "\"}"));
     assert_int_equal(count(f, "DELETE", "/v2.0/security-groups/" SG), 1);
+
+    /* an endpoint that exposed nothing is revoked without asking Neutron */
+    size_t before = test_httpd_request_count(f->srv);
+    json_decref(call_ok(f, "/NetworkDriver.ProgramExternalConnectivity",
+                        "{\"NetworkID\":\"" NETID "\",\"EndpointID\":\"" NETID "\",\"Options\":{}}"));
+    json_decref(call_ok(f, "/NetworkDriver.RevokeExternalConnectivity",
+                        "{\"NetworkID\":\"" NETID "\",\"EndpointID\":\"" NETID "\"}"));
+    assert_int_equal(test_httpd_request_count(f->srv), before);
+    assert_false(kl_unexposed_take(&f->p, NETID));
 }
 
 /* -o neutron.net.uuid: the network is tagged (never created) and on removal only untagged, and only
