@@ -150,6 +150,12 @@ KL_HANDLER(kl_h_create_endpoint)
     if (!port && find_port_by(p, m.neutron_id, "device_id", ep, &port, err) < 0)
         return -1;
     retried = port && port->device_id && strcmp(port->device_id, ep) == 0;
+    if (port && !retried && port->device_id && *port->device_id) {
+        kuryr_error_set(err, KURYR_ERR_CONFLICT, 409, NULL, "port %s holding this address is in use by device %s",
+                        port->id, port->device_id);
+        kuryr_port_free(port);
+        return -1;
+    }
     if (!port) {
         /* no IPAM port (another IPAM driver, or one released under us): make the endpoint's own */
         char name[KL_NAME_LEN];
@@ -210,7 +216,8 @@ KL_HANDLER(kl_h_create_endpoint)
         /* Docker left the addresses to the driver: report the ones Neutron gave */
         for (size_t i = 0; i < bound->n_fixed_ips; i++) {
             kuryr_subnet *s;
-            if (kuryr_neutron_subnet_get(p->kn, bound->fixed_ips[i].subnet_id, &s, err) < 0)
+            if (!bound->fixed_ips[i].ip_address || !bound->fixed_ips[i].subnet_id ||
+                kuryr_neutron_subnet_get(p->kn, bound->fixed_ips[i].subnet_id, &s, err) < 0)
                 continue;
             char buf[KL_ADDR_STRLEN + 8];
             snprintf(buf, sizeof(buf), "%s/%d", bound->fixed_ips[i].ip_address, kl_cidr_prefixlen(s->cidr));

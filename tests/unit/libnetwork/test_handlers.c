@@ -288,7 +288,6 @@ static void test_endpoint_flow(void **state)
     /* CreateEndpoint: the network lookup goes by tags; the IPAM port is found by its address */
     answer(f, "GET", "/v2.0/extensions", 200, "extensions.json", 0);
     answer(f, "GET", "/v2.0/networks", 200, "networks_found.json", 0);
-    answer_text(f, "GET", "/v2.0/ports?network_id=" NEUTRON_NET "&fixed_ips", 200, "{\"ports\": []}", 0);
     answer(f, "GET", "/v2.0/ports?network_id=" NEUTRON_NET "&mac_address", 200, "ports_unbound.json", 0);
     answer(f, "PUT", "/v2.0/ports/" PORT "/tags", 200, NULL, 0);
     answer(f, "PUT", "/v2.0/ports/" PORT, 200, "port_direct.json", 0);
@@ -313,6 +312,16 @@ static void test_endpoint_flow(void **state)
     assert_json_str(undo, "device_id", "");
     json_decref(undo);
     assert_int_equal(count(f, "DELETE", "/v2.0/ports"), 0);
+
+    /* an address whose port serves another endpoint is a conflict, and nothing is touched */
+    const char *other = "{\"NetworkID\":\"" NETID "\",\"EndpointID\":\"" NETID "\",\"Interface\":"
+                        "{\"Address\":\"10.0.0.2/24\"}}";
+    answer(f, "GET", "/v2.0/ports?network_id=" NEUTRON_NET "&fixed_ips=ip_address=10.0.0.2", 200, "ports_one.json", 1);
+    size_t puts_before = count(f, "PUT", "/v2.0/ports/");
+    r = call(f, "/NetworkDriver.CreateEndpoint", other, &status);
+    assert_int_equal(status, 409);
+    json_decref(r);
+    assert_int_equal(count(f, "PUT", "/v2.0/ports/"), puts_before);
 
     /* Join: gateway and routes of the port's subnet */
     answer(f, "GET", "/v2.0/ports?network_id=" NEUTRON_NET "&device_id", 200, "ports_one.json", 0);
