@@ -529,22 +529,29 @@ KL_HANDLER(kl_h_request_address)
 
     int rc = -1;
     kuryr_port *port = NULL;
-    kuryr_query *q = kuryr_query_new();
     if (addr) {
         char f1[128], f2[128];
         snprintf(f1, sizeof(f1), "subnet_id=%s", subnet->id);
         snprintf(f2, sizeof(f2), "ip_address=%s", addr);
+        kuryr_query *q = kuryr_query_new();
         kuryr_query_add(q, "fixed_ips", f1);
         kuryr_query_add(q, "fixed_ips", f2);
-    } else if (mac) {
+        if (first_port(p, q, &port, err) < 0)
+            goto out;
+    }
+    if (!port && mac) {
+        /* the endpoint's port from its other address family, or a retry */
+        kuryr_query *q = kuryr_query_new();
         kuryr_query_add(q, "network_id", subnet->network_id);
         kuryr_query_add(q, "mac_address", mac);
-    } else {
-        kuryr_query_free(q);
-        q = NULL;
+        if (first_port(p, q, &port, err) < 0)
+            goto out;
     }
-    if (q && first_port(p, q, &port, err) < 0)
+    if (port && port->device_id && *port->device_id) {
+        kuryr_error_set(err, KURYR_ERR_CONFLICT, 409, NULL, "%s %s is in use by port %s of device %s",
+                        addr ? "address" : "MAC", addr ? addr : mac, port->id, port->device_id);
         goto out;
+    }
     if (port) {
         /* a retried request, the second family of one endpoint, or a port made outside kuryr to adopt */
         if (!port_has_tag(port, KL_TAG_PORT_KURYR) && !port_has_tag(port, KL_TAG_PORT_EXISTING)) {

@@ -473,6 +473,21 @@ static void test_conflict(void **state)
     json_decref(port);
 }
 
+/* An address held by a port bound to some device is not adopted: 409, nothing changed. */
+static void test_address_of_bound_port(void **state)
+{
+    fixture *f = *state;
+    answer(f, "GET", "/v2.0/subnets", 200, "subnets_one.json", 0);
+    answer(f, "GET", "/v2.0/ports", 200, "ports_one.json", 0);
+    int status;
+    json_t *r = call(f, "/IpamDriver.RequestAddress", "{\"PoolID\":\"" POOL "\",\"Address\":\"10.0.0.2\"}", &status);
+    assert_int_equal(status, 409);
+    assert_contains(json_string_value(json_object_get(r, "Err")), "in use by port " PORT);
+    json_decref(r);
+    assert_int_equal(count(f, "PUT", "/"), 0);
+    assert_int_equal(count(f, "POST", "/"), 0);
+}
+
 /* Without the tag extension the network is named by the full Docker id, as upstream does. */
 static void test_no_tag_extension(void **state)
 {
@@ -617,7 +632,7 @@ static void test_dual_stack_second_family(void **state)
     answer_text(f, "GET", "/v2.0/subnets", 200,
                 "{\"subnets\":[{\"id\":\"v6sub\",\"network_id\":\"" NEUTRON_NET "\",\"cidr\":\"fd00:1::/64\","
                 "\"ip_version\":6,\"gateway_ip\":\"fd00:1::1\"}]}", 0);
-    answer(f, "GET", "/v2.0/ports", 200, "ports_one.json", 0);
+    answer(f, "GET", "/v2.0/ports", 200, "ports_unbound.json", 0);
     answer_text(f, "PUT", "/v2.0/ports/" PORT, 200,
                 "{\"port\":{\"id\":\"" PORT "\",\"tags\":[\"compute:kuryr\"],\"fixed_ips\":["
                 "{\"subnet_id\":\"" SUBNET "\",\"ip_address\":\"10.0.0.2\"},"
@@ -690,6 +705,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_concurrent_carving, setup, teardown),
         cmocka_unit_test_setup_teardown(test_v6_gateway, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conflict, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_address_of_bound_port, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_tag_extension, setup, teardown),
         cmocka_unit_test_setup_teardown(test_exposed_ports, setup, teardown),
         cmocka_unit_test_setup_teardown(test_existing_network, setup, teardown),
