@@ -414,6 +414,9 @@ authentication:
   x509: {clientCAFile: $K8S_PKI/ca.crt}
 # Only holders of a rig-CA client certificate reach the kubelet at all (x509 above).
 authorization: {mode: AlwaysAllow}
+# Pod logs in the state dir rather than /var/log/pods (only the /var/log/containers symlinks
+# are fixed in the kubelet; down removes those).
+podLogsDir: $K8S_DIR/pod-logs
 # No cluster DNS in the rig; pods use the host's resolv.conf.
 clusterDomain: cluster.local
 resolvConf: /etc/resolv.conf
@@ -483,6 +486,41 @@ _k8s_start_node() {
         _k8s_kubectl wait --for=condition=Ready "node/$K8S_NODE_NAME" --timeout=5s
 }
 
+# Host paths that kubelet, containerd 1.6 and libcni hard-code whatever their configuration:
+#   /var/lib/kubelet/device-plugins  kubelet's device-plugin socket
+#   /var/log/containers              kubelet's symlinks to container logs
+#   /var/lib/cni/results             libcni's result cache (one file per pod interface)
+#   /run/containerd/{s,fifo,runc}    shim sockets (also used by any other containerd 1.6 here)
+# up notes which of them did not exist yet; down removes what is ours and those it created.
+K8S_HOST_PATHS="/var/lib/kubelet /var/log/containers /var/lib/cni /run/containerd"
+
+_k8s_note_host_paths() {
+    local p
+    for p in $K8S_HOST_PATHS; do
+        [ -e "$p" ] || [ -e "$K8S_RUN/made${p//\//_}" ] || touch "$K8S_RUN/made${p//\//_}"
+    done
+}
+
+_k8s_clean_host_paths() {
+    local f id
+    for f in /var/log/containers/*.log; do
+        [[ -L $f && $(readlink "$f") == "$K8S_DIR/"* ]] && rm -f "$f"
+    done
+    for f in /var/lib/cni/results/kuryr-k8s-rig-*; do
+        [ -e "$f" ] || continue
+        id=${f#/var/lib/cni/results/kuryr-k8s-rig-}; id=${id%-*}
+        rm -f "$f" "/var/lib/cni/results/cni-loopback-$id-lo"
+    done
+    [ -e "$K8S_RUN/made_var_lib_kubelet" ] && rm -rf /var/lib/kubelet/device-plugins &&
+        rmdir /var/lib/kubelet 2>/dev/null
+    [ -e "$K8S_RUN/made_var_log_containers" ] && rmdir /var/log/containers 2>/dev/null
+    [ -e "$K8S_RUN/made_var_lib_cni" ] && rmdir /var/lib/cni/results /var/lib/cni 2>/dev/null
+    if [ -e "$K8S_RUN/made_run_containerd" ]; then
+        rmdir /run/containerd/s /run/containerd/fifo /run/containerd/runc/k8s.io /run/containerd/runc /run/containerd 2>/dev/null
+    fi
+    return 0
+}
+
 _k8s_preflight() {
     local c missing=()
     [ "$(id -u)" = 0 ] || { _k8s_die "must run as root"; return 1; }
@@ -502,6 +540,7 @@ k8s_up() {
     k8s_build || return 1
     k8s_images || return 1
     mkdir -p "$K8S_DIR" "$K8S_LOG" "$K8S_RUN"
+    _k8s_note_host_paths
     k8s_credentials || return 1
     _k8s_start_etcd || return 1
     _k8s_start_control_plane || return 1
@@ -611,6 +650,7 @@ k8s_down() {
     [ -e "$K8S_RUN/made-etc-cni" ] && rmdir /etc/cni/net.d /etc/cni 2>/dev/null
     _k8s_restore_sysctls
     _k8s_remove_cgroups
+    _k8s_clean_host_paths
     # Logs stay for post-mortems; everything else the rig made goes.
     find "$K8S_DIR" -mindepth 1 -maxdepth 1 ! -name log -exec rm -rf {} + 2>/dev/null
     _k8s_log "down: stopped and removed (logs kept in $K8S_LOG)"

@@ -43,6 +43,10 @@ check_down() {
     leftover+=$(ip -o link show type veth 2>/dev/null | awk -F': ' '{print " "$2}' | grep -F "$K8S_BRIDGE" || true)
     [ -z "$leftover" ] && pass "down: cni0, veths and $K8S_NODE_LINK removed" || fail "down: links left:$leftover"
     [ ! -e "$K8S_CNI_CONF" ] && pass "down: CNI config removed" || fail "down: $K8S_CNI_CONF left"
+    leftover=$(ls -d /sys/fs/cgroup/*/kubepods /var/lib/cni/results/kuryr-k8s-rig-* 2>/dev/null
+        find /var/log/containers -maxdepth 1 -lname "$K8S_DIR/*" 2>/dev/null)
+    [ -z "$leftover" ] && pass "down: no kubepods cgroups, CNI result cache or log links left" ||
+        fail "down: left behind: $leftover"
     leftover=$(find "$K8S_DIR" -mindepth 1 -maxdepth 1 ! -name log 2>/dev/null)
     [ -z "$leftover" ] && pass "down: state dir emptied (logs kept)" || fail "down: left in state dir: $leftover"
 }
@@ -71,7 +75,8 @@ else
     for s in $K8S_SERVICES; do echo "--- $s log (tail)"; tail -15 "$K8S_LOG/$s.log" 2>/dev/null; done
     exit 1
 fi
-[ -s "$K8S_CACHE/build.time" ] && echo "build: $(grep -E 'Elapsed|Maximum resident' "$K8S_CACHE/build.time" | sed 's/^\s*//' | tr '\n' ' ')"
+[ "$(stat -c %Y "$K8S_CACHE/build.time" 2>/dev/null || echo 0)" -ge "$start" ] &&
+    echo "build: $(grep -E 'Elapsed|Maximum resident' "$K8S_CACHE/build.time" | sed 's/^\s*//' | tr '\n' ' ')"
 
 eval "$(k8s_env)"
 [ -s "$KUBECONFIG" ] && kubectl get --raw /readyz >/dev/null && pass "k8s_env: KUBECONFIG reaches the apiserver" ||
