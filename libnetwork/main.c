@@ -1,4 +1,5 @@
 /* kuryr-libnetwork: Docker remote network and IPAM driver backed by Neutron. */
+#include <errno.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -88,8 +89,20 @@ int main(int argc, char **argv)
         kuryr_config_free(cfg);
         return 0;
     }
+    const char *facility = kuryr_config_get_str(cfg, "DEFAULT", "syslog_log_facility");
+    if (*facility && kuryr_log_set_syslog_facility(facility) < 0) {
+        fprintf(stderr, "kuryr-libnetwork: unknown syslog_log_facility %s\n", facility);
+        kuryr_config_free(cfg);
+        return 2;
+    }
     kuryr_log_init("kuryr-libnetwork", kuryr_config_get_bool(cfg, "DEFAULT", "debug") ? KURYR_LOG_DEBUG : KURYR_LOG_INFO,
                    kuryr_config_get_bool(cfg, "DEFAULT", "use_syslog"));
+    const char *log_file = kuryr_config_get_str(cfg, "DEFAULT", "log_file");
+    if (*log_file && kuryr_log_set_file(log_file) < 0) {
+        fprintf(stderr, "kuryr-libnetwork: cannot open log_file %s: %s\n", log_file, strerror(errno));
+        kuryr_config_free(cfg);
+        return 2;
+    }
 
     /* the server's threads inherit this mask, so only sigwait below sees these signals */
     sigset_t set;
@@ -130,5 +143,6 @@ int main(int argc, char **argv)
     kl_server_stop(server);
     kl_plugin_fini(&plugin);
     kuryr_config_free(cfg);
+    kuryr_log_set_file(NULL);
     return 0;
 }
