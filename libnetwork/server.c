@@ -245,11 +245,13 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     }
     double took = now_s() - start;
     unsigned long calls = kuryr_http_thread_requests();
+    double waited = kuryr_http_thread_wait_s();
     if (reply.status == 200) {
-        KLOG_INFO("%s %s 200 in %.3f s, %lu Neutron calls", method, url, took, calls);
+        KLOG_INFO("%s %s 200 in %.3f s, %lu Neutron calls (%.3f s)", method, url, took, calls, waited);
     } else {
         json_t *o = json_loads(reply.body, 0, NULL);
-        KLOG_WARN("%s %s %d in %.3f s, %lu Neutron calls: %s", method, url, reply.status, took, calls,
+        KLOG_WARN("%s %s %d in %.3f s, %lu Neutron calls (%.3f s): %s", method, url, reply.status, took, calls,
+                  waited,
                   json_string_value(json_object_get(o, "Err")) ? json_string_value(json_object_get(o, "Err")) : "");
         json_decref(o);
     }
