@@ -4,6 +4,7 @@
 Keystone: a `service` project, a `neutron` user (token validation) and a `kuryr` user, both with the admin
 role there (binding:host_id needs admin). Neutron: shared default subnetpools `kuryr` and `kuryr6`.
 Passwords come from the environment, never from argv, and are never printed."""
+import datetime
 import json
 import os
 import socket
@@ -91,13 +92,22 @@ def neutron(auth):
         wait_agents(token)
 
 
+def started(agent):
+    when = datetime.datetime.strptime(agent["started_at"], "%Y-%m-%d %H:%M:%S")
+    return when.replace(tzinfo=datetime.timezone.utc).timestamp()
+
+
 def wait_agents(token, timeout=90):
     """The L2 and DHCP agents must have reported in before a port can bind or get a DHCP port."""
     want = {"Linux bridge agent", "DHCP agent"}
     deadline = time.monotonic() + timeout
     while True:
         agents = call("GET", NEUTRON + "/agents", token)["agents"]
-        alive = {a["agent_type"] for a in agents if a["alive"] and a["host"] == socket.gethostname()}
+        # A restarted agent still looks alive from its old heartbeats: only a (re)start after this `up` began
+        # proves the running process has reported in.
+        since = float(os.environ.get("STACK_SINCE", "0"))
+        alive = {a["agent_type"] for a in agents if a["alive"] and a["host"] == socket.gethostname()
+                 and started(a) >= since}
         if want <= alive:
             return
         if time.monotonic() > deadline:

@@ -37,7 +37,9 @@ stack_up() {
     case $backend in linuxbridge | ovn) ;; *) die "up: --backend must be linuxbridge or ovn" ;; esac
     [ "$(id -u)" = 0 ] || die "up must run as root"
 
-    local running_backend running_auth
+    say "installing packages (scripts/install-deps build stack test)"
+    "$here/install-deps" build stack test
+    local running_backend running_auth agents_since=0
     running_backend=$(state_get backend)
     running_auth=$(state_get auth)
     if [ "$(state_get running)" = 1 ] && { [ "$running_backend" != "$backend" ] || [ "$running_auth" != "$auth" ]; }; then
@@ -53,8 +55,6 @@ stack_up() {
         return 0
     fi
 
-    say "installing packages (scripts/install-deps build stack test)"
-    "$here/install-deps" build stack test
     mkdir -p "$STACK_DIR" "$RUN_DIR" "$LOG_DIR" "$ETC_DIR"
     chmod 700 "$STACK_DIR"
     state_set backend "$backend"
@@ -71,17 +71,32 @@ stack_up() {
         mysql_root -e 'DROP DATABASE IF EXISTS neutron'
         rm -f "$NEUTRON_DIR/migrated"
     fi
+    # Keystone and neutron-server load for ~10 s each; they start together and neutron only needs the
+    # service users once a request arrives.
+    [ "$auth" = keystone ] && keystone_start
+    [ "$backend" = ovn ] && ovn_up
+    [ "$backend" = ovn ] || rabbitmq_ready
+    neutron_start "$backend" "$auth"
     if [ "$auth" = keystone ]; then
-        keystone_up
+        keystone_ready
         STACK_ADMIN_PASSWORD=$(secret admin) STACK_NEUTRON_PASSWORD=$(secret neutron) \
             STACK_KURYR_PASSWORD=$(secret kuryr) /usr/bin/python3 "$here/stack.d/bootstrap.py" keystone "$auth" \
             > "$LOG_DIR/bootstrap.log" 2>&1 || fail_component bootstrap "Keystone users and endpoints"
     fi
-    [ "$backend" = ovn ] && ovn_up
-    [ "$backend" = ovn ] || rabbitmq_ready
-    neutron_up "$backend" "$auth"
+    neutron_ready
+    if [ "$backend" != ovn ]; then
+        wait_for neutron-server 60 neutron_rpc_ready
+        if ! pid_alive neutron-linuxbridge-agent || ! pid_alive neutron-dhcp-agent; then
+            # Both restart together so "started after this up began" identifies live agents (started_at has
+            # whole seconds, hence the second of slack).
+            stop_pid neutron-linuxbridge-agent 20
+            stop_pid neutron-dhcp-agent 20
+            agents_since=$(($(date +%s) - 1))
+            neutron_agents_start
+        fi
+    fi
     say "neutron: default subnetpools kuryr and kuryr6$([ "$backend" = ovn ] || echo ", waiting for agents")"
-    STACK_ADMIN_PASSWORD=$(secret admin) STACK_BACKEND=$backend /usr/bin/python3 "$here/stack.d/bootstrap.py" \
+    STACK_ADMIN_PASSWORD=$(secret admin) STACK_BACKEND=$backend STACK_SINCE=$agents_since /usr/bin/python3 "$here/stack.d/bootstrap.py" \
         neutron "$auth" >> "$LOG_DIR/bootstrap.log" 2>&1 || fail_component bootstrap "Neutron subnetpools or agents"
     docker_ready
     write_client_conf "$backend" "$auth"

@@ -54,7 +54,7 @@ pid_alive() {
     local name=$1 pid exe want
     [ -f "$(pidfile "$name")" ] || return 1
     pid=$(cat "$(pidfile "$name")")
-    [ -n "$pid" ] && [ -d "/proc/$pid" ] || return 1
+    [ -n "$pid" ] && proc_running "$pid" || return 1
     want=$(cat "$RUN_DIR/$name.cmd" 2>/dev/null)
     [ -z "$want" ] && return 0
     tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$want"
@@ -68,9 +68,13 @@ start_bg() {
     mkdir -p "$RUN_DIR" "$LOG_DIR"
     if pid_alive "$name"; then return 0; fi
     echo "$match" > "$RUN_DIR/$name.cmd"
-    setsid "$@" >> "$LOG_DIR/$name.log" 2>&1 < /dev/null &
+    # From the state dir, so crash dumps and stray relative paths never land in the caller's tree.
+    (cd "$STACK_DIR" && exec setsid "$@" >> "$LOG_DIR/$name.log" 2>&1 < /dev/null) &
     echo $! > "$(pidfile "$name")"
 }
+
+# Running, not a zombie waiting for whichever init adopted it to reap it.
+proc_running() { [ -d "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2> /dev/null; }
 
 # All descendants of a PID (workers keep listening sockets after the parent is gone, so they are tracked too).
 descendants() {
@@ -88,11 +92,11 @@ stop_pid() {
     kill -TERM $pids 2>/dev/null || true
     for ((i = 0; i < timeout * 10; i++)); do
         local left=""
-        for p in $pids; do [ -d "/proc/$p" ] && left="$left $p"; done
+        for p in $pids; do proc_running "$p" && left="$left $p"; done
         [ -z "$left" ] && break
         sleep 0.1
     done
-    for p in $pids; do [ -d "/proc/$p" ] && kill -KILL "$p" 2>/dev/null; done
+    for p in $pids; do proc_running "$p" && kill -KILL "$p" 2> /dev/null; done
     rm -f "$(pidfile "$name")" "$RUN_DIR/$name.cmd"
     return 0
 }

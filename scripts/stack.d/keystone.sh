@@ -25,7 +25,7 @@ enabled = false
 CONF
 }
 
-keystone_up() {
+keystone_start() {
     keystone_conf
     mariadb_db keystone "$(secret db_keystone)"
     if [ ! -f "$KEYSTONE_DIR/bootstrapped" ]; then
@@ -51,7 +51,8 @@ keystone_up() {
             --add-header "Connection: close" --env "OS_KEYSTONE_CONFIG_FILES=$KEYSTONE_CONF" \
             --buffer-size 65535 --lazy-apps
     fi
-    wait_for keystone 60 curl -fsS "$KEYSTONE_URL"
 }
+
+keystone_ready() { wait_for keystone 60 curl -fsS "$KEYSTONE_URL"; }
 
 keystone_down() { stop_pid keystone 20; }

@@ -132,7 +132,7 @@ CONF
 
 neutron_api() { curl -fsS -o /dev/null "$NEUTRON_URL/"; }
 
-neutron_up() {
+neutron_start() {
     local backend=$1 auth=$2
     neutron_conf "$backend" "$auth"
     mariadb_db neutron "$(secret db_neutron)"
@@ -147,20 +147,29 @@ neutron_up() {
         start_bg neutron-server "neutron-server" /usr/bin/python3 /usr/bin/neutron-server \
             --config-file "$NEUTRON_CONF" --config-file "$ML2_CONF" --log-file "$LOG_DIR/neutron-server.log"
     fi
-    if [ "$backend" != ovn ]; then
-        if ! pid_alive neutron-linuxbridge-agent; then
-            say "neutron: starting linuxbridge agent"
-            start_bg neutron-linuxbridge-agent "neutron-linuxbridge-agent" /usr/bin/python3 \
-                /usr/bin/neutron-linuxbridge-agent --config-file "$NEUTRON_CONF" --config-file "$LB_CONF" \
-                --log-file "$LOG_DIR/neutron-linuxbridge-agent.log"
-        fi
-        if ! pid_alive neutron-dhcp-agent; then
-            say "neutron: starting DHCP agent"
-            start_bg neutron-dhcp-agent "neutron-dhcp-agent" /usr/bin/python3 /usr/bin/neutron-dhcp-agent \
-                --config-file "$NEUTRON_CONF" --config-file "$DHCP_CONF" --log-file "$LOG_DIR/neutron-dhcp-agent.log"
-        fi
+}
+
+neutron_ready() { wait_for neutron-server 90 neutron_api; }
+
+# Agents publish to topics whose queues neutron-server's RPC workers declare when they start consuming; a
+# message sent before that is dropped and the agent stalls for rpc_response_timeout. So agents start after.
+neutron_rpc_ready() {
+    ( rabbit_env; /usr/lib/rabbitmq/bin/rabbitmqctl -q list_queues name consumers 2> /dev/null ) |
+        awk '$1 == "q-plugin" && $2 > 0 {a = 1} $1 == "q-reports-plugin" && $2 > 0 {b = 1} END {exit !(a && b)}'
+}
+
+neutron_agents_start() {
+    if ! pid_alive neutron-linuxbridge-agent; then
+        say "neutron: starting linuxbridge agent"
+        start_bg neutron-linuxbridge-agent "neutron-linuxbridge-agent" /usr/bin/python3 \
+            /usr/bin/neutron-linuxbridge-agent --config-file "$NEUTRON_CONF" --config-file "$LB_CONF" \
+            --log-file "$LOG_DIR/neutron-linuxbridge-agent.log"
     fi
-    wait_for neutron-server 90 neutron_api
+    if ! pid_alive neutron-dhcp-agent; then
+        say "neutron: starting DHCP agent"
+        start_bg neutron-dhcp-agent "neutron-dhcp-agent" /usr/bin/python3 /usr/bin/neutron-dhcp-agent \
+            --config-file "$NEUTRON_CONF" --config-file "$DHCP_CONF" --log-file "$LOG_DIR/neutron-dhcp-agent.log"
+    fi
 }
 
 # neutron-server needs ~14 s to exit on SIGTERM and its workers hold :9696 meanwhile.

@@ -41,7 +41,7 @@ ovn_up() {
     ovsdb_server ovn-sb "$OVS_DIR/ovnsb_db.db" "$OVN_RUN/ovnsb_db.sock"
     start_bg ovn-northd "ovn-northd" ovn-northd --ovnnb-db="unix:$OVN_RUN/ovnnb_db.sock" \
         --ovnsb-db="unix:$OVN_RUN/ovnsb_db.sock" --unixctl="$RUN_DIR/ovn-northd.ctl" --log-file="$LOG_DIR/ovn-northd.log"
-    start_bg ovn-controller "ovn-controller" ovn-controller "$OVS_DB" --unixctl="$RUN_DIR/ovn-controller.ctl" \
+    start_bg ovn-controller "ovn-controller" ovn-controller "$OVS_DB" \
         --log-file="$LOG_DIR/ovn-controller.log"
     wait_for ovn-northd 20 ovn-appctl -t "$RUN_DIR/ovn-northd.ctl" status
     wait_for ovn-controller 30 ovn_chassis_registered

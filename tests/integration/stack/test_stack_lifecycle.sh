@@ -33,8 +33,8 @@ fi
 left=""
 for p in $pids_before; do [ -d "/proc/$p" ] && left="$left $p($(tr '\0' ' ' < "/proc/$p/cmdline" | cut -c1-60))"; done
 [ -z "$left" ] && ok "no stack process left" || not_ok "stack processes left:$left"
-links=$(ip -o link show | awk -F': ' '{sub(/@.*/, "", $2); print $2}' | grep -E '^(brq|vxlan-|tap)' | tr '\n' ' ')
-[ -z "$links" ] && ok "no brq*/vxlan-*/tap* link left" || not_ok "links left: $links"
+links=$(ip -o link show | awk -F': ' '{sub(/@.*/, "", $2); print $2}' | grep -E '^(brq|vxlan-|tap|br-int$|ovs-netdev$|genev_sys)' | tr '\n' ' ')
+[ -z "$links" ] && ok "no brq*/vxlan-*/tap*/OVS link left" || not_ok "links left: $links"
 ns=$(ip netns list | awk '{print $1}' | grep -E '^qdhcp-' | tr '\n' ' ')
 [ -z "$ns" ] && ok "no qdhcp-* namespace left" || not_ok "namespaces left: $ns"
 if ! (exec 3<> /dev/tcp/127.0.0.1/9696) 2> /dev/null; then ok "nothing listens on :9696"; else not_ok ":9696 still open"; fi
