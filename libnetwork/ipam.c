@@ -381,9 +381,14 @@ static int pool_subnet(kl_plugin *p, const char *docker_pool_id, const char *poo
     return 0;
 }
 
-static json_t *address_reply(const char *ip, const char *cidr)
+/* "ip/len" with the length of Docker's Pool when this daemon answered its RequestPool: with --ip-range the
+ * Neutron subnet is narrower than the network Docker configures, and the gateway may lie outside it. */
+static json_t *address_reply(kl_plugin *p, const char *docker_pool_id, const char *ip, const char *cidr)
 {
     char buf[KL_ADDR_STRLEN + 8];
+    kl_pool_info info;
+    if (kl_pool_by_docker_id(p, docker_pool_id, &info) && info.pool_cidr[0] && kl_cidr_contains(info.pool_cidr, ip))
+        cidr = info.pool_cidr;
     snprintf(buf, sizeof(buf), "%s/%d", ip, kl_cidr_prefixlen(cidr));
     return json_pack("{s:s,s:{}}", "Address", buf, "Data");
 }
@@ -515,10 +520,9 @@ KL_HANDLER(kl_h_request_address)
                 kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "cannot compute a gateway for %s", planned);
             addr = first;
         }
-        if (rc == 0 && !kl_cidr_contains(planned, addr))
-            rc = kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 400, NULL, "gateway %s is outside %s", addr, planned);
+        /* a --gateway outside an --ip-range is Docker's to allow and Neutron's to judge at CreateNetwork */
         if (rc == 0)
-            *resp = address_reply(addr, planned);
+            *resp = address_reply(p, docker_pool_id, addr, planned);
         kuryr_subnet_free(subnet);
         return rc;
     }
@@ -598,7 +602,7 @@ KL_HANDLER(kl_h_request_address)
                         subnet->id);
         goto out;
     }
-    *resp = address_reply(ip, subnet->cidr);
+    *resp = address_reply(p, docker_pool_id, ip, subnet->cidr);
     rc = 0;
 out:
     if (rc < 0)

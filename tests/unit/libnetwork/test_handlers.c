@@ -456,6 +456,35 @@ static void test_v6_gateway(void **state)
     json_decref(r);
 }
 
+/* --subnet 10.20.0.0/16 --ip-range 10.20.5.0/24 --gateway 10.20.0.1: the pool and subnet are the range, the
+ * addresses Docker gets carry the /16 of its network. */
+static void test_ip_range(void **state)
+{
+    fixture *f = *state;
+    answer_text(f, "GET", "/v2.0/subnetpools", 200, "{\"subnetpools\": []}", 0);
+    answer_text(f, "POST", "/v2.0/subnetpools", 201, "{\"subnetpool\":{\"id\":\"" POOL "\",\"prefixes\":[\"10.20.5.0/24\"]}}", 0);
+    answer_text(f, "GET", "/v2.0/subnets", 200, "{\"subnets\": []}", 1);
+    json_t *r = call_ok(f, "/IpamDriver.RequestPool", "{\"Pool\":\"10.20.0.0/16\",\"SubPool\":\"10.20.5.0/24\"}");
+    assert_json_str(r, "Pool", "10.20.0.0/16");
+    json_decref(r);
+    json_t *pool = body_of(nth(f, "POST", "/v2.0/subnetpools", 0), "subnetpool");
+    assert_json_str(pool, "name", "kuryrPool-10.20.5.0/24");
+    json_decref(pool);
+    r = call_ok(f, "/IpamDriver.RequestAddress", "{\"PoolID\":\"" POOL "\",\"Address\":\"10.20.0.1\",\"Options\":"
+                                                 "{\"RequestAddressType\":\"com.docker.network.gateway\"}}");
+    assert_json_str(r, "Address", "10.20.0.1/16");
+    json_decref(r);
+    answer_text(f, "GET", "/v2.0/subnets", 200,
+                "{\"subnets\":[{\"id\":\"" SUBNET "\",\"network_id\":\"" NEUTRON_NET "\",\"cidr\":\"10.20.5.0/24\","
+                "\"gateway_ip\":\"10.20.0.1\",\"ip_version\":4}]}", 0);
+    answer_text(f, "GET", "/v2.0/ports", 200, "{\"ports\": []}", 0);
+    answer_text(f, "POST", "/v2.0/ports", 201, "{\"port\":{\"id\":\"" PORT "\",\"tags\":[\"compute:kuryr\"],"
+                "\"fixed_ips\":[{\"subnet_id\":\"" SUBNET "\",\"ip_address\":\"10.20.5.2\"}]}}", 0);
+    r = call_ok(f, "/IpamDriver.RequestAddress", "{\"PoolID\":\"" POOL "\"}");
+    assert_json_str(r, "Address", "10.20.5.2/16");
+    json_decref(r);
+}
+
 /* An address already taken in Neutron is a 409 with Neutron's reason. */
 static void test_conflict(void **state)
 {
@@ -704,6 +733,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_default_pool, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_carving, setup, teardown),
         cmocka_unit_test_setup_teardown(test_v6_gateway, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_ip_range, setup, teardown),
         cmocka_unit_test_setup_teardown(test_conflict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_address_of_bound_port, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_tag_extension, setup, teardown),
