@@ -52,11 +52,11 @@ _k8s_die() { echo "k8s: error: $*" >&2; return 1; }
 # The cache key covers everything the binaries are made from, so a version bump in go.mod/go.sum
 # (or an edit of a tiny main package or of the build recipe) rebuilds and nothing else does.
 _k8s_build_key() {
-    (cd "$K8S_SRC_DIR" && cat go.mod go.sum cmd/*/main.go && go env GOVERSION && declare -f k8s_build) |
+    (cd "$K8S_SRC_DIR" && cat go.mod go.sum cmd/*/main.go && go env GOVERSION && declare -f _k8s_build) |
         sha256sum | cut -c1-16
 }
 
-k8s_build() {
+_k8s_build() {
     _k8s_vars
     command -v go >/dev/null || { _k8s_die "go not found (Go >= 1.24 is needed to build the Kubernetes components)"; return 1; }
     local key bin tmp b ver ldflags pkg
@@ -112,7 +112,7 @@ _k8s_image_tar() {
     rm -rf "$work"
 }
 
-k8s_images() {
+_k8s_images() {
     _k8s_vars
     local dir=$K8S_CACHE/images root a
     mkdir -p "$dir"
@@ -180,7 +180,7 @@ current-context: kuryr-rig
 EOF
 }
 
-k8s_credentials() {
+_k8s_credentials() {
     _k8s_vars
     mkdir -p "$K8S_PKI" && chmod 0700 "$K8S_PKI"
     if [ ! -s "$K8S_PKI/ca.crt" ]; then
@@ -534,14 +534,14 @@ _k8s_preflight() {
         { _k8s_die "no usable cgroup hierarchy under /sys/fs/cgroup"; return 1; }
 }
 
-k8s_up() {
+_k8s_up() {
     _k8s_vars
     _k8s_preflight || return 1
-    k8s_build || return 1
-    k8s_images || return 1
+    _k8s_build || return 1
+    _k8s_images || return 1
     mkdir -p "$K8S_DIR" "$K8S_LOG" "$K8S_RUN"
     _k8s_note_host_paths
-    k8s_credentials || return 1
+    _k8s_credentials || return 1
     _k8s_start_etcd || return 1
     _k8s_start_control_plane || return 1
     _k8s_start_node || return 1
@@ -550,7 +550,7 @@ k8s_up() {
 
 # --- status / env --------------------------------------------------------------------------------
 
-k8s_status() {
+_k8s_status() {
     _k8s_vars
     local s pid rc=0
     for s in $K8S_SERVICES; do
@@ -562,7 +562,7 @@ k8s_status() {
     return $rc
 }
 
-k8s_env() {
+_k8s_env() {
     _k8s_vars
     local bin
     bin=$(cd "$K8S_SRC_DIR" 2>/dev/null && echo "$K8S_CACHE/bin-$(_k8s_build_key)")
@@ -628,7 +628,7 @@ _k8s_remove_cgroups() {
     done
 }
 
-k8s_down() {
+_k8s_down() {
     _k8s_vars
     local s link
     [ -d "$K8S_DIR" ] || { _k8s_log "down: nothing to do"; return 0; }
@@ -651,7 +651,21 @@ k8s_down() {
     _k8s_restore_sysctls
     _k8s_remove_cgroups
     _k8s_clean_host_paths
-    # Logs stay for post-mortems; everything else the rig made goes.
-    find "$K8S_DIR" -mindepth 1 -maxdepth 1 ! -name log -exec rm -rf {} + 2>/dev/null
-    _k8s_log "down: stopped and removed (logs kept in $K8S_LOG)"
+    # The state dir goes entirely (scripts/stack treats its presence as "k8s was brought up");
+    # the logs move to the cache dir for post-mortems.
+    if [ -d "$K8S_LOG" ]; then
+        mkdir -p "$K8S_CACHE" && rm -rf "$K8S_CACHE/last-logs" && mv "$K8S_LOG" "$K8S_CACHE/last-logs"
+    fi
+    rm -rf "$K8S_DIR"
+    _k8s_log "down: stopped and removed (logs moved to $K8S_CACHE/last-logs)"
 }
+
+# Public entry points. scripts/stack runs under `set -euo pipefail`; the rig's steps check their
+# own errors and many probes are expected to fail, so each entry point runs in a subshell with
+# errexit/nounset off and returns only its overall status. Nothing it started is tied to the
+# subshell (daemons are setsid'd and tracked by pid file).
+k8s_up() { (set +eu; _k8s_up); }
+k8s_down() { (set +eu; _k8s_down); }
+k8s_status() { (set +eu; _k8s_status); }
+k8s_env() { (set +eu; _k8s_env); }
+k8s_build() { (set +eu; _k8s_build); }
