@@ -1,0 +1,325 @@
+/* Remote IPAM, pools: Docker pools map to Neutron subnetpools.
+ *
+ * A pool given with --subnet gets its own subnetpool (kuryrPool-<cidr>), used by one network only, so
+ * overlapping CIDRs in different networks never meet in one pool. Without --subnet a block of the pool's
+ * default prefix length is carved from the shared default pool; its PoolID carries the CIDR. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "addr.h"
+#include "handlers.h"
+#include "kuryr/log.h"
+#include "mapping.h"
+#include "names.h"
+#include "plugin.h"
+#include "validate.h"
+#define MAX_CARVE_TRIES 65536UL
+
+static const char *pool_prefix(kl_plugin *p)
+{
+    const char *s = kuryr_config_get_str(p->cfg, "DEFAULT", "subnetpool_name_prefix");
+    return *s ? s : "kuryrPool";
+}
+
+/* A subnetpool by id or by name; NOT_FOUND when absent. */
+static int find_subnetpool(kl_plugin *p, const char *id, const char *name, kuryr_subnetpool **out,
+                           kuryr_error *err)
+{
+    *out = NULL;
+    kuryr_query *q = kuryr_query_new();
+    kuryr_query_add(q, id ? "id" : "name", id ? id : name);
+    kuryr_subnetpool_list l = {0};
+    int rc = kuryr_neutron_subnetpool_list(p->kn, q, &l, err);
+    kuryr_query_free(q);
+    if (rc < 0)
+        return kl_err_wrap(err, "looking up the Neutron subnetpool failed");
+    if (l.n == 0) {
+        kuryr_subnetpool_list_clear(&l);
+        return kuryr_error_set(err, KURYR_ERR_NOT_FOUND, 404, NULL, "Neutron subnetpool %s not found",
+                               id ? id : name);
+    }
+    *out = l.items[0];
+    for (size_t i = 1; i < l.n; i++)
+        kuryr_subnetpool_free(l.items[i]);
+    l.n = 0;
+    kuryr_subnetpool_list_clear(&l);
+    return 0;
+}
+
+/* Carves the first free block of the pool's default prefix length, skipping subnets Neutron already has and
+ * blocks this daemon handed out but whose network is not created yet. */
+static int carve(kl_plugin *p, const kuryr_subnetpool *pool, kl_pool_info *info, kuryr_error *err)
+{
+    kuryr_query *q = kuryr_query_new();
+    kuryr_query_add(q, "subnetpool_id", pool->id);
+    kuryr_query_field(q, "id");
+    kuryr_query_field(q, "cidr");
+    kuryr_subnet_list used = {0};
+    int rc = kuryr_neutron_subnet_list(p->kn, q, &used, err);
+    kuryr_query_free(q);
+    if (rc < 0)
+        return kl_err_wrap(err, "listing the default pool's subnets failed");
+    rc = -1;
+    for (size_t pi = 0; pi < pool->prefixes.n && rc < 0; pi++) {
+        const char *prefix = pool->prefixes.items[pi];
+        int len = pool->default_prefixlen;
+        int plen = kl_cidr_prefixlen(prefix);
+        if (len <= 0 || len < plen)
+            len = plen < 24 && pool->ip_version == 4 ? 24 : (pool->ip_version == 6 && plen < 64 ? 64 : plen);
+        for (unsigned long i = 0; i < MAX_CARVE_TRIES && rc < 0; i++) {
+            char cidr[KL_ADDR_STRLEN];
+            if (kl_cidr_nth_subnet(prefix, len, i, cidr, sizeof(cidr)) < 0)
+                break;
+            bool busy = false;
+            for (size_t k = 0; k < used.n && !busy; k++)
+                busy = used.items[k]->cidr && kl_cidr_overlaps(used.items[k]->cidr, cidr);
+            if (busy)
+                continue;
+            snprintf(info->pool_cidr, sizeof(info->pool_cidr), "%s", cidr);
+            snprintf(info->subnet_cidr, sizeof(info->subnet_cidr), "%s", cidr);
+            kl_pool_id_format(info->docker_pool_id, pool->id, cidr);
+            if (kl_pool_remember(p, info))
+                rc = 0;
+        }
+    }
+    kuryr_subnet_list_clear(&used);
+    if (rc < 0)
+        return kuryr_error_set(err, KURYR_ERR_CONFLICT, 409, NULL, "subnetpool %s has no free /%d left",
+                               pool->name ? pool->name : pool->id, pool->default_prefixlen);
+    return 0;
+}
+
+/* A pool of our own for one network: reuse one nobody uses yet (an identical retried request), else make
+ * one. */
+static int own_pool(kl_plugin *p, const char *pool_cidr, const char *subnet_cidr, kl_pool_info *info,
+                    kuryr_error *err)
+{
+    char name[KL_NAME_LEN];
+    kl_pool_name(name, pool_prefix(p), subnet_cidr);
+    snprintf(info->pool_cidr, sizeof(info->pool_cidr), "%s", pool_cidr);
+    snprintf(info->subnet_cidr, sizeof(info->subnet_cidr), "%s", subnet_cidr);
+
+    kuryr_query *q = kuryr_query_new();
+    kuryr_query_add(q, "name", name);
+    kuryr_query_field(q, "id");
+    kuryr_subnetpool_list pools = {0};
+    int rc = kuryr_neutron_subnetpool_list(p->kn, q, &pools, err);
+    kuryr_query_free(q);
+    if (rc < 0)
+        return kl_err_wrap(err, "looking up the subnetpool failed");
+    for (size_t i = 0; i < pools.n; i++) {
+        kl_pool_info known;
+        if (kl_pool_by_docker_id(p, pools.items[i]->id, &known)) {
+            if (!known.claimed_by[0] && strcmp(known.pool_cidr, pool_cidr) == 0) {
+                *info = known;
+                kuryr_subnetpool_list_clear(&pools);
+                return 0;
+            }
+            continue;
+        }
+        kuryr_query *sq = kuryr_query_new();
+        kuryr_query_add(sq, "subnetpool_id", pools.items[i]->id);
+        kuryr_query_field(sq, "id");
+        kuryr_subnet_list subs = {0};
+        rc = kuryr_neutron_subnet_list(p->kn, sq, &subs, err);
+        kuryr_query_free(sq);
+        bool unused = rc == 0 && subs.n == 0;
+        kuryr_subnet_list_clear(&subs);
+        if (rc < 0) {
+            kuryr_subnetpool_list_clear(&pools);
+            return kl_err_wrap(err, "listing the subnetpool's subnets failed");
+        }
+        if (unused) {
+            snprintf(info->pool_id, sizeof(info->pool_id), "%s", pools.items[i]->id);
+            kl_pool_id_format(info->docker_pool_id, info->pool_id, NULL);
+            kuryr_subnetpool_list_clear(&pools);
+            kl_pool_remember(p, info);
+            return 0;
+        }
+    }
+    kuryr_subnetpool_list_clear(&pools);
+
+    int len = kl_cidr_prefixlen(subnet_cidr);
+    json_t *attrs = json_pack("{s:s,s:[s],s:i,s:i}", "name", name, "prefixes", subnet_cidr, "default_prefixlen",
+                              len, "min_prefixlen", len);
+    kuryr_subnetpool *made = NULL;
+    rc = kuryr_neutron_subnetpool_create(p->kn, attrs, &made, err);
+    json_decref(attrs);
+    if (rc < 0)
+        return kl_err_wrap(err, "creating the Neutron subnetpool failed");
+    snprintf(info->pool_id, sizeof(info->pool_id), "%s", made->id);
+    kl_pool_id_format(info->docker_pool_id, made->id, NULL);
+    KLOG_INFO("created subnetpool %s (%s)", name, made->id);
+    kuryr_subnetpool_free(made);
+    kl_pool_remember(p, info);
+    return 0;
+}
+
+/* --ipam-opt neutron.subnet.uuid/name: addresses come from a subnet made outside kuryr. */
+static int existing_subnet(kl_plugin *p, const char *id, const char *name, int fam, const char *pool_cidr,
+                           kl_pool_info *info, kuryr_error *err)
+{
+    kuryr_query *q = kuryr_query_new();
+    kuryr_query_add(q, id ? "id" : "name", id ? id : name);
+    kuryr_query_field(q, "id");
+    kuryr_query_field(q, "cidr");
+    kuryr_query_field(q, "ip_version");
+    kuryr_subnet_list l = {0};
+    int rc = kuryr_neutron_subnet_list(p->kn, q, &l, err);
+    kuryr_query_free(q);
+    if (rc < 0)
+        return kl_err_wrap(err, "looking up the existing subnet failed");
+    if (l.n != 1 || !l.items[0]->cidr) {
+        size_t n = l.n;
+        kuryr_subnet_list_clear(&l);
+        if (n == 1)
+            return kuryr_error_set(err, KURYR_ERR_UNAVAILABLE, 502, NULL, "Neutron sent subnet %s without a cidr",
+                                   id ? id : name);
+        if (n == 0)
+            return kuryr_error_set(err, KURYR_ERR_NOT_FOUND, 404, NULL, "Neutron subnet %s not found", id ? id : name);
+        return kuryr_error_set(err, KURYR_ERR_CONFLICT, 409, NULL, "%zu Neutron subnets are named %s", n, name);
+    }
+    const kuryr_subnet *s = l.items[0];
+    if (s->ip_version && s->ip_version != fam) {
+        kuryr_subnet_list_clear(&l);
+        return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 400, NULL, "subnet %s is not IPv%d", id ? id : name, fam);
+    }
+    snprintf(info->pool_id, sizeof(info->pool_id), "%s", s->id);
+    snprintf(info->subnet_cidr, sizeof(info->subnet_cidr), "%s", s->cidr);
+    snprintf(info->pool_cidr, sizeof(info->pool_cidr), "%s", *pool_cidr ? pool_cidr : s->cidr);
+    info->existing_subnet = true;
+    if (snprintf(info->docker_pool_id, sizeof(info->docker_pool_id), KL_POOL_ID_SUBNET "%s@%s", s->id, s->cidr) >=
+        (int)sizeof(info->docker_pool_id))
+        rc = kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "subnet id too long");
+    kuryr_subnet_list_clear(&l);
+    if (rc == 0)
+        kl_pool_remember(p, info);
+    return rc;
+}
+
+KL_HANDLER(kl_h_request_pool)
+{
+    const char *space, *pool, *subpool;
+    json_t *opts;
+    bool v6;
+    if (kl_get_str(req, "AddressSpace", false, &space, err) < 0 || kl_get_str(req, "Pool", false, &pool, err) < 0 ||
+        kl_get_str(req, "SubPool", false, &subpool, err) < 0 || kl_get_obj(req, "Options", &opts, err) < 0 ||
+        kl_opt_bool(req, "V6", false, &v6, err) < 0)
+        return -1;
+    if (pool && !*pool)
+        pool = NULL;
+    if (subpool && !*subpool)
+        subpool = NULL;
+    if (subpool && !pool)
+        return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 400, NULL, "SubPool requires Pool");
+    int fam = v6 ? 6 : 4, f;
+    char pool_cidr[KL_ADDR_STRLEN] = "", sub_cidr[KL_ADDR_STRLEN] = "";
+    kl_cidr c;
+    if (pool) {
+        if (!kl_valid_cidr(pool, &f) || f != fam)
+            return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 400, NULL, "Pool %s is not an IPv%d CIDR", pool, fam);
+        kl_cidr_parse(pool, &c);
+        kl_cidr_format(&c, pool_cidr, sizeof(pool_cidr));
+        snprintf(sub_cidr, sizeof(sub_cidr), "%s", pool_cidr);
+    }
+    if (subpool) {
+        if (!kl_valid_cidr(subpool, &f) || f != fam || !kl_cidr_overlaps(pool_cidr, subpool) ||
+            kl_cidr_prefixlen(subpool) < kl_cidr_prefixlen(pool_cidr))
+            return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 400, NULL, "SubPool %s is not inside Pool %s",
+                                   subpool, pool_cidr);
+        kl_cidr_parse(subpool, &c);
+        kl_cidr_format(&c, sub_cidr, sizeof(sub_cidr));
+    }
+
+    const char *want_id, *want_name;
+    if (kl_get_str(opts, v6 ? "neutron.pool.v6.uuid" : "neutron.pool.uuid", false, &want_id, err) < 0 ||
+        kl_get_str(opts, v6 ? "neutron.pool.v6.name" : "neutron.pool.name", false, &want_name, err) < 0)
+        return -1;
+    if (want_id && !*want_id)
+        want_id = NULL;
+    if (want_name && !*want_name)
+        want_name = NULL;
+
+    kl_pool_info info;
+    memset(&info, 0, sizeof(info));
+    const char *sub_id, *sub_name;
+    if (kl_get_str(opts, v6 ? "neutron.subnet.v6.uuid" : "neutron.subnet.uuid", false, &sub_id, err) < 0 ||
+        kl_get_str(opts, v6 ? "neutron.subnet.v6.name" : "neutron.subnet.name", false, &sub_name, err) < 0)
+        return -1;
+    if ((sub_id && *sub_id) || (sub_name && *sub_name)) {
+        if (existing_subnet(p, sub_id && *sub_id ? sub_id : NULL, sub_name, fam, pool_cidr, &info, err) < 0)
+            return -1;
+    } else if (pool && !want_id && !want_name) {
+        if (own_pool(p, pool_cidr, sub_cidr, &info, err) < 0)
+            return -1;
+    } else {
+        /* a shared pool: an adopted one, or the default */
+        const char *def = kuryr_config_get_str(p->cfg, "neutron", v6 ? "default_subnetpool_v6" : "default_subnetpool_v4");
+        kuryr_subnetpool *sp;
+        if (find_subnetpool(p, want_id, want_id ? NULL : want_name ? want_name : (*def ? def : v6 ? "kuryr6" : "kuryr"),
+                            &sp, err) < 0)
+            return -1;
+        if (sp->ip_version && sp->ip_version != fam) {
+            kuryr_subnetpool_free(sp);
+            return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 400, NULL, "subnetpool %s is not IPv%d", sp->id, fam);
+        }
+        snprintf(info.pool_id, sizeof(info.pool_id), "%s", sp->id);
+        if ((want_id || want_name) && !kuryr_strv_contains(&sp->tags, KL_TAG_POOL_EXISTING) &&
+            kuryr_neutron_tag_add(p->kn, "subnetpools", sp->id, KL_TAG_POOL_EXISTING, err) < 0) {
+            kuryr_subnetpool_free(sp);
+            return kl_err_wrap(err, "tagging the adopted subnetpool failed");
+        }
+        int rc;
+        if (pool) {
+            snprintf(info.pool_cidr, sizeof(info.pool_cidr), "%s", pool_cidr);
+            snprintf(info.subnet_cidr, sizeof(info.subnet_cidr), "%s", sub_cidr);
+            kl_pool_id_format(info.docker_pool_id, sp->id, sub_cidr);
+            kl_pool_remember(p, &info);
+            rc = 0;
+        } else {
+            rc = carve(p, sp, &info, err);
+        }
+        kuryr_subnetpool_free(sp);
+        if (rc < 0)
+            return -1;
+    }
+    KLOG_INFO("RequestPool %s -> %s (subnet %s)", info.pool_cidr, info.docker_pool_id, info.subnet_cidr);
+    *resp = json_pack("{s:s,s:s,s:{}}", "PoolID", info.docker_pool_id, "Pool", info.pool_cidr, "Data");
+    return 0;
+}
+
+KL_HANDLER(kl_h_release_pool)
+{
+    const char *id;
+    char pool_id[KL_NAME_LEN], cidr[KL_NAME_LEN];
+    if (kl_get_str(req, "PoolID", true, &id, err) < 0)
+        return -1;
+    bool is_subnet;
+    if (kl_pool_id_parse(id, pool_id, cidr, &is_subnet) < 0)
+        return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 400, NULL, "malformed PoolID");
+    kl_pool_forget(p, id);
+    kl_subnet_cache_drop_pool(p, id);
+    if (cidr[0] || is_subnet)
+        return (*resp = json_object()) ? 0 : -1; /* a block of a shared pool or a subnet: nothing to delete */
+
+    kuryr_subnetpool *sp = NULL;
+    if (kuryr_neutron_subnetpool_get(p->kn, pool_id, &sp, err) < 0) {
+        if (err->kind == KURYR_ERR_NOT_FOUND) {
+            *resp = json_object();
+            return 0;
+        }
+        return kl_err_wrap(err, "looking up the subnetpool failed");
+    }
+    char prefix[KL_NAME_LEN];
+    snprintf(prefix, sizeof(prefix), "%s-", pool_prefix(p));
+    bool ours = sp->name && strncmp(sp->name, prefix, strlen(prefix)) == 0 &&
+                !kuryr_strv_contains(&sp->tags, KL_TAG_POOL_EXISTING);
+    kuryr_subnetpool_free(sp);
+    if (ours && kuryr_neutron_subnetpool_delete(p->kn, pool_id, err) < 0 && err->kind != KURYR_ERR_NOT_FOUND)
+        return kl_err_wrap(err, "deleting the subnetpool failed");
+    if (ours)
+        KLOG_INFO("deleted subnetpool %s", pool_id);
+    *resp = json_object();
+    return 0;
+}
