@@ -196,6 +196,10 @@ KL_HANDLER(kl_h_create_endpoint)
 
     kuryr_bind_request br = {.port = bound, .mtu = m.mtu, .owner_id = ep};
     kuryr_bind_result res;
+    if (kl_bind_request_prepare(p, &br, err) < 0) {
+        kl_err_wrap(err, "plugging the port on the host failed");
+        goto undo;
+    }
     if (retried) {
         kuryr_error ignored;
         kuryr_unbind(&p->bcfg, &br, &ignored); /* a retry starts from a clean host side */
@@ -275,7 +279,7 @@ KL_HANDLER(kl_h_delete_endpoint)
     }
     kuryr_log_ctx_set("port", port->id);
     kuryr_bind_request br = {.port = port, .mtu = m.mtu, .owner_id = ep};
-    if (kuryr_unbind(&p->bcfg, &br, err) < 0)
+    if (kl_bind_request_prepare(p, &br, err) < 0 || kuryr_unbind(&p->bcfg, &br, err) < 0)
         KLOG_ERROR("unplugging port %s failed: %s", port->id, err->message);
     kuryr_error_clear(err);
 

@@ -1,8 +1,11 @@
 /* Daemon state (see plugin.h). */
 #include "plugin.h"
 
+#include <dirent.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "kuryr/log.h"
@@ -153,4 +156,89 @@ bool kl_unexposed_take(kl_plugin *p, const char *endpoint_id)
     }
     pthread_mutex_unlock(&p->lock);
     return found;
+}
+
+/* The MAC of a host interface from sysfs, lowercase; -1 if unreadable. */
+static int iface_mac(const char *ifname, char mac[18])
+{
+    char path[300];
+    snprintf(path, sizeof(path), "/sys/class/net/%s/address", ifname);
+    FILE *f = fopen(path, "re");
+    if (!f)
+        return -1;
+    int ok = fscanf(f, "%17s", mac) == 1;
+    fclose(f);
+    return ok && strlen(mac) == 17 ? 0 : -1;
+}
+
+static int port_by_mac(kl_plugin *p, const char *mac, char out[64], kuryr_error *err)
+{
+    kuryr_query *q = kuryr_query_new();
+    kuryr_query_add(q, "mac_address", mac);
+    kuryr_query_field(q, "id");
+    kuryr_port_list l = {0};
+    int rc = kuryr_neutron_port_list(p->kn, q, &l, err);
+    kuryr_query_free(q);
+    if (rc == 0 && l.n)
+        snprintf(out, 64, "%s", l.items[0]->id);
+    kuryr_port_list_clear(&l);
+    return rc;
+}
+
+static int find_parent_port(kl_plugin *p, char out[64], kuryr_error *err)
+{
+    char mac[18];
+    out[0] = '\0';
+    if (p->bcfg.link_iface && *p->bcfg.link_iface) {
+        if (iface_mac(p->bcfg.link_iface, mac) < 0)
+            return kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "cannot read the MAC of link_iface %s",
+                                   p->bcfg.link_iface);
+        if (port_by_mac(p, mac, out, err) < 0)
+            return -1;
+    } else {
+        DIR *d = opendir("/sys/class/net");
+        struct dirent *e;
+        while (d && !out[0] && (e = readdir(d))) {
+            char dev[300];
+            struct stat st;
+            snprintf(dev, sizeof(dev), "/sys/class/net/%s/device", e->d_name);
+            if (e->d_name[0] == '.' || stat(dev, &st) < 0 || iface_mac(e->d_name, mac) < 0)
+                continue; /* only physical (device-backed) interfaces can be the VM's NIC */
+            if (port_by_mac(p, mac, out, err) < 0) {
+                closedir(d);
+                return -1;
+            }
+        }
+        if (d)
+            closedir(d);
+    }
+    if (!out[0])
+        return kuryr_error_set(err, KURYR_ERR_NOT_FOUND, 404, NULL,
+                               "no Neutron port matches this VM's interface: set [binding] link_iface");
+    return 0;
+}
+
+int kl_bind_request_prepare(kl_plugin *p, kuryr_bind_request *br, kuryr_error *err)
+{
+    kuryr_driver drv;
+    if (kuryr_binding_pick_driver(&p->bcfg, br->port, &drv, err) < 0)
+        return -1;
+    if (drv == KURYR_DRIVER_VETH)
+        return 0;
+    pthread_mutex_lock(&p->lock);
+    char cached[64];
+    memcpy(cached, p->parent_port, sizeof(cached));
+    pthread_mutex_unlock(&p->lock);
+    if (!cached[0]) {
+        if (find_parent_port(p, cached, err) < 0)
+            return -1;
+        pthread_mutex_lock(&p->lock);
+        memcpy(p->parent_port, cached, sizeof(cached));
+        pthread_mutex_unlock(&p->lock);
+        KLOG_INFO("this VM's Neutron port is %s", cached);
+    }
+    br->kn = p->kn;
+    /* the bind request only borrows the id: it points at the cache, which never changes once set */
+    br->parent_port_id = p->parent_port;
+    return 0;
 }

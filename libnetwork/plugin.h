@@ -65,6 +65,7 @@ typedef struct kl_plugin {
     size_t n_eps, cap_eps;
     kl_subnet_map *subs;
     size_t n_subs, cap_subs;
+    char parent_port[64];     /* nested drivers: this VM's own Neutron port, found once */
     char (*unexposed)[65];    /* endpoints whose ProgramExternalConnectivity exposed nothing */
     size_t n_unexposed, cap_unexposed;
 } kl_plugin;
@@ -81,6 +82,10 @@ bool kl_stats_get(kl_plugin *p, const char *endpoint_id, kl_ep_stats *out);
  * take removes the endpoint and tells whether it was there. */
 void kl_unexposed_add(kl_plugin *p, const char *endpoint_id);
 bool kl_unexposed_take(kl_plugin *p, const char *endpoint_id);
+/* Fills a bind request's nested-driver fields when port's driver is nested: the Neutron client and this VM's
+ * port, found by the MAC of [binding] link_iface (or, when unset, of the first physical interface that has a
+ * Neutron port) and then cached. */
+int kl_bind_request_prepare(kl_plugin *p, kuryr_bind_request *br, kuryr_error *err);
 /* Drops a deleted endpoint's counters, so that memory does not grow with the containers ever run. */
 void kl_stats_forget(kl_plugin *p, const char *endpoint_id);
 

@@ -93,6 +93,31 @@ static int setup(void **state)
     return 0;
 }
 
+/* Nested (vlan) binding on "lo", whose MAC is readable everywhere; the trunk lookup fails before any link
+ * is made. */
+static int setup_nested(void **state)
+{
+    if (setup(state) < 0)
+        return -1;
+    fixture *f = *state;
+    kl_plugin_fini(&f->p);
+    f->up = false;
+    char msg[256];
+    if (kuryr_config_set(f->cfg, "binding", "default_driver", "vlan", msg, sizeof(msg)) < 0 ||
+        kuryr_config_set(f->cfg, "binding", "enabled_drivers", "vlan", msg, sizeof(msg)) < 0 ||
+        kuryr_config_set(f->cfg, "binding", "link_iface", "lo", msg, sizeof(msg)) < 0) {
+        fprintf(stderr, "config: %s\n", msg);
+        return -1;
+    }
+    kuryr_error err;
+    if (kl_plugin_init(&f->p, f->cfg, &err) < 0) {
+        fprintf(stderr, "plugin: %s\n", err.message);
+        return -1;
+    }
+    f->up = true;
+    return 0;
+}
+
 static int teardown(void **state)
 {
     fixture *f = *state;
@@ -679,6 +704,29 @@ static void test_dual_stack_second_family(void **state)
     json_decref(upd);
 }
 
+/* Nested drivers get the Neutron client and this VM's port (found by link_iface's MAC, once). */
+static void test_nested_parent_port(void **state)
+{
+    fixture *f = *state;
+    answer(f, "GET", "/v2.0/extensions", 200, "extensions.json", 0);
+    answer(f, "GET", "/v2.0/networks", 200, "networks_found.json", 0);
+    answer(f, "GET", "/v2.0/ports?network_id", 200, "ports_unbound.json", 0);
+    answer_text(f, "GET", "/v2.0/ports?mac_address=00:00:00:00:00:00", 200, "{\"ports\":[{\"id\":\"vm-port-1\"}]}", 0);
+    answer(f, "PUT", "/v2.0/ports/" PORT "/tags", 200, NULL, 0);
+    answer(f, "PUT", "/v2.0/ports/" PORT, 200, "port.json", 0);
+    answer_text(f, "GET", "/v2.0/trunks", 200, "{\"trunks\": []}", 0);
+    const char *body = "{\"NetworkID\":\"" NETID "\",\"EndpointID\":\"" EPID "\",\"Interface\":"
+                       "{\"Address\":\"10.0.0.2/24\",\"MacAddress\":\"02:42:0a:00:00:02\"}}";
+    int status;
+    for (int i = 0; i < 2; i++) {
+        json_t *r = call(f, "/NetworkDriver.CreateEndpoint", body, &status);
+        assert_int_not_equal(status, 200);
+        json_decref(r);
+    }
+    assert_contains(nth(f, "GET", "/v2.0/trunks", 0)->path, "port_id=vm-port-1");
+    assert_int_equal(count(f, "GET", "/v2.0/ports?mac_address=00:00:00:00:00:00"), 1); /* cached */
+}
+
 /* Answers that need no Neutron, and inputs refused before Neutron is asked. */
 static void test_static_and_invalid(void **state)
 {
@@ -742,6 +790,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_existing_subnet, setup, teardown),
         cmocka_unit_test_setup_teardown(test_adopted_port, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dual_stack_second_family, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_nested_parent_port, setup_nested, teardown),
         cmocka_unit_test_setup_teardown(test_static_and_invalid, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
