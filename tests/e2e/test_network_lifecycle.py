@@ -35,8 +35,6 @@ def test_create_without_gateway_uses_first_host(daemon, dclient, neutron, cleanu
     nnet = neutron_network_for(neutron, net.id)
     subnets = list(neutron.subnets(network_id=nnet.id))
     assert subnets[0].gateway_ip == "10.43.0.1"
-    ipam = dclient.api.inspect_network(net.id)["IPAM"]["Config"][0]
-    assert ipam["Gateway"].split("/")[0] == "10.43.0.1"
 
 
 def test_create_without_subnet_takes_a_slice_of_the_default_pool(daemon, dclient, neutron, cleanup):
