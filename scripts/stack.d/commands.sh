@@ -79,9 +79,12 @@ stack_up() {
     neutron_start "$backend" "$auth"
     if [ "$auth" = keystone ]; then
         keystone_ready
-        STACK_ADMIN_PASSWORD=$(secret admin) STACK_NEUTRON_PASSWORD=$(secret neutron) \
-            STACK_KURYR_PASSWORD=$(secret kuryr) /usr/bin/python3 "$here/stack.d/bootstrap.py" keystone "$auth" \
-            > "$LOG_DIR/bootstrap.log" 2>&1 || fail_component bootstrap "Keystone users and endpoints"
+        if [ ! -f "$KEYSTONE_DIR/users-made" ]; then
+            STACK_ADMIN_PASSWORD=$(secret admin) STACK_NEUTRON_PASSWORD=$(secret neutron) \
+                STACK_KURYR_PASSWORD=$(secret kuryr) /usr/bin/python3 "$here/stack.d/bootstrap.py" keystone "$auth" \
+                > "$LOG_DIR/bootstrap.log" 2>&1 || fail_component bootstrap "Keystone users and endpoints"
+            touch "$KEYSTONE_DIR/users-made"
+        fi
     fi
     neutron_ready
     if [ "$backend" != ovn ]; then
