@@ -27,11 +27,13 @@ else
     not_ok "second up is a no-op (rc=$rc, PIDs before '$pids_before' after '$pids_after'): $out"
 fi
 
-"$stack" status > /dev/null && ok "status reports every component up" || not_ok "status after up"
+st=$("$stack" status 2>&1) && ok "status reports every component up" || not_ok "status after up: $st"
 
 "$stack" down > /tmp/stack-lifecycle-down.log 2>&1 && ok "down succeeds" || { cat /tmp/stack-lifecycle-down.log; not_ok "down"; }
 left=""
-for p in $pids_before; do [ -d "/proc/$p" ] && left="$left $p($(tr '\0' ' ' < "/proc/$p/cmdline" | cut -c1-60))"; done
+# A zombie only waits for the adopting init to reap it: it runs nothing and holds nothing.
+running() { [ -d "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2> /dev/null; }
+for p in $pids_before; do running "$p" && left="$left $p($(tr '\0' ' ' < "/proc/$p/cmdline" | cut -c1-60))"; done
 [ -z "$left" ] && ok "no stack process left" || not_ok "stack processes left:$left"
 links=$(ip -o link show | awk -F': ' '{sub(/@.*/, "", $2); print $2}' | grep -E '^(brq|vxlan-|tap|br-int$|ovs-netdev$|genev_sys)' | tr '\n' ' ')
 [ -z "$links" ] && ok "no brq*/vxlan-*/tap*/OVS link left" || not_ok "links left: $links"
