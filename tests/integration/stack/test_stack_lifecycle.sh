@@ -34,6 +34,11 @@ left=""
 # A zombie only waits for the adopting init to reap it: it runs nothing and holds nothing.
 running() { [ -d "/proc/$1" ] && ! grep -q '^State:[[:space:]]*Z' "/proc/$1/status" 2> /dev/null; }
 for p in $pids_before; do running "$p" && left="$left $p($(tr '\0' ' ' < "/proc/$p/cmdline" | cut -c1-60))"; done
+# Workers, beam.smp, containerd and dnsmasq are not in the PID files but name the state dir in their arguments.
+# (k8s and kuryr daemons also name it, but are not the stack's own.)
+for p in $(pgrep -f -- "$dir/(mysql|rabbitmq|docker|neutron|run|ovs|keystone|etc/(neutron|keystone))" || true); do
+    [ "$p" = $$ ] || ! running "$p" || left="$left $p($(tr '\0' ' ' < "/proc/$p/cmdline" | cut -c1-60))"
+done
 [ -z "$left" ] && ok "no stack process left" || not_ok "stack processes left:$left"
 links=$(ip -o link show | awk -F': ' '{sub(/@.*/, "", $2); print $2}' | grep -E '^(brq|vxlan-|tap|br-int$|ovs-netdev$|genev_sys)' | tr '\n' ' ')
 [ -z "$links" ] && ok "no brq*/vxlan-*/tap*/OVS link left" || not_ok "links left: $links"
