@@ -289,6 +289,41 @@ KL_HANDLER(kl_h_request_pool)
     return 0;
 }
 
+int kl_pool_delete_if_ours(kl_plugin *p, const char *pool_id, bool *deleted, kuryr_error *err)
+{
+    *deleted = false;
+    kuryr_subnetpool *sp = NULL;
+    if (kuryr_neutron_subnetpool_get(p->kn, pool_id, &sp, err) < 0) {
+        if (err->kind == KURYR_ERR_NOT_FOUND) {
+            kuryr_error_clear(err);
+            return 0;
+        }
+        return kl_err_wrap(err, "looking up the subnetpool failed");
+    }
+    char prefix[KL_NAME_LEN];
+    snprintf(prefix, sizeof(prefix), "%s-", pool_prefix(p));
+    bool ours = sp->name && strncmp(sp->name, prefix, strlen(prefix)) == 0 &&
+                !kuryr_strv_contains(&sp->tags, KL_TAG_POOL_EXISTING);
+    kuryr_subnetpool_free(sp);
+    if (!ours)
+        return 0;
+    if (kuryr_neutron_subnetpool_delete(p->kn, pool_id, err) < 0) {
+        if (err->kind == KURYR_ERR_NOT_FOUND) {
+            kuryr_error_clear(err);
+            return 0;
+        }
+        if (err->kind == KURYR_ERR_BAD_REQUEST || err->kind == KURYR_ERR_CONFLICT) {
+            KLOG_INFO("subnetpool %s still has its subnet: it goes with the network (%s)", pool_id, err->message);
+            kuryr_error_clear(err);
+            return 0;
+        }
+        return kl_err_wrap(err, "deleting the subnetpool failed");
+    }
+    KLOG_INFO("deleted subnetpool %s", pool_id);
+    *deleted = true;
+    return 0;
+}
+
 KL_HANDLER(kl_h_release_pool)
 {
     const char *id;
@@ -303,23 +338,9 @@ KL_HANDLER(kl_h_release_pool)
     if (cidr[0] || is_subnet)
         return (*resp = json_object()) ? 0 : -1; /* a block of a shared pool or a subnet: nothing to delete */
 
-    kuryr_subnetpool *sp = NULL;
-    if (kuryr_neutron_subnetpool_get(p->kn, pool_id, &sp, err) < 0) {
-        if (err->kind == KURYR_ERR_NOT_FOUND) {
-            *resp = json_object();
-            return 0;
-        }
-        return kl_err_wrap(err, "looking up the subnetpool failed");
-    }
-    char prefix[KL_NAME_LEN];
-    snprintf(prefix, sizeof(prefix), "%s-", pool_prefix(p));
-    bool ours = sp->name && strncmp(sp->name, prefix, strlen(prefix)) == 0 &&
-                !kuryr_strv_contains(&sp->tags, KL_TAG_POOL_EXISTING);
-    kuryr_subnetpool_free(sp);
-    if (ours && kuryr_neutron_subnetpool_delete(p->kn, pool_id, err) < 0 && err->kind != KURYR_ERR_NOT_FOUND)
-        return kl_err_wrap(err, "deleting the subnetpool failed");
-    if (ours)
-        KLOG_INFO("deleted subnetpool %s", pool_id);
+    bool deleted;
+    if (kl_pool_delete_if_ours(p, pool_id, &deleted, err) < 0)
+        return -1;
     *resp = json_object();
     return 0;
 }

@@ -45,6 +45,11 @@ bool kl_tags_rejected(kl_plugin *p, json_t *attrs, const kuryr_error *err);
 int kl_tags_after_create(kl_plugin *p, const char *collection, const char *id, const char *const *tags, size_t n,
                          kuryr_error *err);
 
+/* Deletes a subnetpool kuryr made (named <prefix>-..., not tagged kuryr.subnetpool.existing). One still
+ * holding a subnet is left for DeleteNetwork, which Docker 20.10 calls after ReleasePool: success either way,
+ * *deleted tells. A pool already gone is success too. (ipam_pool.c) */
+int kl_pool_delete_if_ours(kl_plugin *p, const char *pool_id, bool *deleted, kuryr_error *err);
+
 /* Rewrites err's message as "<what>: <message>", keeping its kind, so Docker shows what failed. */
 int kl_err_wrap(kuryr_error *err, const char *what);
 

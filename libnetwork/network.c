@@ -392,6 +392,31 @@ static int delete_unbound_ports(kl_plugin *p, const char *net_id, kuryr_error *e
     return rc;
 }
 
+/* The subnetpools of the network's subnets, gathered before the subnets go. */
+static int network_pools(kl_plugin *p, const char *net_id, kuryr_strv *out, kuryr_error *err)
+{
+    kuryr_query *q = kuryr_query_new();
+    kuryr_query_add(q, "network_id", net_id);
+    kuryr_query_field(q, "id");
+    kuryr_query_field(q, "subnetpool_id");
+    kuryr_subnet_list l = {0};
+    int rc = kuryr_neutron_subnet_list(p->kn, q, &l, err);
+    kuryr_query_free(q);
+    if (rc < 0)
+        return kl_err_wrap(err, "listing the network's subnets failed");
+    out->items = calloc(l.n + 1, sizeof(*out->items));
+    out->n = 0;
+    for (size_t i = 0; out->items && i < l.n; i++) {
+        const char *id = l.items[i]->subnetpool_id;
+        if (id && *id && !kuryr_strv_contains(out, id) && (out->items[out->n] = strdup(id)))
+            out->n++;
+    }
+    kuryr_subnet_list_clear(&l);
+    if (!out->items)
+        return kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "out of memory");
+    return 0;
+}
+
 KL_HANDLER(kl_h_delete_network)
 {
     const char *docker_id;
@@ -409,17 +434,29 @@ KL_HANDLER(kl_h_delete_network)
         return 0;
     }
     kuryr_log_ctx_set("neutron_net", m.neutron_id);
-    if (delete_unbound_ports(p, m.neutron_id, err) < 0)
+    kuryr_strv pools = {0};
+    if (delete_unbound_ports(p, m.neutron_id, err) < 0 || network_pools(p, m.neutron_id, &pools, err) < 0)
         return -1;
+    int rc = 0;
     if (m.existing) {
-        if (release_existing(p, docker_id, &m, err) < 0)
-            return -1;
+        rc = release_existing(p, docker_id, &m, err);
     } else if (kuryr_neutron_network_delete(p->kn, m.neutron_id, err) < 0) {
         if (err->kind != KURYR_ERR_NOT_FOUND)
-            return kl_err_wrap(err, "deleting the Neutron network failed");
+            rc = kl_err_wrap(err, "deleting the Neutron network failed");
     } else {
         KLOG_INFO("deleted Neutron network %s", m.neutron_id);
     }
+    /* Docker 20.10 releases the pools before this call, when their subnets still held them */
+    for (size_t i = 0; rc == 0 && i < pools.n; i++) {
+        bool deleted;
+        kuryr_error perr;
+        kuryr_error_clear(&perr);
+        if (kl_pool_delete_if_ours(p, pools.items[i], &deleted, &perr) < 0)
+            KLOG_WARN("subnetpool %s was not deleted: %s", pools.items[i], perr.message);
+    }
+    kuryr_strv_clear(&pools);
+    if (rc < 0)
+        return -1;
     kl_net_cache_drop(p, docker_id);
     kl_subnet_cache_drop_net(p, m.neutron_id);
     kl_pool_unclaim(p, docker_id);

@@ -266,23 +266,32 @@ static void test_network_lifecycle(void **state)
     json_decref(sub);
     assert_int_equal(count(f, "POST", "/v2.0/"), 3); /* pool, network, subnet: nothing twice */
 
-    /* docker network rm: the mapping is cached; kuryr's unbound ports (aux addresses) go before the network;
-     * the pool is ours, so it goes too */
-    answer_text(f, "GET", "/v2.0/ports", 200,
-                "{\"ports\":[{\"id\":\"" PORT "\",\"device_id\":\"\"},{\"id\":\"p2\",\"device_id\":\"x\"}]}", 0);
-    answer(f, "DELETE", "/v2.0/ports/" PORT, 204, NULL, 0);
-    answer(f, "DELETE", "/v2.0/networks/" NEUTRON_NET, 204, NULL, 0);
+    /* docker network rm, in Docker 20.10's order: the gateway and the pool are released first, while the
+     * subnet still holds the pool (Neutron refuses: left for later); then DeleteNetwork removes kuryr's unbound
+     * ports (aux addresses), the network, and then the pool */
+    answer(f, "GET", "/v2.0/subnets", 200, "subnets_one.json", 0);
+    answer_text(f, "GET", "/v2.0/ports?fixed_ips", 200, "{\"ports\": []}", 0);
     answer(f, "GET", "/v2.0/subnetpools/" POOL, 200, "subnetpool.json", 0);
-    answer(f, "DELETE", "/v2.0/subnetpools/" POOL, 204, NULL, 0);
-    size_t before = test_httpd_request_count(f->srv);
-    json_decref(call_ok(f, "/NetworkDriver.DeleteNetwork", "{\"NetworkID\":\"" NETID "\"}"));
-    assert_int_equal(test_httpd_request_count(f->srv), before + 3);
-    assert_contains(nth(f, "GET", "/v2.0/ports", 0)->path, "tags=compute:kuryr");
-    assert_int_equal(count(f, "DELETE", "/v2.0/ports/"), 1);
-    answer_text(f, "GET", "/v2.0/subnets", 200, "{\"subnets\": []}", 0);
+    answer_text(f, "DELETE", "/v2.0/subnetpools/" POOL, 400,
+                "{\"NeutronError\":{\"type\":\"SubnetPoolDeleteError\",\"message\":\"Unable to delete subnet pool: "
+                "Subnet pool has existing allocations.\"}}", 1);
     json_decref(call_ok(f, "/IpamDriver.ReleaseAddress", "{\"PoolID\":\"" POOL "\",\"Address\":\"10.0.0.1\"}"));
     json_decref(call_ok(f, "/IpamDriver.ReleasePool", "{\"PoolID\":\"" POOL "\"}"));
     assert_int_equal(count(f, "DELETE", "/v2.0/subnetpools/" POOL), 1);
+
+    answer_text(f, "GET", "/v2.0/ports?network_id", 200,
+                "{\"ports\":[{\"id\":\"" PORT "\",\"device_id\":\"\"},{\"id\":\"p2\",\"device_id\":\"x\"}]}", 0);
+    answer(f, "DELETE", "/v2.0/ports/" PORT, 204, NULL, 0);
+    answer(f, "DELETE", "/v2.0/networks/" NEUTRON_NET, 204, NULL, 0);
+    answer(f, "DELETE", "/v2.0/subnetpools/" POOL, 204, NULL, 0);
+    json_decref(call_ok(f, "/NetworkDriver.DeleteNetwork", "{\"NetworkID\":\"" NETID "\"}"));
+    assert_contains(nth(f, "GET", "/v2.0/ports?network_id", 0)->path, "tags=compute:kuryr");
+    assert_int_equal(count(f, "DELETE", "/v2.0/ports/"), 1);
+    assert_int_equal(count(f, "DELETE", "/v2.0/networks/" NEUTRON_NET), 1);
+    assert_int_equal(count(f, "DELETE", "/v2.0/subnetpools/" POOL), 2);
+    const test_httpd_request *last = test_httpd_request_at(f->srv, test_httpd_request_count(f->srv) - 1);
+    assert_string_equal(last->method, "DELETE");
+    assert_string_equal(last->path, "/v2.0/subnetpools/" POOL);
 
     /* deleting again is fine for Docker */
     answer_text(f, "GET", "/v2.0/networks", 200, "{\"networks\": []}", 0);
