@@ -18,7 +18,10 @@ openstack = pytest.importorskip("openstack")
 
 TOP = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 BUILD = os.environ.get("KURYR_BUILD_DIR", os.path.join(TOP, "build-test"))
-PLUGIN_SOCK = "/run/docker/plugins/kuryr.sock"
+# The Docker driver name is the socket's basename. Parallel runs (or a second daemon on the same dockerd) pick
+# another name with KURYR_E2E_PLUGIN; production and CI use "kuryr".
+PLUGIN = os.environ.get("KURYR_E2E_PLUGIN", "kuryr")
+PLUGIN_SOCK = f"/run/docker/plugins/{PLUGIN}.sock"
 IMAGE = os.environ.get("KURYR_STACK_IMAGE", "busybox:latest")
 
 
@@ -215,8 +218,8 @@ def kuryr_network(dclient, cleanup, subnet=None, gateway=None, ip_range=None, op
         pools.append(docker.types.IPAMPool(subnet=subnet, gateway=gateway, iprange=ip_range))
     if v6_subnet:
         pools.append(docker.types.IPAMPool(subnet=v6_subnet))
-    ipam = docker.types.IPAMConfig(driver="kuryr", pool_configs=pools, options=ipam_options or {})
-    net = dclient.networks.create(name or unique_name("kn"), driver="kuryr", ipam=ipam, options=options or {},
+    ipam = docker.types.IPAMConfig(driver=PLUGIN, pool_configs=pools, options=ipam_options or {})
+    net = dclient.networks.create(name or unique_name("kn"), driver=PLUGIN, ipam=ipam, options=options or {},
                                   enable_ipv6=bool(v6_subnet))
     return cleanup.network(net)
 
