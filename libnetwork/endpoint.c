@@ -9,6 +9,7 @@
 
 #include "addr.h"
 #include "handlers.h"
+#include "kuryr/fault.h"
 #include "kuryr/log.h"
 #include "mapping.h"
 #include "names.h"
@@ -177,6 +178,7 @@ KL_HANDLER(kl_h_create_endpoint)
         if (rc < 0)
             return kl_err_wrap(err, "creating the endpoint's Neutron port failed");
         created = true;
+        KURYR_FAULT_POINT("create_endpoint.port_created");
     }
     kuryr_log_ctx_set("port", port->id);
 
@@ -193,6 +195,7 @@ KL_HANDLER(kl_h_create_endpoint)
     }
     if (set_endpoint_tags(p, port, ep, true, err) < 0)
         goto undo;
+    KURYR_FAULT_POINT("create_endpoint.port_bound");
 
     kuryr_bind_request br = {.port = bound, .mtu = m.mtu, .owner_id = ep};
     kuryr_bind_result res;
@@ -209,6 +212,7 @@ KL_HANDLER(kl_h_create_endpoint)
         goto undo;
     }
     KLOG_INFO("bound port %s as %s/%s", port->id, res.host_ifname, res.container_ifname);
+    KURYR_FAULT_POINT("create_endpoint.plugged");
     if (kuryr_config_get_bool(p->cfg, "neutron", "vif_plugging_is_fatal") && wait_active(p, port->id, err) < 0) {
         kuryr_error ignored;
         kuryr_unbind(&p->bcfg, &br, &ignored);
@@ -281,6 +285,7 @@ KL_HANDLER(kl_h_delete_endpoint)
     kuryr_bind_request br = {.port = port, .mtu = m.mtu, .owner_id = ep};
     if (kl_bind_request_prepare(p, &br, err) < 0 || kuryr_unbind(&p->bcfg, &br, err) < 0)
         KLOG_ERROR("unplugging port %s failed: %s", port->id, err->message);
+    KURYR_FAULT_POINT("delete_endpoint.unplugged");
     kuryr_error_clear(err);
 
     char name[KL_NAME_LEN];
@@ -292,6 +297,7 @@ KL_HANDLER(kl_h_delete_endpoint)
             rc = 0;
         if (rc < 0)
             kl_err_wrap(err, "deleting the endpoint's port failed");
+        KURYR_FAULT_POINT("delete_endpoint.port_deleted");
     } else {
         /* IPAM owns the port: ReleaseAddress deletes or returns it */
         rc = unbind_port_attrs(p, port->id, err);

@@ -6,6 +6,7 @@
 #include <string.h>
 
 #include "handlers.h"
+#include "kuryr/fault.h"
 #include "kuryr/log.h"
 #include "mapping.h"
 #include "names.h"
@@ -134,6 +135,7 @@ KL_HANDLER(kl_h_program_external)
     }
     if (rc == 0) {
         KLOG_INFO("exposed %zu port range(s) through security group %s", n, sg_id);
+        KURYR_FAULT_POINT("program_external.sg_created");
         *resp = json_object();
     }
     free(ranges);

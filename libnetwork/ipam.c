@@ -6,6 +6,7 @@
 
 #include "addr.h"
 #include "handlers.h"
+#include "kuryr/fault.h"
 #include "kuryr/log.h"
 #include "mapping.h"
 #include "names.h"
@@ -281,6 +282,7 @@ KL_HANDLER(kl_h_request_address)
             goto out;
         }
         KLOG_INFO("created port %s", port->id);
+        KURYR_FAULT_POINT("request_address.port_created");
     }
     kuryr_log_ctx_set("port", port->id);
     const char *ip = port_ip_in(port, subnet->id);
@@ -348,6 +350,7 @@ KL_HANDLER(kl_h_release_address)
             kl_err_wrap(err, "deleting the Neutron port failed");
         else
             KLOG_INFO("deleted port %s", port->id);
+        KURYR_FAULT_POINT("release_address.port_deleted");
     } else {
         KLOG_WARN("address %s belongs to port %s, which kuryr does not manage: left alone", ip, port->id);
     }

@@ -9,6 +9,7 @@
 
 #include "addr.h"
 #include "handlers.h"
+#include "kuryr/fault.h"
 #include "kuryr/log.h"
 #include "mapping.h"
 #include "names.h"
@@ -151,6 +152,7 @@ static int own_pool(kl_plugin *p, const char *pool_cidr, const char *subnet_cidr
     snprintf(info->pool_id, sizeof(info->pool_id), "%s", made->id);
     kl_pool_id_format(info->docker_pool_id, made->id, NULL);
     KLOG_INFO("created subnetpool %s (%s)", name, made->id);
+    KURYR_FAULT_POINT("request_pool.pool_created");
     kuryr_subnetpool_free(made);
     kl_pool_remember(p, info);
     return 0;
@@ -320,6 +322,7 @@ int kl_pool_delete_if_ours(kl_plugin *p, const char *pool_id, bool *deleted, kur
         return kl_err_wrap(err, "deleting the subnetpool failed");
     }
     KLOG_INFO("deleted subnetpool %s", pool_id);
+    KURYR_FAULT_POINT("release_pool.pool_deleted");
     *deleted = true;
     return 0;
 }

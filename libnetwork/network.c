@@ -5,6 +5,7 @@
 
 #include "addr.h"
 #include "handlers.h"
+#include "kuryr/fault.h"
 #include "kuryr/log.h"
 #include "mapping.h"
 #include "names.h"
@@ -109,6 +110,7 @@ static int make_network(kl_plugin *p, const char *docker_id, const net_opts *o, 
         return -1;
     }
     KLOG_INFO("created Neutron network %s (%s)", name, m->neutron_id);
+    KURYR_FAULT_POINT("create_network.network_created");
     return 0;
 }
 
@@ -218,6 +220,7 @@ static int make_subnet(kl_plugin *p, const char *docker_id, const kl_net_map *m,
     snprintf(made, 64, "%s", sub->id);
     kuryr_subnet_free(sub);
     KLOG_INFO("created subnet %s (%s)", name, made);
+    KURYR_FAULT_POINT("create_network.subnet_created");
     if (!in_body && kl_tags_after_create(p, "subnets", made, tagv, ntags, err) < 0)
         return -1;
     return 0;
@@ -445,6 +448,7 @@ KL_HANDLER(kl_h_delete_network)
             rc = kl_err_wrap(err, "deleting the Neutron network failed");
     } else {
         KLOG_INFO("deleted Neutron network %s", m.neutron_id);
+        KURYR_FAULT_POINT("delete_network.network_deleted");
     }
     /* Docker 20.10 releases the pools before this call, when their subnets still held them */
     for (size_t i = 0; rc == 0 && i < pools.n; i++) {
