@@ -36,6 +36,7 @@ kuryr_http *kuryr_http_new(const kuryr_http_opts *opts)
     if (!http)
         return NULL;
     http->cafile = dup_or_null(opts->cafile);
+    http->unix_socket = dup_or_null(opts->unix_socket);
     http->certfile = dup_or_null(opts->certfile);
     http->keyfile = dup_or_null(opts->keyfile);
     http->insecure = opts->insecure;
@@ -53,6 +54,7 @@ void kuryr_http_free(kuryr_http *http)
         return;
     kuryr_http_release_handles(http);
     free(http->cafile);
+    free(http->unix_socket);
     free(http->certfile);
     free(http->keyfile);
     free(http);
@@ -252,6 +254,7 @@ static void configure(kuryr_http *http, CURL *easy, const char *method, const ch
     curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, http->timeout_ms);
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, http->insecure ? 0L : 1L);
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, http->insecure ? 0L : 2L);
+    curl_easy_setopt(easy, CURLOPT_UNIX_SOCKET_PATH, http->unix_socket);
     if (http->cafile)
         curl_easy_setopt(easy, CURLOPT_CAINFO, http->cafile);
     if (http->certfile)

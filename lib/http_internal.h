@@ -10,7 +10,7 @@
 struct kuryr_http_slot;
 
 struct kuryr_http {
-    char *cafile, *certfile, *keyfile;
+    char *cafile, *certfile, *keyfile, *unix_socket;
     bool insecure;
     long connect_timeout_ms, timeout_ms;
     int max_retries;

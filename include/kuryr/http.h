@@ -22,6 +22,7 @@ typedef struct {
     long timeout_ms;         /* whole request; 0 = 60 s */
     int max_retries;         /* for idempotent requests; default 3 when 0, -1 = none */
     long retry_backoff_ms;   /* first backoff, doubled each retry; 0 = 200 ms */
+    const char *unix_socket; /* connect to this unix socket instead of the URL's host (Docker's API); NULL = TCP */
 } kuryr_http_opts;
 
 typedef struct {
