@@ -5,7 +5,7 @@
 # The Kubernetes binaries are built from the k8s.io/kubernetes Go module pinned in tests/k8s/go.mod.
 #
 # Sourced by scripts/stack (k8s_up, k8s_down, k8s_status, k8s_env) and by scripts/k8s-rig.
-# Only functions and k8s_-prefixed variables live here: sourcing it starts nothing.
+# Only functions and K8S_-prefixed variables live here: sourcing it starts nothing.
 # Everything runtime lives in ${KURYR_STACK_DIR:-/var/lib/kuryr-stack}/k8s; built binaries and
 # images are cached in .../k8s-cache and survive `down`.
 
@@ -33,6 +33,7 @@ _k8s_vars() {
     K8S_CNI_CONF=/etc/cni/net.d/10-kuryr-k8s-rig.conflist
     K8S_CNI_BIN=/usr/lib/cni
     K8S_BRIDGE=cni0
+    K8S_POD_GW=$(_k8s_first_ip "$K8S_POD_CIDR")
     # etcd off its default ports: the OpenStack stack runs its own etcd on 2379/2380.
     K8S_ETCD_URL=http://127.0.0.1:${KURYR_K8S_ETCD_PORT:-23790}
     K8S_ETCD_PEER_URL=http://127.0.0.1:${KURYR_K8S_ETCD_PEER_PORT:-23800}
@@ -42,6 +43,14 @@ _k8s_vars() {
     K8S_BUSYBOX_IMAGE=localhost/kuryr/busybox:1
     K8S_BINARIES="kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl pause"
     K8S_SERVICES="etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet"
+}
+
+# First host address of an IPv4 CIDR (the pod network's gateway on cni0).
+_k8s_first_ip() {
+    local a b c d n
+    IFS=./ read -r a b c d _ <<<"$1"
+    n=$(( ((a << 24) | (b << 16) | (c << 8) | d) + 1 ))
+    echo "$((n >> 24 & 255)).$((n >> 16 & 255)).$((n >> 8 & 255)).$((n & 255))"
 }
 
 _k8s_log() { echo "k8s: $*" >&2; }
@@ -221,8 +230,15 @@ _k8s_pid() {
 _k8s_start() {
     local name=$1; shift
     if _k8s_pid "$name" >/dev/null; then return 0; fi
-    setsid "$@" </dev/null >>"$K8S_LOG/$name.log" 2>&1 &
-    echo $! >"$K8S_RUN/$name.pid"
+    # The child writes its own PID and then execs the daemon, so the pid file names the daemon
+    # itself even when setsid has to fork (as it does when started as a process-group leader).
+    rm -f "$K8S_RUN/$name.pid"
+    # fd 9 is the up/down lock (_k8s_locked): a daemon must not hold it after up returns.
+    setsid bash -c 'echo $$ >"$0"; exec "$@"' "$K8S_RUN/$name.pid" "$@" </dev/null >>"$K8S_LOG/$name.log" 2>&1 9>&- &
+    local i
+    for ((i = 0; i < 50; i++)); do [ -s "$K8S_RUN/$name.pid" ] && return 0; sleep 0.1; done
+    _k8s_die "$name did not start"
+
 }
 
 # _k8s_wait WHAT NAME CMD... : polls CMD until it succeeds; fails early if process NAME died.
@@ -302,13 +318,21 @@ _k8s_node_link() {
     ip link set "$K8S_NODE_LINK" up
 }
 
+_k8s_bridge() {
+    local len=${K8S_POD_CIDR#*/}
+    ip link show "$K8S_BRIDGE" >/dev/null 2>&1 || ip link add "$K8S_BRIDGE" type bridge || return 1
+    [[ $(ip -o addr show dev "$K8S_BRIDGE") == *"inet $K8S_POD_GW/"* ]] ||
+        ip addr add "$K8S_POD_GW/$len" dev "$K8S_BRIDGE" || return 1
+    ip link set "$K8S_BRIDGE" up
+}
+
 _k8s_write_cni_conf() {
     [ -d /etc/cni ] || touch "$K8S_RUN/made-etc-cni"
     mkdir -p /etc/cni/net.d
     # bridge + host-local, addresses from 10/8 only. ipMasq false: nothing is NATed to the outside.
-    # isGateway gives pods a default route via cni0 (host<->pod traffic stays on this host); the
-    # bridge plugin turns on ip_forward for that, so up records and down restores the old value
-    # (with the kubelet's sysctls, see _k8s_save_sysctls).
+    # isGateway is off because the bridge plugin would then switch on the host's ip_forward, which
+    # the OpenStack stack owns; the rig gives cni0 the gateway address itself (_k8s_bridge), so
+    # pods still get a default route to the host and host<->pod traffic works, unforwarded.
     # host-local keeps its leases in the rig's state dir, not /var/lib/cni.
     cat >"$K8S_CNI_CONF" <<EOF
 {
@@ -318,14 +342,14 @@ _k8s_write_cni_conf() {
     {
       "type": "bridge",
       "bridge": "$K8S_BRIDGE",
-      "isGateway": true,
+      "isGateway": false,
       "ipMasq": false,
       "hairpinMode": true,
       "ipam": {
         "type": "host-local",
         "dataDir": "$K8S_DIR/cni-ipam",
-        "ranges": [[{"subnet": "$K8S_POD_CIDR"}]],
-        "routes": [{"dst": "0.0.0.0/0"}]
+        "ranges": [[{"subnet": "$K8S_POD_CIDR", "gateway": "$K8S_POD_GW"}]],
+        "routes": [{"dst": "0.0.0.0/0", "gw": "$K8S_POD_GW"}]
       }
     },
     {"type": "loopback"}
@@ -455,8 +479,7 @@ K8S_KUBELET_SYSCTLS="vm/overcommit_memory vm/panic_on_oom kernel/panic kernel/pa
 _k8s_save_sysctls() {
     local k
     [ -s "$K8S_RUN/sysctl.orig" ] && return 0
-    echo "net/ipv4/ip_forward $(cat /proc/sys/net/ipv4/ip_forward)" >"$K8S_RUN/sysctl.orig.tmp"
-    for k in $K8S_KUBELET_SYSCTLS; do echo "$k $(cat "/proc/sys/$k")"; done >>"$K8S_RUN/sysctl.orig.tmp"
+    for k in $K8S_KUBELET_SYSCTLS; do echo "$k $(cat "/proc/sys/$k")"; done >"$K8S_RUN/sysctl.orig.tmp"
     mv "$K8S_RUN/sysctl.orig.tmp" "$K8S_RUN/sysctl.orig"
 }
 
@@ -469,6 +492,7 @@ _k8s_restore_sysctls() {
 _k8s_start_node() {
     _k8s_save_sysctls
     _k8s_node_link || { _k8s_die "cannot create $K8S_NODE_LINK"; return 1; }
+    _k8s_bridge || { _k8s_die "cannot create $K8S_BRIDGE"; return 1; }
     _k8s_write_cni_conf
     _k8s_write_containerd_conf
     _k8s_start containerd containerd --config "$K8S_CTRD/config.toml" &&
@@ -540,6 +564,7 @@ _k8s_up() {
     _k8s_build || return 1
     _k8s_images || return 1
     mkdir -p "$K8S_DIR" "$K8S_LOG" "$K8S_RUN"
+    ln -sfn "$K8S_BIN" "$K8S_DIR/bin"
     _k8s_note_host_paths
     _k8s_credentials || return 1
     _k8s_start_etcd || return 1
@@ -556,7 +581,8 @@ _k8s_status() {
     for s in $K8S_SERVICES; do
         if pid=$(_k8s_pid "$s"); then echo "$s: running (pid $pid)"; else echo "$s: stopped"; rc=1; fi
     done
-    if [ $rc = 0 ] && K8S_BIN=$(dirname "$(readlink -f "/proc/$(_k8s_pid kubelet)/exe")"); then
+    if [ $rc = 0 ]; then
+        K8S_BIN=$K8S_DIR/bin
         _k8s_kubectl get nodes -o wide 2>&1 || rc=1
     fi
     return $rc
@@ -564,8 +590,8 @@ _k8s_status() {
 
 _k8s_env() {
     _k8s_vars
-    local bin
-    bin=$(cd "$K8S_SRC_DIR" 2>/dev/null && echo "$K8S_CACHE/bin-$(_k8s_build_key)")
+    # The binaries of the running rig (a link into the cache made by up).
+    local bin=$K8S_DIR/bin
     echo "export KUBECONFIG=$K8S_KUBECONFIG"
     echo "export KURYR_K8S_API_URL=$K8S_API_URL"
     echo "export KURYR_K8S_CA=$K8S_PKI/ca.crt"
@@ -600,15 +626,26 @@ _k8s_stop_containers() {
     for id in $(_k8s_ctr containers ls -q 2>/dev/null); do _k8s_ctr containers delete "$id" >/dev/null 2>&1; done
 }
 
-# Shims outlive containerd by design; ours are the ones whose -address is our socket.
-_k8s_kill_shims() {
-    local p cmd
+# Shims outlive containerd by design; ours are the ones whose -address is our socket. Any other
+# rig process without a pid file (one whose up was cut short) is recognised by its command line,
+# which names this rig's state dir or cached binaries; each is killed by its own PID.
+_k8s_rig_pids() {
+    local only=${1:-} p cmd
     for p in /proc/[0-9]*; do
+        [ "${p#/proc/}" = "$BASHPID" ] && continue
         cmd=$( { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null) || continue
         case $cmd in
-            *containerd-shim*"-address $K8S_CTRD_SOCK "*) kill -KILL "${p#/proc/}" 2>/dev/null ;;
+            "$K8S_CACHE"/bin-*/kubelet\ *) echo "${p#/proc/}" ;;
+            *) [ "$only" = kubelet ] && continue ;;&
+            *containerd-shim*"-address $K8S_CTRD_SOCK "* | "$K8S_CACHE"/bin-*/kube-*) echo "${p#/proc/}" ;;
+            "etcd --name kuryr-rig --data-dir $K8S_DIR/"* | "containerd --config $K8S_CTRD/"*) echo "${p#/proc/}" ;;
         esac
     done
+}
+
+_k8s_kill_strays() {
+    local pid
+    for pid in $(_k8s_rig_pids "${1:-}"); do kill -KILL "$pid" 2>/dev/null; done
 }
 
 _k8s_umount_all() {
@@ -634,9 +671,10 @@ _k8s_down() {
     [ -d "$K8S_DIR" ] || { _k8s_log "down: nothing to do"; return 0; }
     # kubelet first, so it restarts nothing while the containers go away.
     _k8s_stop kubelet
+    _k8s_kill_strays kubelet
     _k8s_stop_containers
     _k8s_stop containerd
-    _k8s_kill_shims
+    _k8s_kill_strays
     for s in kube-scheduler kube-controller-manager kube-apiserver etcd; do _k8s_stop "$s"; done
     _k8s_umount_all
     # Pod netns are gone with their last process and mount; their veths go with them. Any veth
@@ -664,8 +702,16 @@ _k8s_down() {
 # own errors and many probes are expected to fail, so each entry point runs in a subshell with
 # errexit/nounset off and returns only its overall status. Nothing it started is tied to the
 # subshell (daemons are setsid'd and tracked by pid file).
-k8s_up() { (set +eu; _k8s_up); }
-k8s_down() { (set +eu; _k8s_down); }
+# up and down take a lock, so a `scripts/stack down` and a test's `up` cannot interleave.
+_k8s_locked() {
+    _k8s_vars
+    mkdir -p "$K8S_CACHE"
+    exec 9>"$K8S_CACHE/lock"
+    flock 9 || return 1
+    "$@"
+}
+k8s_up() { (set +eu; _k8s_locked _k8s_up); }
+k8s_down() { (set +eu; _k8s_locked _k8s_down); }
 k8s_status() { (set +eu; _k8s_status); }
 k8s_env() { (set +eu; _k8s_env); }
 k8s_build() { (set +eu; _k8s_build); }

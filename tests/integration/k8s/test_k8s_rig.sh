@@ -24,6 +24,7 @@ done
 "$repo/scripts/install-deps" k8s || { fail "install-deps k8s"; finish; }
 
 pids_seen=()
+forward_before=$(cat /proc/sys/net/ipv4/ip_forward)
 cleanup_checked=0
 check_down() {
     cleanup_checked=1
@@ -31,7 +32,7 @@ check_down() {
     for f in "$K8S_RUN"/*.pid; do [ -s "$f" ] && pids_seen+=("$(cat "$f")"); done
     k8s_down >/dev/null 2>&1 || fail "down returned non-zero"
     leftover=""
-    for pid in "${pids_seen[@]}"; do kill -0 "$pid" 2>/dev/null && leftover+=" $pid"; done
+    for pid in "${pids_seen[@]}" $(_k8s_rig_pids); do kill -0 "$pid" 2>/dev/null && leftover+=" $pid"; done
     [ -z "$leftover" ] && pass "down: all rig processes gone" || fail "down: processes left:$leftover"
     leftover=$(for p in /proc/[0-9]*; do { tr '\0' ' ' <"$p/cmdline"; } 2>/dev/null | grep -F -- "-address $K8S_CTRD_SOCK " ; done)
     [ -z "$leftover" ] && pass "down: no containerd shims left" || fail "down: shims left: $leftover"
@@ -43,6 +44,8 @@ check_down() {
     leftover+=$(ip -o link show type veth 2>/dev/null | awk -F': ' '{print " "$2}' | grep -F "$K8S_BRIDGE" || true)
     [ -z "$leftover" ] && pass "down: cni0, veths and $K8S_NODE_LINK removed" || fail "down: links left:$leftover"
     [ ! -e "$K8S_CNI_CONF" ] && pass "down: CNI config removed" || fail "down: $K8S_CNI_CONF left"
+    [ "$(cat /proc/sys/net/ipv4/ip_forward)" = "$forward_before" ] && pass "down: ip_forward untouched" ||
+        fail "down: ip_forward changed from $forward_before"
     leftover=$(ls -d /sys/fs/cgroup/*/kubepods /var/lib/cni/results/kuryr-k8s-rig-* 2>/dev/null
         find /var/log/containers -maxdepth 1 -lname "$K8S_DIR/*" 2>/dev/null)
     [ -z "$leftover" ] && pass "down: no kubepods cgroups, CNI result cache or log links left" ||
@@ -56,7 +59,7 @@ on_exit() {
     finish
 }
 trap on_exit EXIT
-trap 'exit 1' INT TERM
+trap 'fail "interrupted by a signal"; exit 1' INT TERM
 
 # Dotted-quad IP $1 inside CIDR $2?
 in_cidr() {
