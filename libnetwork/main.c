@@ -7,6 +7,7 @@
 
 #include "kuryr/config.h"
 #include "kuryr/log.h"
+#include "metrics.h"
 #include "plugin.h"
 #include "server.h"
 
@@ -18,7 +19,9 @@ static void usage(FILE *out)
             "Docker remote network and IPAM driver that gives containers Neutron ports.\n"
             "  --config-file PATH  load PATH (repeatable; default /etc/kuryr/kuryr.conf)\n"
             "  --config-dir DIR    load every *.conf in DIR\n"
-            "  --dump-config       print the effective configuration (secrets masked) and exit\n"
+            "  --dump-config       print the effective configuration (secrets masked) and exit;\n"
+            "                      every option is described in docs/config-reference.md and\n"
+            "                      kuryr-libnetwork(8)\n"
             "  --help              show this help\n"
             "  --version           print the version\n");
 }
@@ -26,6 +29,8 @@ static void usage(FILE *out)
 /* Effective values, one "section.name = value" a line; secrets show only whether they are set. */
 static void dump_config(const kuryr_config *cfg)
 {
+    printf("# Effective configuration. Every option is described in docs/config-reference.md and in "
+           "kuryr-libnetwork(8).\n");
     for (size_t i = 0; i < kuryr_options_count; i++) {
         const kuryr_opt_def *o = &kuryr_options[i];
         printf("[%s] %s = ", o->section, o->name);
@@ -128,6 +133,15 @@ int main(int argc, char **argv)
         kuryr_config_free(cfg);
         return 1;
     }
+    kl_metrics_server *metrics = NULL;
+    const char *metrics_listen = kuryr_config_get_str(cfg, "DEFAULT", "metrics_listen");
+    if (*metrics_listen && !(metrics = kl_metrics_start(&plugin, metrics_listen, &err))) {
+        KLOG_ERROR("cannot start: %s", err.message);
+        kl_server_stop(server);
+        kl_plugin_fini(&plugin);
+        kuryr_config_free(cfg);
+        return 1;
+    }
     KLOG_INFO("kuryr-libnetwork %s started", KURYR_VERSION);
     for (;;) {
         int sig = 0;
@@ -140,6 +154,7 @@ int main(int argc, char **argv)
         KLOG_INFO("signal %d: shutting down", sig);
         break;
     }
+    kl_metrics_stop(metrics);
     kl_server_stop(server);
     kl_plugin_fini(&plugin);
     kuryr_config_free(cfg);

@@ -4,6 +4,10 @@
 #include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
+
+#include "kuryr/http.h"
+#include "metrics.h"
 
 const kl_route_entry *kl_route_find(const kl_route_entry *table, const char *url)
 {
@@ -51,10 +55,11 @@ static bool blank(const char *body, size_t len)
     return true;
 }
 
-void kl_dispatch(kl_plugin *p, const kl_route_entry *table, const char *method, const char *url,
-                 const char *body, size_t len, size_t max_body, kl_reply *out)
+static void dispatch(kl_plugin *p, const kl_route_entry *table, const char *method, const char *url,
+                     const char *body, size_t len, size_t max_body, kl_reply *out, kuryr_err_kind *kind)
 {
     memset(out, 0, sizeof(*out));
+    *kind = KURYR_ERR_BAD_REQUEST; /* what a request refused before its handler counts as */
     const kl_route_entry *route = kl_route_find(table, url);
     if (!route)
         return fail(out, 404, "unknown method");
@@ -94,15 +99,38 @@ void kl_dispatch(kl_plugin *p, const kl_route_entry *table, const char *method, 
         json_decref(resp);
         if (err.kind == KURYR_OK)
             err.kind = KURYR_ERR_INTERNAL;
+        *kind = err.kind;
         return fail(out, kl_status_for(&err), err.message);
     }
     if (!resp)
         resp = json_object();
     out->body = resp ? json_dumps(resp, JSON_COMPACT) : NULL;
     json_decref(resp);
-    if (!out->body)
+    if (!out->body) {
+        *kind = KURYR_ERR_INTERNAL;
         return fail(out, 500, "out of memory");
+    }
     out->status = 200;
+}
+
+static double now_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+void kl_dispatch(kl_plugin *p, const kl_route_entry *table, const char *method, const char *url,
+                 const char *body, size_t len, size_t max_body, kl_reply *out)
+{
+    /* a delta, so that counting does not depend on whether the caller reset the thread counter */
+    unsigned long calls_before = kuryr_http_thread_requests();
+    double start = now_s();
+    kuryr_err_kind kind = KURYR_OK;
+    dispatch(p, table, method, url, body, len, max_body, out, &kind);
+    kl_metrics_request(out->path, out->status, now_s() - start, kuryr_http_thread_requests() - calls_before);
+    if (out->status != 200)
+        kl_metrics_error(out->status == 404 && !out->path ? KURYR_ERR_NOT_FOUND : kind);
 }
 
 void kl_reply_clear(kl_reply *r)

@@ -1,0 +1,186 @@
+/* Metrics: dispatch counts requests, latency and errors per endpoint; the exposition is valid Prometheus
+ * text; metrics_listen accepts loopback only; the listener serves /metrics and a /healthz that reports
+ * "not ready" when Neutron is unreachable. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <curl/curl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "metrics.h"
+#include "plugin.h"
+#include "router.h"
+
+static int h_ok(kl_plugin *p, json_t *req, json_t **resp, kuryr_error *err)
+{
+    (void)p, (void)req, (void)err;
+    *resp = json_object();
+    return 0;
+}
+
+static int h_conflict(kl_plugin *p, json_t *req, json_t **resp, kuryr_error *err)
+{
+    (void)p, (void)req, (void)resp;
+    return kuryr_error_set(err, KURYR_ERR_CONFLICT, 409, NULL, "in use");
+}
+
+static const kl_route_entry table[] = {{"/X.Ok", h_ok}, {"/X.Conflict", h_conflict}, {NULL, NULL}};
+
+static void call(const char *url, const char *body)
+{
+    kl_reply r;
+    kl_dispatch(NULL, table, "POST", url, body, strlen(body), 0, &r);
+    kl_reply_clear(&r);
+}
+
+static void assert_has(const char *text, const char *line)
+{
+    if (!strstr(text, line))
+        fail_msg("missing \"%s\" in:\n%s", line, text);
+}
+
+static void test_counts(void **state)
+{
+    (void)state;
+    kl_metrics_reset();
+    call("/X.Ok", "{}");
+    call("/X.Ok", "{}");
+    call("/X.Conflict", "{}");
+    call("/X.Nope", "{}");
+    call("/X.Ok", "{bad");
+    kl_metrics_binding_failure();
+    kl_metrics_orphans_found(3);
+    char *m = kl_metrics_render();
+    assert_non_null(m);
+    assert_has(m, "kuryr_requests_total{endpoint=\"X.Ok\",result=\"ok\"} 2\n");
+    assert_has(m, "kuryr_requests_total{endpoint=\"X.Ok\",result=\"error\"} 1\n");
+    assert_has(m, "kuryr_requests_total{endpoint=\"X.Conflict\",result=\"error\"} 1\n");
+    assert_has(m, "kuryr_requests_total{endpoint=\"other\",result=\"error\"} 1\n");
+    assert_has(m, "kuryr_request_duration_seconds_bucket{endpoint=\"X.Ok\",le=\"+Inf\"} 3\n");
+    assert_has(m, "kuryr_request_duration_seconds_count{endpoint=\"X.Ok\"} 3\n");
+    assert_has(m, "kuryr_neutron_calls_total{endpoint=\"X.Ok\"} 0\n");
+    assert_has(m, "kuryr_errors_total{kind=\"conflict\"} 1\n");
+    assert_has(m, "kuryr_errors_total{kind=\"bad_request\"} 1\n");
+    assert_has(m, "kuryr_errors_total{kind=\"not_found\"} 1\n");
+    assert_has(m, "kuryr_binding_failures_total 1\n");
+    assert_has(m, "kuryr_orphans_found_total 3\n");
+    assert_has(m, "# TYPE kuryr_request_duration_seconds histogram\n");
+    /* every sample line is "name{labels} value" or "name value" */
+    for (char *line = strtok(m, "\n"); line; line = strtok(NULL, "\n")) {
+        if (line[0] == '#')
+            continue;
+        char *sp = strrchr(line, ' ');
+        assert_non_null(sp);
+        char *end = NULL;
+        strtod(sp + 1, &end);
+        assert_true(end && *end == '\0');
+    }
+    free(m);
+}
+
+static void test_parse_listen(void **state)
+{
+    (void)state;
+    char host[64], port[8];
+    kuryr_error err;
+    assert_int_equal(kl_metrics_parse_listen("127.0.0.1:23751", host, sizeof(host), port, sizeof(port), &err), 0);
+    assert_string_equal(host, "127.0.0.1");
+    assert_string_equal(port, "23751");
+    assert_int_equal(kl_metrics_parse_listen("[::1]:9", host, sizeof(host), port, sizeof(port), &err), 0);
+    assert_string_equal(host, "::1");
+    assert_int_equal(kl_metrics_parse_listen("localhost:80", host, sizeof(host), port, sizeof(port), &err), 0);
+    assert_int_equal(kl_metrics_parse_listen("0.0.0.0:23751", host, sizeof(host), port, sizeof(port), &err), -1);
+    assert_non_null(strstr(err.message, "loopback"));
+    assert_int_equal(kl_metrics_parse_listen("10.0.0.1:1", host, sizeof(host), port, sizeof(port), &err), -1);
+    assert_int_equal(kl_metrics_parse_listen("127.0.0.1", host, sizeof(host), port, sizeof(port), &err), -1);
+    assert_int_equal(kl_metrics_parse_listen("127.0.0.1:0", host, sizeof(host), port, sizeof(port), &err), -1);
+    assert_int_equal(kl_metrics_parse_listen("127.0.0.1:x", host, sizeof(host), port, sizeof(port), &err), -1);
+    assert_int_equal(kl_metrics_parse_listen("[::1]9", host, sizeof(host), port, sizeof(port), &err), -1);
+    assert_int_equal(kl_metrics_parse_listen("", host, sizeof(host), port, sizeof(port), &err), -1);
+}
+
+static size_t collect(char *ptr, size_t size, size_t n, void *ud)
+{
+    char **buf = ud;
+    size_t old = *buf ? strlen(*buf) : 0;
+    char *nb = realloc(*buf, old + size * n + 1);
+    if (!nb)
+        return 0;
+    memcpy(nb + old, ptr, size * n);
+    nb[old + size * n] = '\0';
+    *buf = nb;
+    return size * n;
+}
+
+static long get(const char *url, char **body)
+{
+    CURL *c = curl_easy_init();
+    *body = NULL;
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
+    long status = 0;
+    if (curl_easy_perform(c) == CURLE_OK)
+        curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(c);
+    return status;
+}
+
+static void test_listener(void **state)
+{
+    (void)state;
+    kl_metrics_reset();
+    kuryr_config *cfg = kuryr_config_new();
+    char msg[256];
+    /* port 9 (discard) on loopback: nothing listens there, so Neutron is unreachable at once */
+    assert_int_equal(kuryr_config_set(cfg, "neutron", "auth_type", "none", msg, sizeof(msg)), 0);
+    assert_int_equal(kuryr_config_set(cfg, "neutron", "endpoint_override", "http://127.0.0.1:9", msg, sizeof(msg)), 0);
+    assert_int_equal(kuryr_config_set(cfg, "neutron", "timeout", "2", msg, sizeof(msg)), 0);
+    kl_plugin p;
+    kuryr_error err;
+    assert_int_equal(kl_plugin_init(&p, cfg, &err), 0);
+    kl_metrics_server *s = NULL;
+    char url[64];
+    /* the first free port from a small loopback range, so that parallel test runs do not collide */
+    for (int port = 23800; port < 23900 && !s; port++) {
+        char spec[32];
+        snprintf(spec, sizeof(spec), "127.0.0.1:%d", port);
+        s = kl_metrics_start(&p, spec, &err);
+        snprintf(url, sizeof(url), "http://%s", spec);
+    }
+    assert_non_null(s);
+    call("/X.Ok", "{}");
+    char full[96], *body = NULL;
+    snprintf(full, sizeof(full), "%s/metrics", url);
+    assert_int_equal(get(full, &body), 200);
+    assert_non_null(strstr(body, "kuryr_requests_total{endpoint=\"X.Ok\",result=\"ok\"} 1"));
+    free(body);
+    snprintf(full, sizeof(full), "%s/healthz", url);
+    assert_int_equal(get(full, &body), 503);
+    assert_non_null(strstr(body, "\"live\":true,\"ready\":false"));
+    free(body);
+    snprintf(full, sizeof(full), "%s/other", url);
+    assert_int_equal(get(full, &body), 404);
+    free(body);
+    kl_metrics_stop(s);
+    kl_plugin_fini(&p);
+    kuryr_config_free(cfg);
+}
+
+int main(void)
+{
+    curl_global_init(CURL_GLOBAL_DEFAULT);
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_counts),
+        cmocka_unit_test(test_parse_listen),
+        cmocka_unit_test(test_listener),
+    };
+    int rc = cmocka_run_group_tests(tests, NULL, NULL);
+    curl_global_cleanup();
+    return rc;
+}
