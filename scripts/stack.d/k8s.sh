@@ -238,7 +238,6 @@ _k8s_start() {
     local i
     for ((i = 0; i < 50; i++)); do [ -s "$K8S_RUN/$name.pid" ] && return 0; sleep 0.1; done
     _k8s_die "$name did not start"
-
 }
 
 # _k8s_wait WHAT NAME CMD... : polls CMD until it succeeds; fails early if process NAME died.
