@@ -73,6 +73,12 @@ const kuryr_opt_def kuryr_options[] = {
     {"DEFAULT", "reconcile_on_startup", BOOL, "true",
      "Kuryr-C addition: at start-up, compare Docker endpoints with Neutron ports and clean up orphans.", false,
      NULL},
+    {"DEFAULT", "docker_host", STR, "unix:///run/docker.sock",
+     "Kuryr-C addition: Docker's API, asked by reconciliation which networks and endpoints exist "
+     "(unix:///path or http://host:port).", false, NULL},
+    {"DEFAULT", "reconcile_min_age", INT, "120",
+     "Kuryr-C addition: seconds since its last change before reconciliation may call a Neutron object an "
+     "orphan, so that objects of plugin calls still in progress are left alone.", false, NULL},
 
     /* [neutron]: keystoneauth session and auth plugin */
     {"neutron", "auth_type", STR, "password",

@@ -9,6 +9,7 @@
 #include "kuryr/log.h"
 #include "metrics.h"
 #include "plugin.h"
+#include "reconcile.h"
 #include "server.h"
 
 static void usage(FILE *out)
@@ -126,6 +127,7 @@ int main(int argc, char **argv)
         kuryr_config_free(cfg);
         return 1;
     }
+    kl_reconcile_startup(&plugin); /* before serving: no plugin call of ours can be in flight */
     kl_server *server = kl_server_start(&plugin, &err);
     if (!server) {
         KLOG_ERROR("cannot start: %s", err.message);

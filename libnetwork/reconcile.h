@@ -4,7 +4,9 @@
  * Markers (as upstream names and tags them, see names.h):
  *   - ports with device_owner "compute:kuryr" (or tag "compute:kuryr") whose name is "<EndpointID>-port" and
  *     whose EndpointID is not an endpoint of any Docker network; ports tagged kuryr.port.existing are only
- *     unbound (device_owner/device_id/binding cleared), never deleted;
+ *     unbound (device_owner/device_id/binding cleared), never deleted; IPAM's "kuryr-unbound-port" ports
+ *     tagged "compute:kuryr" and bound to nothing whose addresses no Docker endpoint holds (a crash between
+ *     RequestAddress and Docker recording the address leaves one);
  *   - security groups named "<port_id>-exposed_ports" whose port is gone or is itself an orphan;
  *   - networks named "kuryr-net-<id8>" tagged kuryr.net.uuid.lh/uh with a Docker network id that Docker does
  *     not know (their subnets go with them); networks adopted with kuryr.net.existing:<id12> only lose that
@@ -13,9 +15,14 @@
  *     configured [DEFAULT] default pool prefix) that no subnet uses any more and that no Docker network's
  *     IPAM config names;
  *   - host tap devices "tap<port_id[:11]>" whose port no longer exists or is an orphan.
- * Anything without these markers is never touched.
+ * Anything without these markers is never touched, and neither is a Neutron object changed less than
+ * [DEFAULT] reconcile_min_age seconds ago (a plugin call may still be working on it).
  *
- * Docker is asked over its API on [DEFAULT] docker_socket (default /run/docker.sock). */
+ * Docker is asked over its API at [DEFAULT] docker_host (default unix:///run/docker.sock).
+ *
+ * A pass run while Docker is creating a network or endpoint could see it as an orphan (Docker stores it
+ * only after the driver answered): the daemon runs it at start-up before serving; on demand, prefer
+ * dry_run first on a busy host. */
 #ifndef KL_RECONCILE_H
 #define KL_RECONCILE_H
 
@@ -39,20 +46,31 @@
  * a complete picture of what Docker knows, nothing can be called an orphan). */
 int kuryr_reconcile(kl_plugin *p, bool dry_run, json_t **report, kuryr_error *err);
 
-/* Docker's view, separated for unit tests: the ids of every network kuryr's driver serves and of every
- * endpoint on them, read from GET /networks and GET /networks/<id> on the Docker socket. */
+/* The start-up pass: runs kuryr_reconcile (not a dry run) when [DEFAULT] reconcile_on_startup is on, and
+ * only logs when it fails (Docker may not be up yet: the plugin must still start). */
+void kl_reconcile_startup(kl_plugin *p);
+
+/* Docker's view, separated for unit tests: the ids of every Docker network (any driver: other kuryr daemons
+ * with other plugin names share Neutron) and of every endpoint on them, read from GET /networks and
+ * GET /networks/<id>. */
 typedef struct {
     char **network_ids;   /* full 64-hex ids */
     size_t n_networks;
     char **endpoint_ids;  /* full 64-hex ids */
     size_t n_endpoints;
-    char **pool_ids;      /* IPAM PoolIDs Docker's networks hold (IPAM.Config[].Options or the driver's) */
+    char **pool_cidrs;    /* IPAM.Config[].Subnet of every network: Docker does not show PoolIDs */
     size_t n_pools;
+    char **addresses;     /* endpoints' IPv4/IPv6 addresses without the prefix length */
+    size_t n_addresses;
 } kl_docker_view;
 
-/* socket_path NULL = the configured one. Returns -1 with err set (KURYR_ERR_UNAVAILABLE when Docker does
- * not answer). */
-int kl_docker_view_load(kl_plugin *p, const char *socket_path, kl_docker_view *out, kuryr_error *err);
+/* docker_host NULL = the configured one ("unix:///path" or "http://host:port"). Returns -1 with err set
+ * (KURYR_ERR_UNAVAILABLE when Docker does not answer). */
+int kl_docker_view_load(kl_plugin *p, const char *docker_host, kl_docker_view *out, kuryr_error *err);
+bool kl_docker_view_has_network(const kl_docker_view *v, const char *id_or_prefix);
+bool kl_docker_view_has_endpoint(const kl_docker_view *v, const char *id);
+bool kl_docker_view_has_pool_cidr(const kl_docker_view *v, const char *cidr);
+bool kl_docker_view_has_address(const kl_docker_view *v, const char *ip);
 void kl_docker_view_clear(kl_docker_view *v);
 
 #endif
