@@ -27,18 +27,21 @@ static int pool_subnet(kl_plugin *p, const char *docker_pool_id, const char *poo
             return 0;
         kl_subnet_cache_drop_pool(p, docker_pool_id);
     }
-    kuryr_query *q = kuryr_query_new();
-    kuryr_query_add(q, is_subnet ? "id" : "subnetpool_id", pool_id);
-    if (cidr && *cidr)
-        kuryr_query_add(q, "cidr", cidr);
-    const char *fields[] = {"id", "cidr", "gateway_ip", "network_id", "ip_version", "subnetpool_id"};
-    for (size_t i = 0; i < sizeof(fields) / sizeof(*fields); i++)
-        kuryr_query_field(q, fields[i]);
+    const char *fields[] = {"id", "cidr", "gateway_ip", "network_id", "ip_version", "subnetpool_id", NULL};
     kuryr_subnet_list l = {0};
-    int rc = kuryr_neutron_subnet_list(p->kn, q, &l, err);
-    kuryr_query_free(q);
-    if (rc < 0)
-        return kl_err_wrap(err, "looking up the pool's subnet failed");
+    int rc;
+    if (is_subnet) {
+        kuryr_query *q = kuryr_query_new();
+        kuryr_query_add(q, "id", pool_id);
+        for (size_t i = 0; fields[i]; i++)
+            kuryr_query_field(q, fields[i]);
+        rc = kuryr_neutron_subnet_list(p->kn, q, &l, err);
+        kuryr_query_free(q);
+        if (rc < 0)
+            return kl_err_wrap(err, "looking up the pool's subnet failed");
+    } else if (kl_pool_subnets(p, pool_id, cidr, fields, &l, err) < 0) {
+        return -1;
+    }
     size_t pick = l.n;
     if (l.n == 1) {
         pick = 0;

@@ -119,17 +119,15 @@ static int own_pool(kl_plugin *p, const char *pool_cidr, const char *subnet_cidr
             }
             continue;
         }
-        kuryr_query *sq = kuryr_query_new();
-        kuryr_query_add(sq, "subnetpool_id", pools.items[i]->id);
-        kuryr_query_field(sq, "id");
+        /* made from it, or an existing subnet adopted for it: either way another network's */
+        const char *fields[] = {"id", NULL};
         kuryr_subnet_list subs = {0};
-        rc = kuryr_neutron_subnet_list(p->kn, sq, &subs, err);
-        kuryr_query_free(sq);
+        rc = kl_pool_subnets(p, pools.items[i]->id, NULL, fields, &subs, err);
         bool unused = rc == 0 && subs.n == 0;
         kuryr_subnet_list_clear(&subs);
         if (rc < 0) {
             kuryr_subnetpool_list_clear(&pools);
-            return kl_err_wrap(err, "listing the subnetpool's subnets failed");
+            return -1;
         }
         if (unused) {
             snprintf(info->pool_id, sizeof(info->pool_id), "%s", pools.items[i]->id);
@@ -338,6 +336,9 @@ KL_HANDLER(kl_h_release_pool)
         return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 400, NULL, "malformed PoolID");
     kl_pool_forget(p, id);
     kl_subnet_cache_drop_pool(p, id);
+    /* an existing subnet adopted for this pool loses the tag but stays */
+    if (!is_subnet && kl_pool_untag_subnets(p, pool_id, cidr, err) < 0)
+        return -1;
     if (cidr[0] || is_subnet)
         return (*resp = json_object()) ? 0 : -1; /* a block of a shared pool or a subnet: nothing to delete */
 

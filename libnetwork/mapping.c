@@ -350,3 +350,59 @@ int kl_port_by_endpoint(kl_plugin *p, const char *net_id, const char *endpoint_i
     kuryr_port_list_clear(&ports);
     return 0;
 }
+
+/* ---- subnets of a pool ------------------------------------------------------------------------------- */
+
+static int list_subnets(kl_plugin *p, const char *key, const char *pool_id, const char *cidr,
+                        const char *const *fields, kuryr_subnet_list *out, kuryr_error *err)
+{
+    kuryr_query *q = kuryr_query_new();
+    kuryr_query_add(q, key, pool_id);
+    if (cidr && *cidr)
+        kuryr_query_add(q, "cidr", cidr);
+    for (size_t i = 0; fields && fields[i]; i++)
+        kuryr_query_field(q, fields[i]);
+    int rc = kuryr_neutron_subnet_list(p->kn, q, out, err);
+    kuryr_query_free(q);
+    return rc;
+}
+
+int kl_pool_subnets(kl_plugin *p, const char *pool_id, const char *cidr, const char *const *fields,
+                    kuryr_subnet_list *out, kuryr_error *err)
+{
+    memset(out, 0, sizeof(*out));
+    if (list_subnets(p, "subnetpool_id", pool_id, cidr, fields, out, err) < 0)
+        return kl_err_wrap(err, "looking up the pool's subnets failed");
+    if (out->n)
+        return 0;
+    kuryr_subnet_list_clear(out);
+    bool tags;
+    if (kl_tags_supported(p, &tags, err) < 0)
+        return -1;
+    if (tags && list_subnets(p, "tags", pool_id, cidr, fields, out, err) < 0)
+        return kl_err_wrap(err, "looking up the subnets tagged with the pool failed");
+    return 0;
+}
+
+int kl_pool_untag_subnets(kl_plugin *p, const char *pool_id, const char *cidr, kuryr_error *err)
+{
+    bool tags;
+    if (kl_tags_supported(p, &tags, err) < 0)
+        return -1;
+    if (!tags)
+        return 0;
+    const char *fields[] = {"id", NULL};
+    kuryr_subnet_list l = {0};
+    if (list_subnets(p, "tags", pool_id, cidr, fields, &l, err) < 0)
+        return kl_err_wrap(err, "looking up the subnets tagged with the pool failed");
+    int rc = 0;
+    for (size_t i = 0; i < l.n && rc == 0; i++) {
+        rc = kuryr_neutron_tag_remove(p->kn, "subnets", l.items[i]->id, pool_id, err);
+        if (rc < 0 && err->kind == KURYR_ERR_NOT_FOUND)
+            rc = 0;
+        if (rc == 0)
+            KLOG_INFO("untagged existing subnet %s (kept)", l.items[i]->id);
+    }
+    kuryr_subnet_list_clear(&l);
+    return rc < 0 ? kl_err_wrap(err, "untagging the existing subnet failed") : 0;
+}

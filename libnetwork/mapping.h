@@ -53,6 +53,16 @@ int kl_pool_delete_if_ours(kl_plugin *p, const char *pool_id, bool *deleted, kur
 /* Rewrites err's message as "<what>: <message>", keeping its kind, so Docker shows what failed. */
 int kl_err_wrap(kuryr_error *err, const char *what);
 
+/* The subnets behind a pool: those made from it (subnetpool_id) or, when none is, existing subnets adopted for it
+ * at CreateNetwork, which carry the pool id as a tag (as upstream). A pool id is unique, so the tag finds the
+ * right subnet even when two adopted networks have the same CIDR. cidr ("" or NULL for any) narrows both
+ * queries; fields (NULL-terminated, may be NULL) restrict the attributes returned. */
+int kl_pool_subnets(kl_plugin *p, const char *pool_id, const char *cidr, const char *const *fields,
+                    kuryr_subnet_list *out, kuryr_error *err);
+/* Removes the pool-id tag from the existing subnets adopted for pool_id (the pool is going away); those
+ * subnets themselves stay. */
+int kl_pool_untag_subnets(kl_plugin *p, const char *pool_id, const char *cidr, kuryr_error *err);
+
 /* Finds the port bound to a Docker endpoint (device_id = endpoint id) in a Neutron network. NOT_FOUND when
  * absent. */
 int kl_port_by_endpoint(kl_plugin *p, const char *net_id, const char *endpoint_id, kuryr_port **out,

@@ -114,6 +114,25 @@ static int make_network(kl_plugin *p, const char *docker_id, const net_opts *o, 
     return 0;
 }
 
+/* An existing subnet of the pool's CIDR in the chosen network stands for the pool: it gets the pool id as a
+ * tag (as upstream), by which RequestAddress finds it. It is never deleted; ReleasePool removes the tag. */
+static int adopt_subnet(kl_plugin *p, const kuryr_subnet *s, const char *pool_id, kuryr_error *err)
+{
+    if (!pool_id[0] || (s->subnetpool_id && strcmp(s->subnetpool_id, pool_id) == 0) ||
+        kuryr_strv_contains(&s->tags, pool_id))
+        return 0;
+    bool tags;
+    if (kl_tags_supported(p, &tags, err) < 0)
+        return -1;
+    if (!tags)
+        return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 400, NULL,
+                               "using existing subnet %s needs Neutron's tag extension", s->id);
+    if (kuryr_neutron_tag_add(p->kn, "subnets", s->id, pool_id, err) < 0)
+        return kl_err_wrap(err, "tagging the existing subnet with its pool failed");
+    KLOG_INFO("existing subnet %s stands for pool %s", s->id, pool_id);
+    return 0;
+}
+
 /* The subnet for one IPv4Data/IPv6Data entry, unless the network already has it. Sets made[0] to the new
  * subnet id, "" when none was created. */
 static int make_subnet(kl_plugin *p, const char *docker_id, const kl_net_map *m, json_t *data, int fam,
@@ -179,15 +198,19 @@ static int make_subnet(kl_plugin *p, const char *docker_id, const kl_net_map *m,
     kuryr_query_add(q, "network_id", m->neutron_id);
     kuryr_query_add(q, "cidr", info.subnet_cidr);
     kuryr_query_field(q, "id");
+    kuryr_query_field(q, "subnetpool_id");
+    kuryr_query_field(q, "tags");
     kuryr_subnet_list l = {0};
     int rc = kuryr_neutron_subnet_list(p->kn, q, &l, err);
     kuryr_query_free(q);
-    size_t n = l.n;
-    kuryr_subnet_list_clear(&l);
     if (rc < 0)
         return kl_err_wrap(err, "looking up the network's subnets failed");
-    if (n)
-        return 0;
+    if (l.n) {
+        rc = adopt_subnet(p, l.items[0], info.pool_id, err);
+        kuryr_subnet_list_clear(&l);
+        return rc;
+    }
+    kuryr_subnet_list_clear(&l);
 
     char name[KL_NAME_LEN];
     kl_subnet_name(name, info.subnet_cidr);

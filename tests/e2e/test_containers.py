@@ -119,10 +119,16 @@ def test_existing_port_is_adopted_then_only_released(daemon, dclient, neutron, c
     cleanup.add(neutron.delete_port, pre.id)
     net = kuryr_network(dclient, cleanup, subnet="10.57.0.0/24", options={"neutron.net.name": nname},
                         ipam_options={"neutron.net.name": nname})
-    # Explicit IP: kuryr adopts the pre-created port instead of making a new one.
-    cont = dclient.containers.create(IMAGE, ["sleep", "600"], name=unique_name("kc"))
-    cleanup.container(cont)
-    net.connect(cont, ipv4_address="10.57.0.50")
+    # Explicit IP (docker run --network X --ip ...): kuryr adopts the pre-created port instead of making a new
+    # one. The container is made on the kuryr network: one made in the default mode and connected later is
+    # never torn down by this Docker (--bridge=none) on rm, so its endpoint would outlive it.
+    api = dclient.api
+    cid = api.create_container(
+        IMAGE, ["sleep", "600"], name=unique_name("kc"),
+        host_config=api.create_host_config(network_mode=net.name),
+        networking_config=api.create_networking_config(
+            {net.name: api.create_endpoint_config(ipv4_address="10.57.0.50")}))["Id"]
+    cont = cleanup.container(dclient.containers.get(cid))
     cont.start()
     adopted = neutron.get_port(pre.id)
     assert "kuryr.port.existing" in adopted.tags

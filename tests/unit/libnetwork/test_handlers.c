@@ -14,6 +14,7 @@
 
 #include "kuryr/config.h"
 #include "kuryr/log.h"
+#include "mapping.h"
 #include "plugin.h"
 #include "router.h"
 #include "test_httpd.h"
@@ -215,6 +216,7 @@ static void assert_json_str(json_t *o, const char *key, const char *want)
 static void test_network_lifecycle(void **state)
 {
     fixture *f = *state;
+    answer_text(f, "GET", "/v2.0/subnets?tags", 200, "{\"subnets\": []}", 0);
     answer_text(f, "GET", "/v2.0/subnetpools", 200, "{\"subnetpools\": []}", 1);
     answer(f, "POST", "/v2.0/subnetpools", 201, "subnetpool.json", 0);
     answer_text(f, "GET", "/v2.0/subnets", 200, "{\"subnets\": []}", 2);
@@ -398,6 +400,8 @@ static void test_endpoint_flow(void **state)
 static void test_default_pool(void **state)
 {
     fixture *f = *state;
+    answer_text(f, "GET", "/v2.0/subnets?tags", 200, "{\"subnets\": []}", 0);
+    answer(f, "GET", "/v2.0/extensions", 200, "extensions.json", 0);
     answer(f, "GET", "/v2.0/subnetpools?name=kuryr", 200, "subnetpools_default.json", 0);
     answer(f, "GET", "/v2.0/subnets?subnetpool_id=" DEFPOOL "&fields", 200, "subnets_default_used.json", 0);
     answer_text(f, "GET", "/v2.0/subnets?subnetpool_id=" DEFPOOL "&cidr", 200, "{\"subnets\": []}", 0);
@@ -414,10 +418,11 @@ static void test_default_pool(void **state)
     assert_json_str(r, "Address", "10.10.1.1/24");
     json_decref(r);
     assert_int_equal(count(f, "POST", "/v2.0/"), 0);
-    /* releasing a carved block touches nothing in Neutron */
+    /* releasing a carved block changes nothing in Neutron (it only looks for an adopted subnet to untag) */
     size_t before = test_httpd_request_count(f->srv);
     json_decref(call_ok(f, "/IpamDriver.ReleasePool", "{\"PoolID\":\"" DEFPOOL "@10.10.1.0/24\"}"));
-    assert_int_equal(test_httpd_request_count(f->srv), before);
+    assert_int_equal(test_httpd_request_count(f->srv), before + 1);
+    assert_contains(nth(f, "GET", "/v2.0/subnets?tags", 1)->path, "tags=" DEFPOOL "&cidr=10.10.1.0/24");
 }
 
 typedef struct {
@@ -465,6 +470,8 @@ static void test_concurrent_carving(void **state)
 static void test_v6_gateway(void **state)
 {
     fixture *f = *state;
+    answer_text(f, "GET", "/v2.0/subnets?tags", 200, "{\"subnets\": []}", 0);
+    answer(f, "GET", "/v2.0/extensions", 200, "extensions.json", 0);
     answer_text(f, "GET", "/v2.0/subnetpools", 200, "{\"subnetpools\": []}", 0);
     answer_text(f, "POST", "/v2.0/subnetpools", 201,
                 "{\"subnetpool\":{\"id\":\"" POOL "\",\"name\":\"kuryrPool-fd00:1::/64\",\"ip_version\":6,"
@@ -495,6 +502,8 @@ static void test_v6_gateway(void **state)
 static void test_ip_range(void **state)
 {
     fixture *f = *state;
+    answer_text(f, "GET", "/v2.0/subnets?tags", 200, "{\"subnets\": []}", 0);
+    answer(f, "GET", "/v2.0/extensions", 200, "extensions.json", 0);
     answer_text(f, "GET", "/v2.0/subnetpools", 200, "{\"subnetpools\": []}", 0);
     answer_text(f, "POST", "/v2.0/subnetpools", 201, "{\"subnetpool\":{\"id\":\"" POOL "\",\"prefixes\":[\"10.20.5.0/24\"]}}", 0);
     answer_text(f, "GET", "/v2.0/subnets", 200, "{\"subnets\": []}", 1);
@@ -781,11 +790,69 @@ static void test_static_and_invalid(void **state)
     assert_int_equal(test_httpd_request_count(f->srv), 0);
 }
 
+/* --subnet 10.0.0.0/24 -o neutron.net.uuid=N whose network already has a subnet of that CIDR (not from our
+ * pool): CreateNetwork tags it with the pool id; RequestAddress finds it by that tag; RequestPool after a
+ * restart does not take that pool for another network; ReleasePool only untags it. */
+static void test_existing_subnet_of_pool(void **state)
+{
+    fixture *f = *state;
+    answer(f, "GET", "/v2.0/extensions", 200, "extensions.json", 0);
+    answer_text(f, "GET", "/v2.0/subnetpools?name", 200, "{\"subnetpools\": []}", 1);
+    answer(f, "POST", "/v2.0/subnetpools", 201, "subnetpool.json", 0);
+    json_t *r = call_ok(f, "/IpamDriver.RequestPool", "{\"Pool\":\"10.0.0.0/24\",\"Options\":"
+                                                      "{\"neutron.net.uuid\":\"" NEUTRON_NET "\"}}");
+    assert_json_str(r, "PoolID", POOL);
+    json_decref(r);
+
+    answer_text(f, "GET", "/v2.0/networks?tags", 200, "{\"networks\": []}", 1);
+    answer_text(f, "GET", "/v2.0/networks?id", 200, "{\"networks\":[{\"id\":\"" NEUTRON_NET "\",\"mtu\":1500}]}", 0);
+    answer(f, "PUT", "/v2.0/networks/" NEUTRON_NET "/tags/", 201, NULL, 0);
+    answer_text(f, "GET", "/v2.0/subnets?network_id", 200,
+                "{\"subnets\":[{\"id\":\"" SUBNET "\",\"name\":\"private\",\"cidr\":\"10.0.0.0/24\",\"tags\":[]}]}", 0);
+    answer(f, "PUT", "/v2.0/subnets/" SUBNET "/tags/" POOL, 201, NULL, 0);
+    json_decref(call_ok(f, "/NetworkDriver.CreateNetwork",
+                        "{\"NetworkID\":\"" NETID "\",\"Options\":{\"com.docker.network.generic\":"
+                        "{\"neutron.net.uuid\":\"" NEUTRON_NET "\"}},\"IPv4Data\":[{\"Pool\":\"10.0.0.0/24\","
+                        "\"Gateway\":\"10.0.0.1/24\"}]}"));
+    assert_int_equal(count(f, "PUT", "/v2.0/subnets/" SUBNET "/tags/" POOL), 1);
+    assert_int_equal(count(f, "POST", "/v2.0/subnets"), 0);
+
+    /* the pool has no subnet of its own: the tagged one answers */
+    answer_text(f, "GET", "/v2.0/subnets?subnetpool_id", 200, "{\"subnets\": []}", 0);
+    answer_text(f, "GET", "/v2.0/subnets?tags", 200,
+                "{\"subnets\":[{\"id\":\"" SUBNET "\",\"network_id\":\"" NEUTRON_NET "\",\"cidr\":\"10.0.0.0/24\","
+                "\"gateway_ip\":\"10.0.0.254\",\"ip_version\":4,\"tags\":[\"" POOL "\"]}]}", 0);
+    r = call_ok(f, "/IpamDriver.RequestAddress",
+                "{\"PoolID\":\"" POOL "\",\"Options\":{\"RequestAddressType\":\"com.docker.network.gateway\"}}");
+    assert_json_str(r, "Address", "10.0.0.254/24");
+    json_decref(r);
+    assert_contains(nth(f, "GET", "/v2.0/subnets?subnetpool_id", 0)->path, "subnetpool_id=" POOL);
+    assert_contains(nth(f, "GET", "/v2.0/subnets?tags", 0)->path, "tags=" POOL);
+
+    /* after a restart, a second network with the same CIDR gets a pool of its own */
+    kl_pool_forget(&f->p, POOL);
+    answer_text(f, "GET", "/v2.0/subnetpools?name", 200, "{\"subnetpools\":[{\"id\":\"" POOL "\"}]}", 0);
+    size_t made = count(f, "POST", "/v2.0/subnetpools");
+    json_decref(call_ok(f, "/IpamDriver.RequestPool", "{\"Pool\":\"10.0.0.0/24\",\"Options\":{}}"));
+    assert_int_equal(count(f, "POST", "/v2.0/subnetpools"), made + 1);
+    kl_pool_forget(&f->p, POOL);
+
+    /* ReleasePool: the tag goes, the subnet stays, our pool is deleted */
+    answer(f, "DELETE", "/v2.0/subnets/" SUBNET "/tags/" POOL, 204, NULL, 0);
+    answer(f, "GET", "/v2.0/subnetpools/" POOL, 200, "subnetpool.json", 0);
+    answer(f, "DELETE", "/v2.0/subnetpools/" POOL, 204, NULL, 0);
+    json_decref(call_ok(f, "/IpamDriver.ReleasePool", "{\"PoolID\":\"" POOL "\"}"));
+    assert_int_equal(count(f, "DELETE", "/v2.0/subnets/" SUBNET "/tags/" POOL), 1);
+    assert_int_equal(count(f, "DELETE", "/v2.0/subnets/"), 1);
+    assert_int_equal(count(f, "DELETE", "/v2.0/subnetpools/" POOL), 1);
+}
+
 int main(void)
 {
     kuryr_log_init("test_handlers", KURYR_LOG_ERROR, false);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_network_lifecycle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_existing_subnet_of_pool, setup, teardown),
         cmocka_unit_test_setup_teardown(test_endpoint_flow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_default_pool, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_carving, setup, teardown),
