@@ -276,8 +276,8 @@ const char *kuryr_auth_project_id(kuryr_auth *auth)
     return auth->project_id;
 }
 
-static int send_once(kuryr_auth *auth, const char *method, const char *path, const char *body, char **used_token,
-                     kuryr_http_response *resp, kuryr_error *err)
+static int send_once(kuryr_auth *auth, const char *method, const char *path, const char *const *extra,
+                     const char *body, char **used_token, kuryr_http_response *resp, kuryr_error *err)
 {
     char *endpoint = NULL, *url = NULL, *x_auth = NULL;
     int rc = kuryr_auth_get_token(auth, used_token, err);
@@ -287,10 +287,21 @@ static int send_once(kuryr_auth *auth, const char *method, const char *path, con
         rc = kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "out of memory"), url = NULL;
     if (rc == 0 && *used_token && asprintf(&x_auth, "X-Auth-Token: %s", *used_token) < 0)
         rc = kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "out of memory"), x_auth = NULL;
+    size_t n_extra = 0;
+    while (extra && extra[n_extra])
+        n_extra++;
+    const char **headers = NULL;
+    if (rc == 0 && !(headers = calloc(n_extra + 2, sizeof(*headers))))
+        rc = kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "out of memory");
     if (rc == 0) {
-        const char *headers[] = {x_auth, NULL};
+        size_t k = 0;
+        if (x_auth)
+            headers[k++] = x_auth;
+        for (size_t i = 0; i < n_extra; i++)
+            headers[k++] = extra[i];
         rc = kuryr_http_request(auth->http, method, url, headers, body, resp, err);
     }
+    free(headers);
     free(endpoint);
     free(url);
     free(x_auth);
@@ -300,10 +311,16 @@ static int send_once(kuryr_auth *auth, const char *method, const char *path, con
 int kuryr_auth_request(kuryr_auth *auth, const char *method, const char *path, const char *body,
                        kuryr_http_response *resp, kuryr_error *err)
 {
+    return kuryr_auth_request_headers(auth, method, path, NULL, body, resp, err);
+}
+
+int kuryr_auth_request_headers(kuryr_auth *auth, const char *method, const char *path, const char *const *headers,
+                               const char *body, kuryr_http_response *resp, kuryr_error *err)
+{
     memset(resp, 0, sizeof(*resp));
     for (int round = 0;; round++) {
         char *token = NULL;
-        int rc = send_once(auth, method, path, body, &token, resp, err);
+        int rc = send_once(auth, method, path, headers, body, &token, resp, err);
         if (rc != 0 || resp->status != 401) {
             free(token);
             return rc;

@@ -47,6 +47,12 @@ int kn_ptrv_push(kn_ptrv *v, void *item)
 int kn_call(kuryr_neutron *kn, const char *method, const char *path, json_t *body, json_t **out,
             kuryr_error *err)
 {
+    return kn_call_headers(kn, method, path, NULL, body, out, err);
+}
+
+int kn_call_headers(kuryr_neutron *kn, const char *method, const char *path, const char *const *headers,
+                    json_t *body, json_t **out, kuryr_error *err)
+{
     if (out)
         *out = NULL;
     if (!kn)
@@ -56,7 +62,7 @@ int kn_call(kuryr_neutron *kn, const char *method, const char *path, json_t *bod
         return kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, "", "cannot encode the body of %s %s", method, path);
 
     kuryr_http_response resp = {0};
-    int rc = kuryr_auth_request(kn->auth, method, path, body_text, &resp, err);
+    int rc = kuryr_auth_request_headers(kn->auth, method, path, headers, body_text, &resp, err);
     free(body_text);
     if (rc < 0) {
         kuryr_http_response_clear(&resp);

@@ -78,6 +78,8 @@ void kuryr_neutron_error_from_response(long status, const char *body, kuryr_erro
     kuryr_err_kind kind = kuryr_err_kind_from_status(status);
     if (kind == KURYR_OK)  /* a success status with an unusable body is still a failure */
         kind = KURYR_ERR_INTERNAL;
+    if (status == 412)  /* Neutron's answer to a stale If-Match: revision_number */
+        kind = KURYR_ERR_CONFLICT;
     if (!body)
         body = "";
 

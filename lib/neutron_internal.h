@@ -23,6 +23,10 @@ struct kuryr_neutron {
 int kn_call(kuryr_neutron *kn, const char *method, const char *path, json_t *body, json_t **out,
             kuryr_error *err);
 
+/* kn_call with extra request headers (NULL-terminated "Name: value" strings, or NULL). */
+int kn_call_headers(kuryr_neutron *kn, const char *method, const char *path, const char *const *headers,
+                    json_t *body, json_t **out, kuryr_error *err);
+
 /* A malloc'd URL-escaped copy (every byte but RFC 3986 unreserved ones), NULL when out of memory. */
 char *kn_escape(const char *s);
 /* A malloc'd printf result, NULL when out of memory. */
@@ -53,6 +57,8 @@ int kn_create(kuryr_neutron *kn, const kn_resource *r, json_t *attrs, void **out
 int kn_get(kuryr_neutron *kn, const kn_resource *r, const char *id, void **out, kuryr_error *err);
 int kn_update(kuryr_neutron *kn, const kn_resource *r, const char *id, json_t *attrs, void **out,
               kuryr_error *err);
+int kn_update_headers(kuryr_neutron *kn, const kn_resource *r, const char *id, const char *const *headers,
+                      json_t *attrs, void **out, kuryr_error *err);
 int kn_delete(kuryr_neutron *kn, const kn_resource *r, const char *id, kuryr_error *err);
 /* Every item across all pages; on failure nothing is left in out. */
 int kn_list(kuryr_neutron *kn, const kn_resource *r, kuryr_query *q, kn_ptrv *out, kuryr_error *err);

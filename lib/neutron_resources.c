@@ -39,7 +39,7 @@ int kn_parse_enveloped(const kn_resource *r, json_t *body, void **out, kuryr_err
 
 /* Sends {"<singular>": attrs} and parses the object that comes back. */
 static int send_attrs(kuryr_neutron *kn, const kn_resource *r, const char *method, const char *path,
-                      json_t *attrs, void **out, kuryr_error *err)
+                      const char *const *headers, json_t *attrs, void **out, kuryr_error *err)
 {
     if (out)
         *out = NULL;
@@ -50,7 +50,7 @@ static int send_attrs(kuryr_neutron *kn, const kn_resource *r, const char *metho
     if (!envelope)
         return kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, "", "out of memory");
     json_t *resp;
-    int rc = kn_call(kn, method, path, envelope, out ? &resp : NULL, err);
+    int rc = kn_call_headers(kn, method, path, headers, envelope, out ? &resp : NULL, err);
     json_decref(envelope);
     if (rc == 0 && out) {
         rc = kn_parse_enveloped(r, resp, out, err);
@@ -64,7 +64,7 @@ int kn_create(kuryr_neutron *kn, const kn_resource *r, json_t *attrs, void **out
     char *path = kn_strdup_printf("/v2.0/%s", r->collection);
     if (!path)
         return kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, "", "out of memory");
-    int rc = send_attrs(kn, r, "POST", path, attrs, out, err);
+    int rc = send_attrs(kn, r, "POST", path, NULL, attrs, out, err);
     free(path);
     return rc;
 }
@@ -72,12 +72,18 @@ int kn_create(kuryr_neutron *kn, const kn_resource *r, json_t *attrs, void **out
 int kn_update(kuryr_neutron *kn, const kn_resource *r, const char *id, json_t *attrs, void **out,
               kuryr_error *err)
 {
+    return kn_update_headers(kn, r, id, NULL, attrs, out, err);
+}
+
+int kn_update_headers(kuryr_neutron *kn, const kn_resource *r, const char *id, const char *const *headers,
+                      json_t *attrs, void **out, kuryr_error *err)
+{
     if (out)
         *out = NULL;
     char *path = item_path(r, id, err);
     if (!path)
         return -1;
-    int rc = send_attrs(kn, r, "PUT", path, attrs, out, err);
+    int rc = send_attrs(kn, r, "PUT", path, headers, attrs, out, err);
     free(path);
     return rc;
 }
@@ -253,4 +259,17 @@ KN_RESOURCE(kuryr_trunk, trunk, "trunks", "trunk", "trunks")
 const kn_resource *kn_trunk_resource(void)
 {
     return &res_trunk;
+}
+
+int kuryr_neutron_port_update_if_revision(kuryr_neutron *kn, const char *id, json_t *attrs, long revision_number,
+                                          kuryr_port **out, kuryr_error *err)
+{
+    char if_match[64];
+    snprintf(if_match, sizeof(if_match), "If-Match: revision_number=%ld", revision_number);
+    const char *headers[] = {if_match, NULL};
+    void *o = NULL;
+    int rc = kn_update_headers(kn, &res_port, id, headers, attrs, out ? &o : NULL, err);
+    if (out)
+        *out = o;
+    return rc;
 }

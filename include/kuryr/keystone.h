@@ -60,6 +60,9 @@ const char *kuryr_auth_project_id(kuryr_auth *auth);
  * retry on 401. Same return contract as kuryr_http_request. */
 int kuryr_auth_request(kuryr_auth *auth, const char *method, const char *path, const char *body,
                        kuryr_http_response *resp, kuryr_error *err);
+/* The same with extra request headers (a NULL-terminated array of "Name: value", or NULL), e.g. If-Match. */
+int kuryr_auth_request_headers(kuryr_auth *auth, const char *method, const char *path, const char *const *headers,
+                               const char *body, kuryr_http_response *resp, kuryr_error *err);
 
 /* Parsing, exposed for unit tests and fuzzing. Parses a POST /v3/auth/tokens body: expiry, project id and
  * the endpoint URL for service_type/interface/region. Returns 0 or -1 with err. Outputs are malloc'd. */

@@ -192,6 +192,11 @@ KURYR_NEUTRON_CRUD_DECL(kuryr_security_group, security_group)
 KURYR_NEUTRON_CRUD_DECL(kuryr_sg_rule, sg_rule)   /* /v2.0/security-group-rules; update is rejected by Neutron */
 KURYR_NEUTRON_CRUD_DECL(kuryr_trunk, trunk)
 
+/* A port update sent with If-Match: revision_number=<revision_number>: Neutron applies it only if the port is
+ * still at that revision, else answers 412, reported as KURYR_ERR_CONFLICT (re-read and try again). */
+int kuryr_neutron_port_update_if_revision(kuryr_neutron *kn, const char *id, json_t *attrs, long revision_number,
+                                          kuryr_port **out, kuryr_error *err);
+
 /* Trunk subports (PUT /v2.0/trunks/{id}/add_subports and remove_subports). */
 int kuryr_neutron_trunk_add_subports(kuryr_neutron *kn, const char *trunk_id, const kuryr_subport *subs,
                                      size_t n, kuryr_trunk **out, kuryr_error *err);

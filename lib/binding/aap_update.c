@@ -1,9 +1,9 @@
 /* Read-modify-write of a VM port's allowed_address_pairs.
  *
- * kuryr_neutron_port_update cannot send If-Match: revision_number=N, so lost updates are detected
- * afterwards: a write that did not move the revision by exactly one raced with another writer, and the list
- * is re-read and fixed until it holds what we want. Writers inside this process (the usual concurrent binds
- * of one VM's containers) are serialized by a mutex, so they never race each other. */
+ * The write carries If-Match: revision_number=N (the revision read), so Neutron refuses it with a conflict when
+ * another writer changed the port in between; the list is then re-read and the change made again. Writers
+ * inside this process (the usual concurrent binds of one VM's containers) are also serialized by a mutex, so
+ * they never make each other retry. */
 #include "binding_internal.h"
 
 #include "kuryr/log.h"
@@ -21,7 +21,7 @@ static int update(kuryr_neutron *kn, const char *parent_id, const kuryr_port *po
     kuryr_error_clear(err);
     pthread_mutex_lock(&aap_lock);
     for (int attempt = 0; attempt < KB_AAP_ATTEMPTS; attempt++) {
-        kuryr_port *parent = NULL, *after = NULL;
+        kuryr_port *parent = NULL;
         if (kuryr_neutron_port_get(kn, parent_id, &parent, err) < 0)
             break;
         const char *m = mac ? mac : parent->mac_address;
@@ -32,23 +32,19 @@ static int update(kuryr_neutron *kn, const char *parent_id, const kuryr_port *po
             break;
         }
         json_t *attrs = json_pack("{s:o}", "allowed_address_pairs", list);
-        int rc = kuryr_neutron_port_update(kn, parent_id, attrs, &after, err);
+        /* no revision (a Neutron without revisions): a plain write is all there is */
+        int rc = parent->revision_number > 0
+                     ? kuryr_neutron_port_update_if_revision(kn, parent_id, attrs, parent->revision_number, NULL, err)
+                     : kuryr_neutron_port_update(kn, parent_id, attrs, NULL, err);
         json_decref(attrs);
-        long before = parent->revision_number;
         kuryr_port_free(parent);
-        if (rc < 0) {
-            kuryr_port_free(after);
-            if (err && err->kind == KURYR_ERR_CONFLICT)
-                continue;
-            break;
-        }
-        bool raced = after && before > 0 && after->revision_number != before + 1;
-        kuryr_port_free(after);
-        if (!raced) {
+        if (rc == 0) {
             ret = 0;
             break;
         }
-        KLOG_WARN("allowed_address_pairs of port %s changed concurrently; re-checking", parent_id);
+        if (!err || err->kind != KURYR_ERR_CONFLICT)
+            break;
+        KLOG_WARN("allowed_address_pairs of port %s changed concurrently; re-reading", parent_id);
     }
     if (ret < 0 && err && err->kind == KURYR_OK)
         kuryr_error_set(err, KURYR_ERR_CONFLICT, 409, NULL,

@@ -348,6 +348,41 @@ static void test_errors_through_client(void **state)
     assert_int_equal(err.http_status, 503);
 }
 
+/* ---- conditional update ------------------------------------------------------------------------------ */
+static void test_port_update_if_revision(void **state)
+{
+    fixture *f = *state;
+    char *port = neutron_data_text("port.json");
+    test_httpd_script ok = {.method = "PUT", .path = "/v2.0/ports/" PORT_ID, .status = 200, .body = port, .times = 1};
+    test_httpd_add(f->srv, &ok);
+    test_httpd_answer(f->srv, "PUT", "/v2.0/ports/" PORT_ID, 412,
+                      "{\"NeutronError\": {\"type\": \"RevisionNumberConstraintFailed\", \"message\": "
+                      "\"Constrained to 7, but current revision is 8\", \"detail\": \"\"}}");
+    free(port);
+
+    kuryr_error err = {0};
+    kuryr_port *p = NULL;
+    json_t *a = json_pack("{s:[]}", "allowed_address_pairs");
+    assert_int_equal(kuryr_neutron_port_update_if_revision(f->kn, PORT_ID, a, 7, &p, &err), 0);
+    assert_non_null(p);
+    assert_string_equal(p->id, PORT_ID);
+    kuryr_port_free(p);
+    assert_request(f, 0, "PUT", "/v2.0/ports/" PORT_ID);
+    assert_body(f, 0, "{\"port\": {\"allowed_address_pairs\": []}}");
+    assert_string_equal(test_httpd_header(req(f, 0), "If-Match"), "revision_number=7");
+
+    /* a stale revision: Neutron's 412 is a conflict, to re-read and retry */
+    assert_int_equal(kuryr_neutron_port_update_if_revision(f->kn, PORT_ID, a, 7, NULL, &err), -1);
+    assert_int_equal(err.kind, KURYR_ERR_CONFLICT);
+    assert_int_equal(err.http_status, 412);
+    assert_string_equal(err.type, "RevisionNumberConstraintFailed");
+
+    /* plain updates carry no If-Match */
+    assert_int_equal(kuryr_neutron_port_update(f->kn, PORT_ID, a, NULL, &err), -1);
+    assert_null(test_httpd_header(req(f, 2), "If-Match"));
+    json_decref(a);
+}
+
 /* ---- tags -------------------------------------------------------------------------------------------- */
 static void test_tags(void **state)
 {
@@ -515,6 +550,7 @@ int main(void)
         T(test_list_bad_answers),
         T(test_pagination_repeated_link),
         T(test_errors_through_client),
+        T(test_port_update_if_revision),
         T(test_tags),
         T(test_trunk_subports),
         T(test_extensions_cached),

@@ -1,7 +1,7 @@
 /* The nested drivers' Neutron side against the scripted server on 127.0.0.1: a trunk subport whose id
  * collides (409) is retried with another free id, an existing subport is reused, detach is idempotent; the
- * VM port's allowed_address_pairs keep what was there, a concurrent write (revision moved by more than one)
- * triggers a re-check, and a VM port already gone counts as removed. */
+ * VM port's allowed_address_pairs keep what was there, each write is conditional on the revision read
+ * (If-Match) and a stale one (412) is re-read and written again, and a VM port already gone counts as removed. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -161,25 +161,41 @@ static void test_pairs_added_keeping_others(void **state)
     assert_non_null(strstr(body, "10.0.0.5"));
 }
 
-static void test_concurrent_write_is_rechecked(void **state)
+static void test_stale_revision_is_retried(void **state)
 {
     fixture *f = *state;
-    /* Our write lands on revision 3 but comes back as 5: someone else wrote in between. The re-read shows
-     * our pair missing (their write won), so it is written again; the next answer moves by one. */
+    /* Read at revision 3, but someone else writes first: Neutron refuses our If-Match: revision_number=3 with
+     * 412. The re-read (revision 4) still lacks our pair, so it is written again, conditional on 4. */
     test_httpd_script first = { .method = "GET", .path = "/v2.0/ports/" VM, .status = 200, .times = 1,
                                 .body = VM_PORT(3, OTHER) };
-    test_httpd_script raced = { .method = "PUT", .path = "/v2.0/ports/" VM, .status = 200, .times = 1,
-                                .body = VM_PORT(5, OTHER "," OURS) };
+    test_httpd_script stale = { .method = "PUT", .path = "/v2.0/ports/" VM, .status = 412, .times = 1,
+                                .body = "{\"NeutronError\": {\"type\": \"RevisionNumberConstraintFailed\", "
+                                        "\"message\": \"Constrained to 3, but current revision is 4\", \"detail\": \"\"}}" };
     test_httpd_script reread = { .method = "GET", .path = "/v2.0/ports/" VM, .status = 200, .times = 1,
-                                 .body = VM_PORT(6, OTHER) };
+                                 .body = VM_PORT(4, OTHER) };
     test_httpd_add(f->srv, &first);
-    test_httpd_add(f->srv, &raced);
+    test_httpd_add(f->srv, &stale);
     test_httpd_add(f->srv, &reread);
-    test_httpd_answer(f->srv, "PUT", "/v2.0/ports/" VM, 200, VM_PORT(7, OTHER "," OURS));
+    test_httpd_answer(f->srv, "PUT", "/v2.0/ports/" VM, 200, VM_PORT(5, OTHER "," OURS));
     kuryr_error err;
-    assert_int_equal(kb_aap_add(f->kn, VM, &container, container.mac_address, &err), 0);
+    if (kb_aap_add(f->kn, VM, &container, container.mac_address, &err) != 0)
+        fail_msg("%s", err.message);
     assert_int_equal(count(f, "PUT", VM), 2);
     assert_int_equal(count(f, "GET", VM), 2);
+    assert_string_equal(test_httpd_header(nth(f, "PUT", 0), "If-Match"), "revision_number=3");
+    assert_string_equal(test_httpd_header(nth(f, "PUT", 1), "If-Match"), "revision_number=4");
+    assert_non_null(strstr(nth(f, "PUT", 1)->body, "10.0.0.5"));
+}
+
+static void test_stale_revision_forever_is_a_conflict(void **state)
+{
+    fixture *f = *state;
+    test_httpd_answer(f->srv, "GET", "/v2.0/ports/" VM, 200, VM_PORT(3, OTHER));
+    test_httpd_answer(f->srv, "PUT", "/v2.0/ports/" VM, 412, "{}");
+    kuryr_error err;
+    assert_int_equal(kb_aap_add(f->kn, VM, &container, container.mac_address, &err), -1);
+    assert_int_equal(err.kind, KURYR_ERR_CONFLICT);
+    assert_true(count(f, "PUT", VM) > 1);
 }
 
 static void test_removal_when_vm_port_gone(void **state)
@@ -210,7 +226,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_existing_subport_is_reused, setup, teardown),
         cmocka_unit_test_setup_teardown(test_detach_is_idempotent, setup, teardown),
         cmocka_unit_test_setup_teardown(test_pairs_added_keeping_others, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_concurrent_write_is_rechecked, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stale_revision_is_retried, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_stale_revision_forever_is_a_conflict, setup, teardown),
         cmocka_unit_test_setup_teardown(test_removal_when_vm_port_gone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_removal_takes_only_ours, setup, teardown),
     };
