@@ -1,0 +1,214 @@
+/* [neutron] vif_plugging_is_fatal: CreateEndpoint waits for Neutron to report the port ACTIVE. A scripted
+ * Neutron on 127.0.0.1 answers DOWN then ACTIVE (the endpoint is made), or DOWN until vif_plugging_timeout
+ * (a clear error; the veth pair is deleted and the port unbound again).
+ *
+ * The veth pair is real, so the whole test runs in a network namespace of its own (made in main, before any
+ * thread starts, so that the scripted server lives there too); without the privilege for that it is skipped. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <net/if.h>
+#include <sched.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "kuryr/config.h"
+#include "plugin.h"
+#include "router.h"
+#include "test_httpd.h"
+
+#define NETID "0123abcd0123abcd0123abcd0123abcd89ef89ef89ef89ef89ef89ef89ef89ef"
+#define EPID "fedcba9876543210fedcba9876543210fedcba9876543210fedcba9876543210"
+#define PORT "44444444-4444-4444-8444-444444444444"
+#define HOST_IF "tap44444444-44"
+#define CONT_IF "t_c44444444-44"
+
+#define PORT_JSON(STATUS)                                                                                     \
+    "{\"port\": {\"id\": \"" PORT "\", \"network_id\": \"11111111-1111-4111-8111-111111111111\", "            \
+    "\"mac_address\": \"02:42:0a:00:00:02\", \"status\": \"" STATUS "\", \"device_owner\": \"compute:kuryr\", " \
+    "\"device_id\": \"" EPID "\", \"binding:vif_type\": \"tap\", \"binding:vnic_type\": \"normal\", "           \
+    "\"fixed_ips\": [{\"subnet_id\": \"33333333-3333-4333-8333-333333333333\", \"ip_address\": \"10.0.0.2\"}], " \
+    "\"tags\": [\"compute:kuryr\"]}}"
+
+static const char *create_endpoint =
+    "{\"NetworkID\":\"" NETID "\",\"EndpointID\":\"" EPID "\",\"Options\":{},"
+    "\"Interface\":{\"Address\":\"10.0.0.2/24\",\"AddressIPv6\":\"\",\"MacAddress\":\"\"}}";
+
+typedef struct {
+    test_httpd *srv;
+    kuryr_config *cfg;
+    kl_plugin p;
+    bool up;
+} fixture;
+
+static int setup_with_timeout(void **state, const char *timeout)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    *state = f;
+    if (!f || !(f->srv = test_httpd_start(false)))
+        return -1;
+    f->cfg = kuryr_config_new();
+    char msg[256];
+    const char *kv[][2] = {{"auth_type", "none"}, {"endpoint_override", test_httpd_url(f->srv)},
+                           {"vif_plugging_is_fatal", "true"}, {"vif_plugging_timeout", timeout}};
+    for (size_t i = 0; i < sizeof(kv) / sizeof(*kv); i++) {
+        if (kuryr_config_set(f->cfg, "neutron", kv[i][0], kv[i][1], msg, sizeof(msg)) < 0) {
+            fprintf(stderr, "config: %s\n", msg);
+            return -1;
+        }
+    }
+    kuryr_error err;
+    if (kl_plugin_init(&f->p, f->cfg, &err) < 0) {
+        fprintf(stderr, "plugin: %s\n", err.message);
+        return -1;
+    }
+    snprintf(f->p.hostname, sizeof(f->p.hostname), "node1");
+    f->up = true;
+
+    /* the network mapping, the IPAM port found by its address, the bind and tag writes */
+    test_httpd_answer(f->srv, "GET", "/v2.0/extensions", 200, "{\"extensions\": [{\"alias\": \"standard-attr-tag\"}]}");
+    test_httpd_answer(f->srv, "GET", "/v2.0/networks", 200,
+                      "{\"networks\": [{\"id\": \"11111111-1111-4111-8111-111111111111\", \"mtu\": 1450}]}");
+    test_httpd_answer(f->srv, "GET", "/v2.0/ports?", 200,
+                      "{\"ports\": [{\"id\": \"" PORT "\", \"mac_address\": \"02:42:0a:00:00:02\", \"device_id\": \"\", "
+                      "\"status\": \"DOWN\", \"tags\": [\"compute:kuryr\"]}]}");
+    test_httpd_answer(f->srv, "PUT", "/v2.0/ports/" PORT "/tags", 200, NULL);
+    test_httpd_answer(f->srv, "PUT", "/v2.0/ports/" PORT, 200, PORT_JSON("DOWN"));
+    return 0;
+}
+
+static int setup_wait_forever(void **state)
+{
+    return setup_with_timeout(state, "0");
+}
+
+static int setup_one_second(void **state)
+{
+    return setup_with_timeout(state, "1");
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    if (!f)
+        return 0;
+    if (f->up)
+        kl_plugin_fini(&f->p);
+    kuryr_config_free(f->cfg);
+    test_httpd_stop(f->srv);
+    free(f);
+    return 0;
+}
+
+static json_t *call(fixture *f, const char *uri, const char *body, int *status)
+{
+    kl_reply r;
+    kl_dispatch(&f->p, kl_routes, "POST", uri, body, strlen(body), 0, &r);
+    *status = r.status;
+    json_t *j = json_loads(r.body, 0, NULL);
+    kl_reply_clear(&r);
+    assert_non_null(j);
+    return j;
+}
+
+static size_t count(fixture *f, const char *method, const char *path)
+{
+    size_t n = 0;
+    for (size_t i = 0; i < test_httpd_request_count(f->srv); i++) {
+        const test_httpd_request *r = test_httpd_request_at(f->srv, i);
+        if (!strcmp(r->method, method) && !strcmp(r->path, path))
+            n++;
+    }
+    return n;
+}
+
+static void test_down_then_active(void **state)
+{
+    fixture *f = *state;
+    test_httpd_script down = {.method = "GET", .path = "/v2.0/ports/" PORT, .status = 200, .times = 1,
+                              .body = PORT_JSON("DOWN")};
+    test_httpd_add(f->srv, &down);
+    test_httpd_answer(f->srv, "GET", "/v2.0/ports/" PORT, 200, PORT_JSON("ACTIVE"));
+    int status;
+    json_t *r = call(f, "/NetworkDriver.CreateEndpoint", create_endpoint, &status);
+    if (status != 200)
+        fail_msg("CreateEndpoint: %d %s", status, json_dumps(r, 0));
+    json_decref(r);
+    assert_int_equal(count(f, "GET", "/v2.0/ports/" PORT), 2);
+    assert_int_not_equal(if_nametoindex(HOST_IF), 0);
+
+    /* leave the namespace as found for the next test */
+    kuryr_error err;
+    json_t *raw = json_loads(PORT_JSON("ACTIVE"), 0, NULL);
+    kuryr_port *port = kuryr_port_from_json(json_object_get(raw, "port"), &err);
+    json_decref(raw);
+    assert_non_null(port);
+    kuryr_bind_request br = {.port = port, .mtu = 1450, .owner_id = EPID};
+    assert_int_equal(kuryr_unbind(&f->p.bcfg, &br, &err), 0);
+    kuryr_port_free(port);
+    assert_int_equal(if_nametoindex(HOST_IF), 0);
+}
+
+static void test_down_until_timeout(void **state)
+{
+    fixture *f = *state;
+    test_httpd_answer(f->srv, "GET", "/v2.0/ports/" PORT, 200, PORT_JSON("DOWN"));
+    int status;
+    json_t *r = call(f, "/NetworkDriver.CreateEndpoint", create_endpoint, &status);
+    assert_int_not_equal(status, 200);
+    const char *msg = json_string_value(json_object_get(r, "Err"));
+    if (!msg || !strstr(msg, "did not become ACTIVE within 1 s"))
+        fail_msg("unexpected error %s", msg ? msg : "(none)");
+    json_decref(r);
+    assert_true(count(f, "GET", "/v2.0/ports/" PORT) >= 2);
+    /* rolled back: no veth left on the host, the port unbound (bind, then unbind) and its endpoint tags gone */
+    assert_int_equal(if_nametoindex(HOST_IF), 0);
+    assert_int_equal(if_nametoindex(CONT_IF), 0);
+    assert_int_equal(count(f, "PUT", "/v2.0/ports/" PORT), 2);
+    const test_httpd_request *last = NULL;
+    for (size_t i = 0; i < test_httpd_request_count(f->srv); i++) {
+        const test_httpd_request *q = test_httpd_request_at(f->srv, i);
+        if (!strcmp(q->method, "PUT") && !strcmp(q->path, "/v2.0/ports/" PORT))
+            last = q;
+    }
+    assert_non_null(last);
+    assert_non_null(strstr(last->body, "\"device_id\":\"\""));
+}
+
+/* A private network namespace with lo up, so that the server on 127.0.0.1 and the veth pair stay in it. */
+static bool private_netns(void)
+{
+    if (unshare(CLONE_NEWNET) < 0)
+        return false;
+    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    if (s < 0)
+        return false;
+    struct ifreq ifr;
+    memset(&ifr, 0, sizeof(ifr));
+    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
+    bool ok = ioctl(s, SIOCGIFFLAGS, &ifr) == 0;
+    ifr.ifr_flags |= IFF_UP;
+    ok = ok && ioctl(s, SIOCSIFFLAGS, &ifr) == 0;
+    close(s);
+    return ok;
+}
+
+int main(void)
+{
+    if (!private_netns()) {
+        fprintf(stderr, "cannot make a private network namespace: skipped\n");
+        return 77;
+    }
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test_setup_teardown(test_down_then_active, setup_wait_forever, teardown),
+        cmocka_unit_test_setup_teardown(test_down_until_timeout, setup_one_second, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
