@@ -40,8 +40,8 @@ static void call(const char *url, const char *body)
 
 static void assert_has(const char *text, const char *line)
 {
-    if (!strstr(text, line))
-        fail_msg("missing \"%s\" in:\n%s", line, text);
+    if (!text || !strstr(text, line))
+        fail_msg("missing \"%s\" in:\n%s", line, text ? text : "(nothing)");
 }
 
 static void test_counts(void **state)
