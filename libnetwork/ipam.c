@@ -74,11 +74,16 @@ static int pool_subnet(kl_plugin *p, const char *docker_pool_id, const char *poo
 
 /* "ip/len" with the length of Docker's Pool when this daemon answered its RequestPool: with --ip-range the
  * Neutron subnet is narrower than the network Docker configures, and the gateway may lie outside it. */
-static json_t *address_reply(kl_plugin *p, const char *docker_pool_id, const char *ip, const char *cidr)
+static json_t *address_reply(kl_plugin *p, const char *docker_pool_id, bool bare, bool in_use, const char *ip,
+                             const char *cidr)
 {
     char buf[KL_ADDR_STRLEN + 8];
     kl_pool_info info;
-    if (kl_pool_by_docker_id(p, docker_pool_id, &info) && info.pool_cidr[0] && kl_cidr_contains(info.pool_cidr, ip))
+    kuryr_error ignored;
+    /* after a restart a pool of ours tells again what RequestPool decided */
+    bool known = kl_pool_by_docker_id(p, docker_pool_id, &info) ||
+                 (bare && kl_pool_recall(p, docker_pool_id, in_use, &info, &ignored) == 0);
+    if (known && info.pool_cidr[0] && kl_cidr_contains(info.pool_cidr, ip))
         cidr = info.pool_cidr;
     snprintf(buf, sizeof(buf), "%s/%d", ip, kl_cidr_prefixlen(cidr));
     return json_pack("{s:s,s:{}}", "Address", buf, "Data");
@@ -213,7 +218,7 @@ KL_HANDLER(kl_h_request_address)
         }
         /* a --gateway outside an --ip-range is Docker's to allow and Neutron's to judge at CreateNetwork */
         if (rc == 0)
-            *resp = address_reply(p, docker_pool_id, addr, planned);
+            *resp = address_reply(p, docker_pool_id, !cidr[0] && !is_subnet, subnet != NULL, addr, planned);
         kuryr_subnet_free(subnet);
         return rc;
     }
@@ -294,7 +299,7 @@ KL_HANDLER(kl_h_request_address)
                         subnet->id);
         goto out;
     }
-    *resp = address_reply(p, docker_pool_id, ip, subnet->cidr);
+    *resp = address_reply(p, docker_pool_id, !cidr[0] && !is_subnet, true, ip, subnet->cidr);
     rc = 0;
 out:
     if (rc < 0)

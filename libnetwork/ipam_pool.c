@@ -142,11 +142,34 @@ static int own_pool(kl_plugin *p, const char *pool_cidr, const char *subnet_cidr
     int len = kl_cidr_prefixlen(subnet_cidr);
     json_t *attrs = json_pack("{s:s,s:[s],s:i,s:i}", "name", name, "prefixes", subnet_cidr, "default_prefixlen",
                               len, "min_prefixlen", len);
+    /* the name tells the range; a restart also needs Docker's Pool around it */
+    char cidr_tag[KL_NAME_LEN];
+    snprintf(cidr_tag, sizeof(cidr_tag), KL_TAG_POOL_CIDR "%s", pool_cidr);
+    const char *tagv[] = {cidr_tag};
+    size_t ntags = 0;
+    bool tags = false;
+    if (strcmp(pool_cidr, subnet_cidr) != 0 && kl_tags_supported(p, &tags, err) < 0) {
+        json_decref(attrs);
+        return -1;
+    }
+    if (tags)
+        ntags = 1;
+    bool in_body = kl_tags_into_body(p, attrs, tagv, ntags);
     kuryr_subnetpool *made = NULL;
     rc = kuryr_neutron_subnetpool_create(p->kn, attrs, &made, err);
+    if (rc < 0 && in_body && kl_tags_rejected(p, attrs, err)) {
+        in_body = false;
+        rc = kuryr_neutron_subnetpool_create(p->kn, attrs, &made, err);
+    }
     json_decref(attrs);
     if (rc < 0)
         return kl_err_wrap(err, "creating the Neutron subnetpool failed");
+    if (!in_body && kl_tags_after_create(p, "subnetpools", made->id, tagv, ntags, err) < 0) {
+        kuryr_error ignored;
+        kuryr_neutron_subnetpool_delete(p->kn, made->id, &ignored);
+        kuryr_subnetpool_free(made);
+        return -1;
+    }
     snprintf(info->pool_id, sizeof(info->pool_id), "%s", made->id);
     kl_pool_id_format(info->docker_pool_id, made->id, NULL);
     KLOG_INFO("created subnetpool %s (%s)", name, made->id);
@@ -322,6 +345,124 @@ int kl_pool_delete_if_ours(kl_plugin *p, const char *pool_id, bool *deleted, kur
     KLOG_INFO("deleted subnetpool %s", pool_id);
     KURYR_FAULT_POINT("release_pool.pool_deleted");
     *deleted = true;
+    return 0;
+}
+
+/* ---- after a restart ---------------------------------------------------------------------------------- */
+
+/* A pool of ours (named <prefix>-<cidr>, not adopted) as RequestPool described it; false for any other. */
+static bool info_from_own_pool(kl_plugin *p, const kuryr_subnetpool *sp, kl_pool_info *info)
+{
+    char prefix[KL_NAME_LEN];
+    snprintf(prefix, sizeof(prefix), "%s-", pool_prefix(p));
+    if (!sp->name || strncmp(sp->name, prefix, strlen(prefix)) != 0 ||
+        kuryr_strv_contains(&sp->tags, KL_TAG_POOL_EXISTING) || sp->prefixes.n == 0)
+        return false;
+    memset(info, 0, sizeof(*info));
+    snprintf(info->pool_id, sizeof(info->pool_id), "%s", sp->id);
+    kl_pool_id_format(info->docker_pool_id, sp->id, NULL);
+    snprintf(info->subnet_cidr, sizeof(info->subnet_cidr), "%s", sp->prefixes.items[0]);
+    snprintf(info->pool_cidr, sizeof(info->pool_cidr), "%s", sp->prefixes.items[0]);
+    for (size_t i = 0; i < sp->tags.n; i++) {
+        const char *t = sp->tags.items[i];
+        if (strncmp(t, KL_TAG_POOL_CIDR, strlen(KL_TAG_POOL_CIDR)) == 0 && kl_valid_cidr(t + strlen(KL_TAG_POOL_CIDR), NULL))
+            snprintf(info->pool_cidr, sizeof(info->pool_cidr), "%s", t + strlen(KL_TAG_POOL_CIDR));
+    }
+    return true;
+}
+
+int kl_pool_recall(kl_plugin *p, const char *pool_id, bool in_use, kl_pool_info *out, kuryr_error *err)
+{
+    if (kl_pool_by_docker_id(p, pool_id, out))
+        return 0;
+    kuryr_subnetpool *sp;
+    if (kuryr_neutron_subnetpool_get(p->kn, pool_id, &sp, err) < 0)
+        return kl_err_wrap(err, "looking up the subnetpool failed");
+    bool ours = info_from_own_pool(p, sp, out);
+    kuryr_subnetpool_free(sp);
+    if (!ours)
+        return kuryr_error_set(err, KURYR_ERR_NOT_FOUND, 404, NULL, "subnetpool %s is not one of kuryr's own",
+                               pool_id);
+    if (in_use)
+        snprintf(out->claimed_by, sizeof(out->claimed_by), "-"); /* by a network this process did not see made */
+    kl_pool_remember(p, out);
+    KLOG_INFO("recalled pool %s: Docker pool %s, subnet %s", pool_id, out->pool_cidr, out->subnet_cidr);
+    return 0;
+}
+
+/* The first of the listed pools of ours that no network uses yet. */
+static int pick_unused(kl_plugin *p, kuryr_query *q, const char *pool_cidr, kl_pool_info *out, bool *found,
+                       kuryr_error *err)
+{
+    const char *fields[] = {"id", "name", "prefixes", "tags"};
+    for (size_t i = 0; i < sizeof(fields) / sizeof(*fields); i++)
+        kuryr_query_field(q, fields[i]);
+    kuryr_subnetpool_list l = {0};
+    int rc = kuryr_neutron_subnetpool_list(p->kn, q, &l, err);
+    kuryr_query_free(q);
+    if (rc < 0)
+        return kl_err_wrap(err, "looking up the subnetpool failed");
+    for (size_t i = 0; i < l.n && !*found && rc == 0; i++) {
+        kl_pool_info known, info;
+        if ((kl_pool_by_docker_id(p, l.items[i]->id, &known) && known.claimed_by[0]) ||
+            !info_from_own_pool(p, l.items[i], &info) || strcmp(info.pool_cidr, pool_cidr) != 0)
+            continue;
+        const char *id_only[] = {"id", NULL};
+        kuryr_subnet_list subs = {0};
+        rc = kl_pool_subnets(p, info.pool_id, NULL, id_only, &subs, err);
+        if (rc == 0 && subs.n == 0) {
+            *out = info;
+            *found = true;
+        }
+        kuryr_subnet_list_clear(&subs);
+    }
+    kuryr_subnetpool_list_clear(&l);
+    return rc;
+}
+
+int kl_pool_find_for_cidr(kl_plugin *p, const char *pool_cidr, int fam, const char *docker_id, kl_pool_info *out,
+                          kuryr_error *err)
+{
+    bool found = false, tags;
+    char name[KL_NAME_LEN], tag[KL_NAME_LEN];
+    kl_pool_name(name, pool_prefix(p), pool_cidr);
+    snprintf(tag, sizeof(tag), KL_TAG_POOL_CIDR "%s", pool_cidr);
+    kuryr_query *q = kuryr_query_new();
+    kuryr_query_add(q, "name", name);
+    if (pick_unused(p, q, pool_cidr, out, &found, err) < 0 || kl_tags_supported(p, &tags, err) < 0)
+        return -1;
+    if (!found && tags) {
+        q = kuryr_query_new();
+        kuryr_query_add(q, "tags", tag);
+        if (pick_unused(p, q, pool_cidr, out, &found, err) < 0)
+            return -1;
+    }
+    if (!found) {
+        /* a block carved from the default pool */
+        const char *def = kuryr_config_get_str(p->cfg, "neutron", fam == 6 ? "default_subnetpool_v6" : "default_subnetpool_v4");
+        kuryr_subnetpool *sp;
+        if (find_subnetpool(p, NULL, *def ? def : fam == 6 ? "kuryr6" : "kuryr", &sp, err) < 0)
+            return err->kind == KURYR_ERR_NOT_FOUND ? -1 : kl_err_wrap(err, "looking up the default pool failed");
+        for (size_t i = 0; i < sp->prefixes.n && !found; i++) {
+            const char *pre = sp->prefixes.items[i];
+            found = kl_cidr_overlaps(pre, pool_cidr) && kl_cidr_prefixlen(pre) <= kl_cidr_prefixlen(pool_cidr);
+        }
+        if (found) {
+            memset(out, 0, sizeof(*out));
+            snprintf(out->pool_id, sizeof(out->pool_id), "%s", sp->id);
+            snprintf(out->pool_cidr, sizeof(out->pool_cidr), "%s", pool_cidr);
+            snprintf(out->subnet_cidr, sizeof(out->subnet_cidr), "%s", pool_cidr);
+            kl_pool_id_format(out->docker_pool_id, sp->id, pool_cidr);
+        }
+        kuryr_subnetpool_free(sp);
+    }
+    if (!found)
+        return kuryr_error_set(err, KURYR_ERR_NOT_FOUND, 404, NULL, "no pool for %s in Neutron", pool_cidr);
+    kl_pool_remember(p, out);
+    kl_pool_info claimed;
+    if (kl_pool_claim(p, pool_cidr, docker_id, &claimed) && strcmp(claimed.docker_pool_id, out->docker_pool_id) == 0)
+        *out = claimed;
+    KLOG_INFO("found pool %s for %s after a restart (subnet %s)", out->docker_pool_id, pool_cidr, out->subnet_cidr);
     return 0;
 }
 

@@ -45,6 +45,21 @@ bool kl_tags_rejected(kl_plugin *p, json_t *attrs, const kuryr_error *err);
 int kl_tags_after_create(kl_plugin *p, const char *collection, const char *id, const char *const *tags, size_t n,
                          kuryr_error *err);
 
+/* A pool of our own made for a Docker --ip-range is named after the range; this tag records Docker's Pool, so
+ * that both are known again after a restart: "kuryr.pool.cidr:<Docker's Pool>". */
+#define KL_TAG_POOL_CIDR "kuryr.pool.cidr:"
+
+/* What RequestPool decided for a bare PoolID (a pool of our own), rebuilt from Neutron when this process does
+ * not remember it (it was restarted): the pool's prefix and its KL_TAG_POOL_CIDR tag. Remembered again, as
+ * claimed when in_use (its network exists), so that no other network takes it. NOT_FOUND when the pool is
+ * gone. (ipam_pool.c) */
+int kl_pool_recall(kl_plugin *p, const char *pool_id, bool in_use, kl_pool_info *out, kuryr_error *err);
+/* CreateNetwork after a restart: the pool RequestPool made or chose for Docker's Pool CIDR, found in Neutron
+ * (a pool of ours named after it or tagged with it that no subnet uses yet, else the default pool holding
+ * it), then remembered and claimed for docker_id. NOT_FOUND when there is none. (ipam_pool.c) */
+int kl_pool_find_for_cidr(kl_plugin *p, const char *pool_cidr, int fam, const char *docker_id, kl_pool_info *out,
+                          kuryr_error *err);
+
 /* Deletes a subnetpool kuryr made (named <prefix>-..., not tagged kuryr.subnetpool.existing). One still
  * holding a subnet is left for DeleteNetwork, which Docker 20.10 calls after ReleasePool: success either way,
  * *deleted tells. A pool already gone is success too. (ipam_pool.c) */

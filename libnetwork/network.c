@@ -173,22 +173,15 @@ static int make_subnet(kl_plugin *p, const char *docker_id, const kl_net_map *m,
     }
 
     kl_pool_info info;
-    if (!kl_pool_claim(p, pool_cidr, docker_id, &info)) {
-        /* RequestPool was answered before a restart: find the pool in Neutron */
+    if (!kl_pool_claim(p, pool_cidr, docker_id, &info) &&
+        kl_pool_find_for_cidr(p, pool_cidr, fam, docker_id, &info, err) < 0) {
+        /* RequestPool was answered before a restart, and Neutron has no trace of its pool */
+        if (err->kind != KURYR_ERR_NOT_FOUND)
+            return -1;
+        kuryr_error_clear(err);
         memset(&info, 0, sizeof(info));
         snprintf(info.subnet_cidr, sizeof(info.subnet_cidr), "%s", pool_cidr);
-        char name[KL_NAME_LEN];
-        const char *prefix = kuryr_config_get_str(p->cfg, "DEFAULT", "subnetpool_name_prefix");
-        kl_pool_name(name, *prefix ? prefix : "kuryrPool", pool_cidr);
-        kuryr_query *q = kuryr_query_new();
-        kuryr_query_add(q, "name", name);
-        kuryr_query_field(q, "id");
-        kuryr_subnetpool_list l = {0};
-        if (kuryr_neutron_subnetpool_list(p->kn, q, &l, err) == 0 && l.n)
-            snprintf(info.pool_id, sizeof(info.pool_id), "%s", l.items[0]->id);
-        kuryr_query_free(q);
-        kuryr_subnetpool_list_clear(&l);
-        KLOG_WARN("no remembered pool for %s; using %s", pool_cidr, info.pool_id[0] ? info.pool_id : "none");
+        KLOG_WARN("no pool for %s: its subnet is made without one", pool_cidr);
     }
     if (info.existing_subnet)
         return 0; /* --ipam-opt neutron.subnet.*: the subnet exists already */

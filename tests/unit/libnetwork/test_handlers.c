@@ -847,12 +847,75 @@ static void test_existing_subnet_of_pool(void **state)
     assert_int_equal(count(f, "DELETE", "/v2.0/subnetpools/" POOL), 1);
 }
 
+/* The daemon keeps no database: a restart forgets every RequestPool answer. */
+static void restart(fixture *f)
+{
+    kl_plugin_fini(&f->p);
+    f->up = false;
+    kuryr_error err;
+    if (kl_plugin_init(&f->p, f->cfg, &err) < 0)
+        fail_msg("plugin: %s", err.message);
+    snprintf(f->p.hostname, sizeof(f->p.hostname), "node1");
+    f->up = true;
+}
+
+#define RANGE_POOL "{\"id\":\"" POOL "\",\"name\":\"kuryrPool-10.20.5.0/24\",\"prefixes\":[\"10.20.5.0/24\"]," \
+                   "\"tags\":[\"kuryr.pool.cidr:10.20.0.0/16\"]}"
+
+/* --subnet 10.20.0.0/16 --ip-range 10.20.5.0/24 with restarts after RequestPool and after the gateway request:
+ * the pool records Docker's Pool in a tag, which gives the /16 back to the gateway answer and lets
+ * CreateNetwork find the pool (and so the range) by the CIDR Docker sends. */
+static void test_restart_between_pool_and_network(void **state)
+{
+    fixture *f = *state;
+    answer(f, "GET", "/v2.0/extensions", 200, "extensions.json", 0);
+    answer_text(f, "GET", "/v2.0/subnetpools?name", 200, "{\"subnetpools\": []}", 0);
+    answer_text(f, "POST", "/v2.0/subnetpools", 201, "{\"subnetpool\":" RANGE_POOL "}", 0);
+    json_decref(call_ok(f, "/IpamDriver.RequestPool", "{\"Pool\":\"10.20.0.0/16\",\"SubPool\":\"10.20.5.0/24\"}"));
+    json_t *pool = body_of(nth(f, "POST", "/v2.0/subnetpools", 0), "subnetpool");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(pool, "tags"), 0)),
+                        "kuryr.pool.cidr:10.20.0.0/16");
+    json_decref(pool);
+
+    restart(f);
+    answer_text(f, "GET", "/v2.0/subnets?subnetpool_id", 200, "{\"subnets\": []}", 0);
+    answer_text(f, "GET", "/v2.0/subnets?tags", 200, "{\"subnets\": []}", 0);
+    answer_text(f, "GET", "/v2.0/subnetpools/" POOL, 200, "{\"subnetpool\":" RANGE_POOL "}", 0);
+    json_t *r = call_ok(f, "/IpamDriver.RequestAddress", "{\"PoolID\":\"" POOL "\",\"Options\":"
+                                                         "{\"RequestAddressType\":\"com.docker.network.gateway\"}}");
+    assert_json_str(r, "Address", "10.20.5.1/16");
+    json_decref(r);
+
+    restart(f);
+    answer_text(f, "GET", "/v2.0/subnetpools?tags", 200, "{\"subnetpools\":[" RANGE_POOL "]}", 0);
+    answer_text(f, "GET", "/v2.0/networks", 200, "{\"networks\": []}", 1);
+    answer(f, "POST", "/v2.0/networks", 201, "network.json", 0);
+    answer_text(f, "GET", "/v2.0/subnets?network_id", 200, "{\"subnets\": []}", 0);
+    answer(f, "POST", "/v2.0/subnets", 201, "subnet.json", 0);
+    json_decref(call_ok(f, "/NetworkDriver.CreateNetwork",
+                        "{\"NetworkID\":\"" NETID "\",\"Options\":{\"com.docker.network.generic\":{}},"
+                        "\"IPv4Data\":[{\"Pool\":\"10.20.0.0/16\",\"Gateway\":\"10.20.5.1/16\"}],\"IPv6Data\":[]}"));
+    assert_contains(nth(f, "GET", "/v2.0/subnetpools?name", 1)->path, "name=kuryrPool-10.20.0.0/16");
+    assert_contains(nth(f, "GET", "/v2.0/subnetpools?tags", 0)->path, "tags=kuryr.pool.cidr:10.20.0.0/16");
+    json_t *sub = body_of(nth(f, "POST", "/v2.0/subnets", 0), "subnet");
+    assert_json_str(sub, "cidr", "10.20.5.0/24");
+    assert_json_str(sub, "subnetpool_id", POOL);
+    json_decref(sub);
+
+    /* the pool is remembered again, as this network's */
+    kl_pool_info info;
+    assert_true(kl_pool_by_docker_id(&f->p, POOL, &info));
+    assert_string_equal(info.pool_cidr, "10.20.0.0/16");
+    assert_string_equal(info.claimed_by, NETID);
+}
+
 int main(void)
 {
     kuryr_log_init("test_handlers", KURYR_LOG_ERROR, false);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_network_lifecycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_existing_subnet_of_pool, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restart_between_pool_and_network, setup, teardown),
         cmocka_unit_test_setup_teardown(test_endpoint_flow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_default_pool, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_carving, setup, teardown),
