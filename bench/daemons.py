@@ -1,0 +1,152 @@
+"""The two network plugins under test, started and stopped by the benchmark: Kuryr-C's kuryr-libnetwork on its
+own unix socket, and upstream's Python kuryr-server behind a spec file on its own TCP port."""
+import os
+import signal
+import socket
+import subprocess
+import time
+
+TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+def _proc_status(pid, key):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith(key + ":"):
+                return int(line.split()[1])
+    return 0
+
+
+class Plugin:
+    name = ""
+    log_path = ""
+
+    def __init__(self, workdir, stack_conf):
+        self.workdir = workdir
+        self.stack_conf = stack_conf
+        self.proc = None
+
+    def start(self, http_proxy=None):
+        env = {k: v for k, v in os.environ.items() if k.lower() not in ("http_proxy", "https_proxy", "no_proxy")}
+        if http_proxy:
+            env["http_proxy"] = http_proxy
+        log = open(self.log_path, "ab")
+        self.proc = subprocess.Popen(self.command(), stdout=log, stderr=subprocess.STDOUT, env=env,
+                                     start_new_session=True, cwd=self.workdir)
+        log.close()
+        deadline = time.monotonic() + 60
+        while not self.answers():
+            if self.proc.poll() is not None:
+                raise RuntimeError(f"{self.name} exited with {self.proc.returncode}; see {self.log_path}")
+            if time.monotonic() > deadline:
+                raise RuntimeError(f"{self.name} does not answer; see {self.log_path}")
+            time.sleep(0.2)
+
+    def stop(self):
+        if self.proc and self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(20)
+            except subprocess.TimeoutExpired:
+                os.killpg(self.proc.pid, signal.SIGKILL)
+                self.proc.wait()
+        self.proc = None
+
+    def rss_kib(self):
+        return _proc_status(self.proc.pid, "VmRSS")
+
+    def peak_rss_kib(self):
+        return _proc_status(self.proc.pid, "VmHWM")
+
+    def cpu_s(self):
+        with open(f"/proc/{self.proc.pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        # utime, stime, cutime, cstime: upstream's binding scripts are children and count too
+        ticks = sum(int(x) for x in fields[11:15])
+        return ticks / os.sysconf("SC_CLK_TCK")
+
+    def fds(self):
+        return len(os.listdir(f"/proc/{self.proc.pid}/fd"))
+
+    def threads(self):
+        return _proc_status(self.proc.pid, "Threads")
+
+    def log_offset(self):
+        try:
+            return os.path.getsize(self.log_path)
+        except OSError:
+            return 0
+
+
+class KuryrC(Plugin):
+    def __init__(self, workdir, stack_conf, binary, name="kuryrb"):
+        super().__init__(workdir, stack_conf)
+        self.name = name
+        self.binary = binary
+        self.sock = f"/run/docker/plugins/{name}.sock"
+        self.log_path = os.path.join(workdir, f"{name}.log")
+        self.conf = os.path.join(workdir, f"{name}.conf")
+        with open(self.conf, "w") as f:
+            # No TCP listener: other helpers' daemons may hold the default port.
+            f.write(f"[DEFAULT]\ndebug = False\nunix_socket = {self.sock}\nkuryr_uri =\n")
+
+    def command(self):
+        return [self.binary, "--config-file", self.stack_conf, "--config-file", self.conf]
+
+    def answers(self):
+        if not os.path.exists(self.sock):
+            return False
+        s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        s.settimeout(5)
+        try:
+            s.connect(self.sock)
+            s.sendall(b"POST /Plugin.Activate HTTP/1.1\r\nHost: p\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            return s.recv(64).startswith(b"HTTP/1.1 200")
+        except OSError:
+            return False
+        finally:
+            s.close()
+
+
+class Upstream(Plugin):
+    def __init__(self, workdir, stack_conf, venv, name="kuryrpy", port=23760):
+        super().__init__(workdir, stack_conf)
+        self.name = name
+        self.venv = venv
+        self.port = port
+        self.log_path = os.path.join(workdir, f"{name}.log")
+        self.conf = os.path.join(workdir, f"{name}.conf")
+        self.spec = f"/etc/docker/plugins/{name}.spec"
+        with open(stack_conf) as f:
+            stack = f.read()
+        with open(self.conf, "w") as f:
+            f.write(f"[DEFAULT]\nkuryr_uri = http://127.0.0.1:{port}\nbindir = {venv}/libexec/kuryr\n"
+                    f"capability_scope = local\ndebug = False\nlog_file = {self.log_path}\n\n{stack}")
+
+    def available(self):
+        return os.access(os.path.join(self.venv, "bin", "kuryr-server"), os.X_OK)
+
+    def command(self):
+        return [os.path.join(self.venv, "bin", "kuryr-server"), "--config-file", self.conf]
+
+    def start(self, http_proxy=None):
+        os.makedirs(os.path.dirname(self.spec), exist_ok=True)
+        with open(self.spec, "w") as f:
+            f.write(f"http://127.0.0.1:{self.port}\n")
+        super().start(http_proxy)
+
+    def stop(self):
+        super().stop()
+        try:
+            os.unlink(self.spec)
+        except FileNotFoundError:
+            pass
+
+    def answers(self):
+        try:
+            with socket.create_connection(("127.0.0.1", self.port), timeout=5) as s:
+                s.sendall(b"POST /Plugin.Activate HTTP/1.1\r\nHost: p\r\nContent-Length: 0\r\n"
+                          b"Connection: close\r\n\r\n")
+                return s.recv(64).startswith(b"HTTP/1.")
+        except OSError:
+            return False
