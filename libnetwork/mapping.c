@@ -391,12 +391,14 @@ int kl_pool_untag_subnets(kl_plugin *p, const char *pool_id, const char *cidr, k
         return -1;
     if (!tags)
         return 0;
-    const char *fields[] = {"id", NULL};
+    const char *fields[] = {"id", "subnetpool_id", NULL};
     kuryr_subnet_list l = {0};
     if (list_subnets(p, "tags", pool_id, cidr, fields, &l, err) < 0)
         return kl_err_wrap(err, "looking up the subnets tagged with the pool failed");
     int rc = 0;
     for (size_t i = 0; i < l.n && rc == 0; i++) {
+        if (l.items[i]->subnetpool_id && strcmp(l.items[i]->subnetpool_id, pool_id) == 0)
+            continue; /* kuryr's own subnet, made from the pool: it goes with its network */
         rc = kuryr_neutron_tag_remove(p->kn, "subnets", l.items[i]->id, pool_id, err);
         if (rc < 0 && err->kind == KURYR_ERR_NOT_FOUND)
             rc = 0;
