@@ -420,6 +420,25 @@ static int pick_unused(kl_plugin *p, kuryr_query *q, const char *pool_cidr, kl_p
     return rc;
 }
 
+/* A block of a shared pool (adopted or the default) when the pool's prefixes hold it: "<pool id>@<cidr>". */
+static bool shared_block(const kuryr_subnetpool *sp, const char *pool_cidr, int fam, kl_pool_info *out)
+{
+    if (sp->ip_version && sp->ip_version != fam)
+        return false;
+    for (size_t i = 0; i < sp->prefixes.n; i++) {
+        const char *pre = sp->prefixes.items[i];
+        if (kl_cidr_overlaps(pre, pool_cidr) && kl_cidr_prefixlen(pre) <= kl_cidr_prefixlen(pool_cidr)) {
+            memset(out, 0, sizeof(*out));
+            snprintf(out->pool_id, sizeof(out->pool_id), "%s", sp->id);
+            snprintf(out->pool_cidr, sizeof(out->pool_cidr), "%s", pool_cidr);
+            snprintf(out->subnet_cidr, sizeof(out->subnet_cidr), "%s", pool_cidr);
+            kl_pool_id_format(out->docker_pool_id, sp->id, pool_cidr);
+            return true;
+        }
+    }
+    return false;
+}
+
 int kl_pool_find_for_cidr(kl_plugin *p, const char *pool_cidr, int fam, const char *docker_id, kl_pool_info *out,
                           kuryr_error *err)
 {
@@ -437,23 +456,26 @@ int kl_pool_find_for_cidr(kl_plugin *p, const char *pool_cidr, int fam, const ch
         if (pick_unused(p, q, pool_cidr, out, &found, err) < 0)
             return -1;
     }
+    if (!found && tags) {
+        /* a block of a pool adopted with neutron.pool.uuid/name (tagged so at RequestPool) */
+        q = kuryr_query_new();
+        kuryr_query_add(q, "tags", KL_TAG_POOL_EXISTING);
+        kuryr_subnetpool_list l = {0};
+        int rc = kuryr_neutron_subnetpool_list(p->kn, q, &l, err);
+        kuryr_query_free(q);
+        if (rc < 0)
+            return kl_err_wrap(err, "looking up the adopted subnetpools failed");
+        for (size_t i = 0; i < l.n && !found; i++)
+            found = shared_block(l.items[i], pool_cidr, fam, out);
+        kuryr_subnetpool_list_clear(&l);
+    }
     if (!found) {
         /* a block carved from the default pool */
         const char *def = kuryr_config_get_str(p->cfg, "neutron", fam == 6 ? "default_subnetpool_v6" : "default_subnetpool_v4");
         kuryr_subnetpool *sp;
         if (find_subnetpool(p, NULL, *def ? def : fam == 6 ? "kuryr6" : "kuryr", &sp, err) < 0)
             return err->kind == KURYR_ERR_NOT_FOUND ? -1 : kl_err_wrap(err, "looking up the default pool failed");
-        for (size_t i = 0; i < sp->prefixes.n && !found; i++) {
-            const char *pre = sp->prefixes.items[i];
-            found = kl_cidr_overlaps(pre, pool_cidr) && kl_cidr_prefixlen(pre) <= kl_cidr_prefixlen(pool_cidr);
-        }
-        if (found) {
-            memset(out, 0, sizeof(*out));
-            snprintf(out->pool_id, sizeof(out->pool_id), "%s", sp->id);
-            snprintf(out->pool_cidr, sizeof(out->pool_cidr), "%s", pool_cidr);
-            snprintf(out->subnet_cidr, sizeof(out->subnet_cidr), "%s", pool_cidr);
-            kl_pool_id_format(out->docker_pool_id, sp->id, pool_cidr);
-        }
+        found = shared_block(sp, pool_cidr, fam, out);
         kuryr_subnetpool_free(sp);
     }
     if (!found)

@@ -909,6 +909,32 @@ static void test_restart_between_pool_and_network(void **state)
     assert_string_equal(info.claimed_by, NETID);
 }
 
+/* A block carved from the default pool, then a restart before CreateNetwork: no pool of ours or adopted one
+ * has the CIDR, the default pool holds it, so the subnet is made from the default pool. */
+static void test_restart_carved_block(void **state)
+{
+    fixture *f = *state;
+    answer(f, "GET", "/v2.0/extensions", 200, "extensions.json", 0);
+    answer_text(f, "GET", "/v2.0/subnetpools?name=kuryrPool", 200, "{\"subnetpools\": []}", 0);
+    answer_text(f, "GET", "/v2.0/subnetpools?tags", 200, "{\"subnetpools\": []}", 0);
+    answer(f, "GET", "/v2.0/subnetpools?name=kuryr", 200, "subnetpools_default.json", 0);
+    answer_text(f, "GET", "/v2.0/networks", 200, "{\"networks\": []}", 1);
+    answer(f, "POST", "/v2.0/networks", 201, "network.json", 0);
+    answer_text(f, "GET", "/v2.0/subnets?network_id", 200, "{\"subnets\": []}", 0);
+    answer(f, "POST", "/v2.0/subnets", 201, "subnet.json", 0);
+    json_decref(call_ok(f, "/NetworkDriver.CreateNetwork",
+                        "{\"NetworkID\":\"" NETID "\",\"Options\":{\"com.docker.network.generic\":{}},"
+                        "\"IPv4Data\":[{\"Pool\":\"10.10.1.0/24\",\"Gateway\":\"10.10.1.1/24\"}],\"IPv6Data\":[]}"));
+    assert_contains(nth(f, "GET", "/v2.0/subnetpools?tags", 1)->path, "tags=kuryr.subnetpool.existing");
+    json_t *sub = body_of(nth(f, "POST", "/v2.0/subnets", 0), "subnet");
+    assert_json_str(sub, "cidr", "10.10.1.0/24");
+    assert_json_str(sub, "subnetpool_id", DEFPOOL);
+    json_decref(sub);
+    kl_pool_info info;
+    assert_true(kl_pool_by_docker_id(&f->p, DEFPOOL "@10.10.1.0/24", &info));
+    assert_string_equal(info.claimed_by, NETID);
+}
+
 int main(void)
 {
     kuryr_log_init("test_handlers", KURYR_LOG_ERROR, false);
@@ -916,6 +942,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_network_lifecycle, setup, teardown),
         cmocka_unit_test_setup_teardown(test_existing_subnet_of_pool, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_between_pool_and_network, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_restart_carved_block, setup, teardown),
         cmocka_unit_test_setup_teardown(test_endpoint_flow, setup, teardown),
         cmocka_unit_test_setup_teardown(test_default_pool, setup, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_carving, setup, teardown),
