@@ -420,7 +420,8 @@ kind: KubeletConfiguration
 cgroupDriver: cgroupfs
 # The host has no swap; should a developer machine have some, the rig must still start.
 failSwapOn: false
-# The host mounts cgroup v1 (hybrid); kubelet 1.34 still runs there, only warning about it.
+# The host mounts cgroup v1 (hybrid). kubelet 1.34 still supports it (1.35 refuses it by
+# default); set explicitly so the rig does not depend on that default.
 failCgroupV1: false
 containerRuntimeEndpoint: unix://$K8S_CTRD_SOCK
 # Serve only on the node's own address (see K8S_NODE_IP), never on the host's interfaces.
