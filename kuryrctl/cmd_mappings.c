@@ -1,5 +1,6 @@
 /* kuryrctl networks / ports: Docker's IDs side by side with Neutron's, found by upstream's names and tags
- * (kuryr-net-<id8> tagged kuryr.net.uuid.lh/uh, ports named <EndpointID>-port). Neutron objects with kuryr's
+ * (kuryr-net-<id8> tagged kuryr.net.uuid.lh/uh; a bound port's device_id is its EndpointID, and ports kuryr
+ * created itself are also named <EndpointID>-port). Neutron objects with kuryr's
  * markers that no Docker object claims are listed as orphans (kuryrctl gc removes them). */
 #include <stdlib.h>
 #include <string.h>
@@ -223,7 +224,8 @@ int kc_cmd_ports(kc_ctx *c)
         snprintf(want, sizeof(want), "%s-port", eid ? eid : "");
         kuryr_port *p = NULL;
         for (size_t k = 0; k < ports.n; k++) {
-            if (ports.items[k]->name && !strcmp(ports.items[k]->name, want)) {
+            const kuryr_port *cand = ports.items[k];
+            if ((cand->device_id && eid && !strcmp(cand->device_id, eid)) || (cand->name && !strcmp(cand->name, want))) {
                 p = ports.items[k];
                 used[k] = true;
             }
@@ -245,7 +247,7 @@ int kc_cmd_ports(kc_ctx *c)
             continue;
         problems = true;
         json_array_append_new(rows, json_pack("{s:n, s:s?, s:n, s:s, s:s?, s:s?, s:s?, s:s}", "container",
-                                              "endpoint_id", p->name ? short_id(p->name, sid) : NULL, "network",
+                                              "endpoint_id", p->device_id && *p->device_id ? short_id(p->device_id, sid) : NULL, "network",
                                               "port_id", p->id, "status", p->status, "ip",
                                               p->n_fixed_ips ? p->fixed_ips[0].ip_address : NULL, "host",
                                               p->binding_host_id, "state", "orphan"));

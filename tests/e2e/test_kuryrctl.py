@@ -63,7 +63,7 @@ def test_networks_and_ports_map_docker_to_neutron(daemon, stack_env, dclient, ne
     assert len(ports) == 1 and ports[0]["state"] == "ok"
     assert ports[0]["container"] == c.name
     port = neutron.get_port(ports[0]["port_id"])
-    assert port.name == f"{ep}-port"
+    assert port.device_id == ep
     assert ports[0]["ip"].startswith("10.214.1.")
 
 
