@@ -68,11 +68,12 @@ int kl_unix_listen(const char *path, kuryr_error *err)
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd < 0)
         return kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "socket: %s", strerror(errno));
-    /* root-only from the first instant: no window where others could connect */
+    /* root-only from the first instant: no window where others could connect. A backlog of SOMAXCONN: dockerd
+     * connects without blocking, so a burst beyond the backlog would fail with EAGAIN instead of waiting */
     mode_t old = umask(0177);
     int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
     umask(old);
-    if (rc < 0 || chmod(path, 0600) < 0 || listen(fd, 128) < 0) {
+    if (rc < 0 || chmod(path, 0600) < 0 || listen(fd, SOMAXCONN) < 0) {
         kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "cannot listen on %s: %s", path, strerror(errno));
         close(fd);
         if (rc == 0)
@@ -135,7 +136,7 @@ static int tcp_listen(const char *uri, bool *https, kuryr_error *err)
     int fd = socket(ai->ai_family, ai->ai_socktype | SOCK_CLOEXEC, ai->ai_protocol);
     int one = 1;
     if (fd < 0 || setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one)) < 0 ||
-        bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 128) < 0) {
+        bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, SOMAXCONN) < 0) {
         kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "cannot listen on %s: %s", uri, strerror(errno));
         if (fd >= 0)
             close(fd);
