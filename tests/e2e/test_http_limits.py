@@ -1,0 +1,137 @@
+"""Hostile HTTP on the plugin's listeners: oversized bodies and headers, malformed requests, slow clients
+(slowloris), too many connections, and the optional TLS listener with a self-signed certificate. After each,
+the daemon must still answer. Uses its own socket and no Neutron objects (Plugin.Activate needs no Neutron)."""
+import os
+import socket
+import ssl
+import subprocess
+
+import pytest
+
+from conftest import PLUGIN_SOCK, plugin_call
+from reliability import EnvDaemon
+
+MAX_BODY = 4096
+
+
+def _free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+@pytest.fixture(scope="module")
+def limited(stack_env, tmp_path_factory):
+    work = str(tmp_path_factory.mktemp("limits"))
+    cert, key = os.path.join(work, "cert.pem"), os.path.join(work, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-keyout", key, "-out", cert,
+                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1"],
+                   check=True, capture_output=True)
+    port = _free_port()
+    d = EnvDaemon(stack_env["KURYR_STACK_CONF"], work, extra_conf=(
+        f"reconcile_on_startup = False\nmax_request_body = {MAX_BODY}\nmax_connections = 8\nrequest_timeout = 3\n"
+        f"kuryr_uri = https://127.0.0.1:{port}\nenable_ssl = True\nssl_cert_file = {cert}\nssl_key_file = {key}\n"))
+    d.start()
+    d.port, d.cert = port, cert
+    yield d
+    d.stop()
+
+
+def _raw(data, timeout=30):
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(timeout)
+    s.connect(PLUGIN_SOCK)
+    try:
+        s.sendall(data)
+        out = b""
+        while True:
+            try:
+                c = s.recv(65536)
+            except ConnectionResetError:
+                break
+            if not c:
+                break
+            out += c
+        return out
+    finally:
+        s.close()
+
+
+def _alive(d):
+    assert d.proc.poll() is None, d.log_tail()
+    assert plugin_call("/Plugin.Activate", b"")[0] == 200
+
+
+def test_body_too_large_is_413(limited):
+    status, _, body = plugin_call("/NetworkDriver.CreateNetwork", b"{" + b" " * (MAX_BODY * 4) + b"}")
+    assert status == 413, body
+    _alive(limited)
+
+
+def test_malformed_http_is_400(limited):
+    for junk in (b"GARBAGE\r\n\r\n", b"POST /Plugin.Activate HTTP/9.9\r\n\r\n",
+                 b"POST /Plugin.Activate HTTP/1.1\r\nContent-Length: -5\r\nHost: x\r\n\r\n"):
+        answer = _raw(junk)
+        assert answer == b"" or answer.split(b" ")[1] in (b"400", b"505"), answer[:200]
+    _alive(limited)
+
+
+def test_huge_header_is_refused(limited):
+    answer = _raw(b"POST /Plugin.Activate HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 200000 + b"\r\n\r\n")
+    assert answer == b"" or answer.split(b" ")[1] in (b"400", b"413", b"431"), answer[:200]
+    _alive(limited)
+
+
+def test_slow_client_is_dropped(limited):
+    s = socket.socket(socket.AF_UNIX)
+    s.settimeout(60)
+    s.connect(PLUGIN_SOCK)
+    try:
+        s.sendall(b"POST /Plugin.Activate HTTP/1.1\r\nHost: x\r\n")  # and never finishes the headers
+        assert s.recv(100) == b"", "the server closes a connection that stays incomplete past request_timeout"
+    finally:
+        s.close()
+    _alive(limited)
+
+
+def test_connection_limit_holds_and_recovers(limited):
+    held = []
+    try:
+        for _ in range(8):
+            s = socket.socket(socket.AF_UNIX)
+            s.connect(PLUGIN_SOCK)
+            held.append(s)
+        extra = socket.socket(socket.AF_UNIX)
+        extra.settimeout(30)
+        extra.connect(PLUGIN_SOCK)  # the kernel accepts it into the backlog; the server drops it
+        extra.sendall(b"POST /Plugin.Activate HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
+        try:
+            assert extra.recv(100) == b"", "a connection over max_connections is closed unanswered"
+        except ConnectionResetError:
+            pass
+        extra.close()
+    finally:
+        for s in held:
+            s.close()
+    _alive(limited)
+
+
+def test_tls_listener_with_self_signed_cert(limited):
+    ctx = ssl.create_default_context(cafile=limited.cert)
+    with socket.create_connection(("127.0.0.1", limited.port), timeout=30) as raw:
+        with ctx.wrap_socket(raw, server_hostname="127.0.0.1") as s:
+            s.sendall(b"POST /Plugin.Activate HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            data = b""
+            while True:
+                c = s.recv(4096)
+                if not c:
+                    break
+                data += c
+    assert data.split(b" ")[1] == b"200" and b"NetworkDriver" in data
+    # verification is on by default in clients: an unknown CA is refused
+    with socket.create_connection(("127.0.0.1", limited.port), timeout=30) as raw:
+        with pytest.raises(ssl.SSLCertVerificationError):
+            ssl.create_default_context().wrap_socket(raw, server_hostname="127.0.0.1")
+    _alive(limited)
