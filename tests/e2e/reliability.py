@@ -19,7 +19,9 @@ class EnvDaemon(Daemon):
     def __init__(self, stack_conf, workdir, extra_conf="", env=None):
         self.override = os.path.join(workdir, "reliability.conf")
         with open(self.override, "w") as f:
-            f.write("[DEFAULT]\ndebug = True\nunix_socket = %s\n%s" % (PLUGIN_SOCK, extra_conf))
+            # no TCP listener unless asked: other daemons on this host may hold the default port
+            tcp = "" if "kuryr_uri" in extra_conf else "kuryr_uri =\n"
+            f.write("[DEFAULT]\ndebug = True\nunix_socket = %s\n%s%s" % (PLUGIN_SOCK, tcp, extra_conf))
         super().__init__([stack_conf, self.override], workdir)
         self.env = dict(os.environ)
         self.env.update(env or {})

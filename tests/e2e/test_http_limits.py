@@ -8,7 +8,7 @@ import subprocess
 
 import pytest
 
-from conftest import PLUGIN_SOCK, plugin_call
+from conftest import PLUGIN_SOCK, plugin_call, wait_for
 from reliability import EnvDaemon
 
 MAX_BODY = 4096
@@ -115,6 +115,14 @@ def test_connection_limit_holds_and_recovers(limited):
     finally:
         for s in held:
             s.close()
+
+    def answers():
+        # the server frees the slots once its threads see the closes: poll until it does
+        try:
+            return plugin_call("/Plugin.Activate", b"")[0] == 200
+        except OSError:
+            return False
+    wait_for(answers, 60, what="the daemon to serve again after the held connections closed")
     _alive(limited)
 
 
