@@ -9,7 +9,8 @@
 set -euo pipefail
 top=$(cd "$(dirname "$0")/../.." && pwd)
 plugin=${KURYR_E2E_PLUGIN:-kuryrd}
-tests=${KURYR_PKG_E2E:-tests/e2e/test_network_lifecycle.py tests/e2e/test_containers.py tests/e2e/test_protocol.py}
+tests=${KURYR_PKG_E2E:-tests/e2e/test_network_lifecycle.py tests/e2e/test_containers.py tests/e2e/test_protocol.py
+    tests/e2e/test_kuryrctl.py}
 
 skip() { echo "SKIP: $*"; exit 77; }
 [ "$(id -u)" = 0 ] || skip "needs root (dpkg -i)"
@@ -71,9 +72,9 @@ if command -v systemd-analyze >/dev/null; then
     check sh -c 'systemd-analyze verify /lib/systemd/system/kuryr-libnetwork.service 2>&1 | grep -v "docker.service\|keystone.service\|Dependency After" | { ! grep .; }'
 fi
 
-echo "== e2e suite against /usr/bin/kuryr-libnetwork (plugin $plugin)"
+echo "== e2e suite against /usr/bin/kuryr-libnetwork and /usr/sbin/kuryrctl (plugin $plugin)"
 # shellcheck disable=SC2086
-(cd "$top" && KURYR_LIBNETWORK_BIN=/usr/bin/kuryr-libnetwork KURYR_E2E_PLUGIN=$plugin \
+(cd "$top" && KURYR_LIBNETWORK_BIN=/usr/bin/kuryr-libnetwork KURYRCTL_BIN=/usr/sbin/kuryrctl KURYR_E2E_PLUGIN=$plugin \
     /usr/bin/python3 -m pytest -q -p no:cacheprovider $tests) || fail=1
 
 echo "== purging"
