@@ -161,7 +161,10 @@ neutron_rpc_ready() {
 neutron_agents_start() {
     if ! pid_alive neutron-linuxbridge-agent; then
         say "neutron: starting linuxbridge agent"
-        start_bg neutron-linuxbridge-agent "neutron-linuxbridge-agent" /usr/bin/python3 \
+        # The agent runs "ebtables" from its PATH: give it the ebtables-nft workaround (see that script).
+        mkdir -p "$STACK_DIR/bin"
+        install -m 755 "$here/stack.d/ebtables-nft-compat" "$STACK_DIR/bin/ebtables"
+        PATH="$STACK_DIR/bin:$PATH" start_bg neutron-linuxbridge-agent "neutron-linuxbridge-agent" /usr/bin/python3 \
             /usr/bin/neutron-linuxbridge-agent --config-file "$NEUTRON_CONF" --config-file "$LB_CONF" \
             --log-file "$LOG_DIR/neutron-linuxbridge-agent.log"
     fi
