@@ -45,8 +45,9 @@ def wait_for(predicate, timeout, interval=0.2, what="condition"):
 class Daemon:
     """One kuryr-libnetwork process, with its log kept for the report."""
 
-    def __init__(self, conf_files, workdir):
+    def __init__(self, conf_files, workdir, sock=PLUGIN_SOCK):
         self.conf_files = conf_files
+        self.sock = sock
         self.workdir = workdir
         self.log_path = os.path.join(workdir, "kuryr-libnetwork.log")
         self.proc = None
@@ -60,12 +61,12 @@ class Daemon:
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
-        wait_for(self._answers, 20, what="kuryr-libnetwork to answer on " + PLUGIN_SOCK)
+        wait_for(self._answers, 20, what="kuryr-libnetwork to answer on " + self.sock)
 
     def _answers(self):
         if self.proc.poll() is not None:
             raise AssertionError(f"kuryr-libnetwork exited with {self.proc.returncode}:\n{self.log_tail()}")
-        return plugin_call("/Plugin.Activate", b"")[0] == 200 if os.path.exists(PLUGIN_SOCK) else False
+        return plugin_call("/Plugin.Activate", b"", self.sock)[0] == 200 if os.path.exists(self.sock) else False
 
     def stop(self, sig=signal.SIGTERM):
         if self.proc and self.proc.poll() is None:

@@ -8,7 +8,12 @@ import signal
 import subprocess
 import time
 
-from conftest import BUILD, PLUGIN_SOCK, Daemon, plugin_call, wait_for
+from conftest import BUILD, PLUGIN, Daemon, plugin_call, wait_for
+
+# Reliability tests run daemons of their own (fault points, limits, wrong passwords) while the session's e2e
+# daemon keeps its socket: they get a plugin name and socket of their own.
+RELIABILITY_PLUGIN = PLUGIN + "rel"
+RELIABILITY_SOCK = f"/run/docker/plugins/{RELIABILITY_PLUGIN}.sock"
 
 HEX64 = re.compile(r"^[0-9a-f]{64}$")
 
@@ -21,8 +26,8 @@ class EnvDaemon(Daemon):
         with open(self.override, "w") as f:
             # no TCP listener unless asked: other daemons on this host may hold the default port
             tcp = "" if "kuryr_uri" in extra_conf else "kuryr_uri =\n"
-            f.write("[DEFAULT]\ndebug = True\nunix_socket = %s\n%s%s" % (PLUGIN_SOCK, tcp, extra_conf))
-        super().__init__([stack_conf, self.override], workdir)
+            f.write("[DEFAULT]\ndebug = True\nunix_socket = %s\n%s%s" % (RELIABILITY_SOCK, tcp, extra_conf))
+        super().__init__([stack_conf, self.override], workdir, RELIABILITY_SOCK)
         self.env = dict(os.environ)
         self.env.update(env or {})
 
@@ -36,7 +41,7 @@ class EnvDaemon(Daemon):
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=e)
         log.close()
-        wait_for(self._answers, 60, what="kuryr-libnetwork to answer on " + PLUGIN_SOCK)
+        wait_for(self._answers, 60, what="kuryr-libnetwork to answer on " + self.sock)
 
     def _answers(self):
         # a killed daemon leaves its socket file: refused until the new one has replaced it
@@ -115,7 +120,7 @@ class Paused:
 
 
 def call(path, body, timeout=120):
-    status, _, payload = plugin_call(path, json.dumps(body), timeout=timeout)
+    status, _, payload = plugin_call(path, json.dumps(body), RELIABILITY_SOCK, timeout=timeout)
     try:
         answer = json.loads(payload or b"{}")
     except ValueError:

@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 
-from conftest import PLUGIN_SOCK, plugin_call, wait_for
-from reliability import EnvDaemon
+from conftest import plugin_call, wait_for
+from reliability import RELIABILITY_SOCK, EnvDaemon
 
 MAX_BODY = 4096
 
@@ -42,7 +42,7 @@ def limited(stack_env, tmp_path_factory):
 def _raw(data, timeout=30):
     s = socket.socket(socket.AF_UNIX)
     s.settimeout(timeout)
-    s.connect(PLUGIN_SOCK)
+    s.connect(RELIABILITY_SOCK)
     try:
         s.sendall(data)
         out = b""
@@ -61,11 +61,11 @@ def _raw(data, timeout=30):
 
 def _alive(d):
     assert d.proc.poll() is None, d.log_tail()
-    assert plugin_call("/Plugin.Activate", b"")[0] == 200
+    assert plugin_call("/Plugin.Activate", b"", RELIABILITY_SOCK)[0] == 200
 
 
 def test_body_too_large_is_413(limited):
-    status, _, body = plugin_call("/NetworkDriver.CreateNetwork", b"{" + b" " * (MAX_BODY * 4) + b"}")
+    status, _, body = plugin_call("/NetworkDriver.CreateNetwork", b"{" + b" " * (MAX_BODY * 4) + b"}", RELIABILITY_SOCK)
     assert status == 413, body
     _alive(limited)
 
@@ -87,7 +87,7 @@ def test_huge_header_is_refused(limited):
 def test_slow_client_is_dropped(limited):
     s = socket.socket(socket.AF_UNIX)
     s.settimeout(60)
-    s.connect(PLUGIN_SOCK)
+    s.connect(RELIABILITY_SOCK)
     try:
         s.sendall(b"POST /Plugin.Activate HTTP/1.1\r\nHost: x\r\n")  # and never finishes the headers
         assert s.recv(100) == b"", "the server closes a connection that stays incomplete past request_timeout"
@@ -101,11 +101,11 @@ def test_connection_limit_holds_and_recovers(limited):
     try:
         for _ in range(8):
             s = socket.socket(socket.AF_UNIX)
-            s.connect(PLUGIN_SOCK)
+            s.connect(RELIABILITY_SOCK)
             held.append(s)
         extra = socket.socket(socket.AF_UNIX)
         extra.settimeout(30)
-        extra.connect(PLUGIN_SOCK)  # the kernel accepts it into the backlog; the server drops it
+        extra.connect(RELIABILITY_SOCK)  # the kernel accepts it into the backlog; the server drops it
         extra.sendall(b"POST /Plugin.Activate HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n\r\n")
         try:
             assert extra.recv(100) == b"", "a connection over max_connections is closed unanswered"
@@ -119,7 +119,7 @@ def test_connection_limit_holds_and_recovers(limited):
     def answers():
         # the server frees the slots once its threads see the closes: poll until it does
         try:
-            return plugin_call("/Plugin.Activate", b"")[0] == 200
+            return plugin_call("/Plugin.Activate", b"", RELIABILITY_SOCK)[0] == 200
         except OSError:
             return False
     wait_for(answers, 60, what="the daemon to serve again after the held connections closed")

@@ -6,6 +6,7 @@ import json
 import os
 
 from conftest import plugin_call
+from reliability import RELIABILITY_SOCK
 from reliability import EnvDaemon
 
 CIDR = "10.98.77.0/24"
@@ -18,7 +19,7 @@ def _password(conf):
 
 
 def _call(path, body, bodies):
-    status, _, payload = plugin_call(path, json.dumps(body))
+    status, _, payload = plugin_call(path, json.dumps(body), RELIABILITY_SOCK)
     bodies.append(payload.decode(errors="replace"))
     return status, json.loads(payload or b"{}")
 
