@@ -12,6 +12,7 @@
 #include "kuryr/fault.h"
 #include "kuryr/log.h"
 #include "mapping.h"
+#include "metrics.h"
 #include "names.h"
 #include "plugin.h"
 #include "validate.h"
@@ -200,6 +201,7 @@ KL_HANDLER(kl_h_create_endpoint)
     kuryr_bind_request br = {.port = bound, .mtu = m.mtu, .owner_id = ep};
     kuryr_bind_result res;
     if (kl_bind_request_prepare(p, &br, err) < 0) {
+        kl_metrics_binding_failure();
         kl_err_wrap(err, "plugging the port on the host failed");
         goto undo;
     }
@@ -208,6 +210,7 @@ KL_HANDLER(kl_h_create_endpoint)
         kuryr_unbind(&p->bcfg, &br, &ignored); /* a retry starts from a clean host side */
     }
     if (kuryr_bind(&p->bcfg, &br, &res, err) < 0) {
+        kl_metrics_binding_failure();
         kl_err_wrap(err, "plugging the port on the host failed");
         goto undo;
     }

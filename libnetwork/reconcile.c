@@ -11,6 +11,7 @@
 #include "kuryr/binding.h"
 #include "kuryr/log.h"
 #include "mapping.h"
+#include "metrics.h"
 #include "names.h"
 
 #define EXPOSED_SUFFIX "-exposed_ports"
@@ -424,6 +425,12 @@ int kuryr_reconcile(kl_plugin *p, bool dry_run, json_t **report, kuryr_error *er
     if (sweep_pools(&ps, err) < 0 || sweep_taps(&ps, err) < 0)
         goto out;
     rc = 0;
+    /* Every object listed in the report, removed or (in a dry run) to be: the figure /metrics exposes. */
+    unsigned long found = 0;
+    const char *kinds[] = {"ports", "security_groups", "subnets", "subnetpools", "networks", "taps"};
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        found += json_array_size(json_object_get(ps.report, kinds[i]));
+    kl_metrics_orphans_found(found);
 out:
     if (rc < 0)
         kl_err_wrap(err, "reconcile");

@@ -15,6 +15,7 @@
 #include "kuryr/config.h"
 #include "kuryr/log.h"
 #include "mapping.h"
+#include "metrics.h"
 #include "plugin.h"
 #include "router.h"
 #include "test_httpd.h"
@@ -328,12 +329,16 @@ static void test_endpoint_flow(void **state)
     answer(f, "PUT", "/v2.0/ports/" PORT "/tags", 200, NULL, 0);
     answer(f, "PUT", "/v2.0/ports/" PORT, 200, "port_direct.json", 0);
     int status;
+    kl_metrics_reset();
     r = call(f, "/NetworkDriver.CreateEndpoint",
              "{\"NetworkID\":\"" NETID "\",\"EndpointID\":\"" EPID "\",\"Options\":{},"
              "\"Interface\":{\"Address\":\"\",\"AddressIPv6\":\"\",\"MacAddress\":\"02:42:0a:00:00:02\"}}",
              &status);
     assert_int_not_equal(status, 200);
     assert_contains(json_string_value(json_object_get(r, "Err")), "plugging the port on the host failed");
+    char *metrics = kl_metrics_render();
+    assert_contains(metrics, "kuryr_binding_failures_total 1\n");
+    free(metrics);
     json_decref(r);
     json_t *bind = body_of(nth(f, "PUT", "/v2.0/ports/" PORT, 0), "port");
     assert_json_str(bind, "device_owner", "compute:kuryr");

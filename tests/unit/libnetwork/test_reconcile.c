@@ -16,6 +16,7 @@
 
 #include "kuryr/config.h"
 #include "kuryr/log.h"
+#include "metrics.h"
 #include "plugin.h"
 #include "reconcile.h"
 #include "test_httpd.h"
@@ -246,8 +247,18 @@ static void test_removes_only_orphans(void **state)
     json_t *report = NULL;
     kuryr_error err;
     kuryr_error_clear(&err);
+    kl_metrics_reset();
     assert_int_equal(kuryr_reconcile(&f->p, false, &report, &err), 0);
     check_findings(report);
+    size_t found = 0;
+    const char *kinds[] = {"ports", "security_groups", "subnets", "subnetpools", "networks", "taps"};
+    for (size_t i = 0; i < sizeof(kinds) / sizeof(kinds[0]); i++)
+        found += json_array_size(json_object_get(report, kinds[i]));
+    assert_true(found > 0);
+    char *metrics = kl_metrics_render(), line[64];
+    snprintf(line, sizeof(line), "kuryr_orphans_found_total %zu\n", found);
+    assert_non_null(strstr(metrics, line));
+    free(metrics);
     assert_true(requested(f, "DELETE", "/v2.0/ports/" P_GONE));
     assert_true(requested(f, "DELETE", "/v2.0/ports/" P_IPAM_GONE));
     assert_true(requested(f, "DELETE", "/v2.0/ports/" P_IN_GONE_NET));
