@@ -283,6 +283,8 @@ KL_HANDLER(kl_h_request_address)
             kl_err_wrap(err, "creating the Neutron port failed");
             goto out;
         }
+        if (kl_tags_dropped(p, in_body, &port->tags, tags, 1))
+            in_body = false;
         rc = -1;
         if (!in_body && kl_tags_after_create(p, "ports", port->id, tags, 1, err) < 0) {
             kuryr_error dummy;

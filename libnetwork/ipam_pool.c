@@ -164,6 +164,8 @@ static int own_pool(kl_plugin *p, const char *pool_cidr, const char *subnet_cidr
     json_decref(attrs);
     if (rc < 0)
         return kl_err_wrap(err, "creating the Neutron subnetpool failed");
+    if (kl_tags_dropped(p, in_body, &made->tags, tagv, ntags))
+        in_body = false;
     if (!in_body && kl_tags_after_create(p, "subnetpools", made->id, tagv, ntags, err) < 0) {
         kuryr_error ignored;
         kuryr_neutron_subnetpool_delete(p->kn, made->id, &ignored);

@@ -313,6 +313,20 @@ bool kl_tags_rejected(kl_plugin *p, json_t *attrs, const kuryr_error *err)
     return true;
 }
 
+bool kl_tags_dropped(kl_plugin *p, bool in_body, const kuryr_strv *got, const char *const *tags, size_t n)
+{
+    if (!in_body)
+        return false;
+    for (size_t i = 0; i < n; i++) {
+        if (!kuryr_strv_contains(got, tags[i])) {
+            KLOG_INFO("Neutron dropped the tags of a create body: tagging with separate calls");
+            atomic_store(&p->tags_in_body, 0);
+            return true;
+        }
+    }
+    return false;
+}
+
 int kl_tags_after_create(kl_plugin *p, const char *collection, const char *id, const char *const *tags, size_t n,
                          kuryr_error *err)
 {

@@ -41,6 +41,9 @@ bool kl_tags_into_body(kl_plugin *p, json_t *attrs, const char *const *tags, siz
 /* After a failed create with tags in the body: true if Neutron rejected the "tags" attribute, in which case
  * tags are removed from attrs, later creates leave them out, and the caller retries once. */
 bool kl_tags_rejected(kl_plugin *p, json_t *attrs, const kuryr_error *err);
+/* True when tags went in the create body but the created object came back without them: some Neutron releases
+ * take a port's "tags" in POST and silently drop it. Turns body tagging off; the caller then tags separately. */
+bool kl_tags_dropped(kl_plugin *p, bool in_body, const kuryr_strv *got, const char *const *tags, size_t n);
 /* After a create that did not carry the tags: sets them with one call. */
 int kl_tags_after_create(kl_plugin *p, const char *collection, const char *id, const char *const *tags, size_t n,
                          kuryr_error *err);

@@ -103,6 +103,8 @@ static int make_network(kl_plugin *p, const char *docker_id, const net_opts *o, 
         return kl_err_wrap(err, "creating the Neutron network failed");
     snprintf(m->neutron_id, sizeof(m->neutron_id), "%s", net->id);
     m->mtu = net->mtu;
+    if (tags && kl_tags_dropped(p, in_body, &net->tags, tagv, 2))
+        in_body = false;
     kuryr_network_free(net);
     if (tags && !in_body && kl_tags_after_create(p, "networks", m->neutron_id, tagv, 2, err) < 0) {
         kuryr_error ignored;
@@ -234,6 +236,8 @@ static int make_subnet(kl_plugin *p, const char *docker_id, const kl_net_map *m,
     if (rc < 0)
         return kl_err_wrap(err, "creating the Neutron subnet failed");
     snprintf(made, 64, "%s", sub->id);
+    if (kl_tags_dropped(p, in_body, &sub->tags, tagv, ntags))
+        in_body = false;
     kuryr_subnet_free(sub);
     KLOG_INFO("created subnet %s (%s)", name, made);
     KURYR_FAULT_POINT("create_network.subnet_created");
