@@ -15,18 +15,18 @@ from conftest import IMAGE, unique_name, wait_for
 from reliability import RELIABILITY_PLUGIN, EnvDaemon, has_fault_points, kuryr_leftovers, orphan_networks
 
 MIN_AGE = 20
-# (step during which the point is reached, fault point)
+# (step during which the point is reached, fault point). Every point that Docker's call sequence reaches with
+# kuryr's IPAM; create_endpoint.port_created and delete_endpoint.port_deleted sit on the path of an endpoint
+# without an IPAM port (another IPAM driver), which this sequence never takes.
 MATRIX = [
     ("network create", "request_pool.pool_created"),
     ("network create", "create_network.network_created"),
     ("network create", "create_network.subnet_created"),
     ("container start", "request_address.port_created"),
-    ("container start", "create_endpoint.port_created"),
     ("container start", "create_endpoint.port_bound"),
     ("container start", "create_endpoint.plugged"),
     ("container start", "program_external.sg_created"),
     ("container stop", "delete_endpoint.unplugged"),
-    ("container stop", "delete_endpoint.port_deleted"),
     ("container stop", "release_address.port_deleted"),
     ("network delete", "release_pool.pool_deleted"),
     ("network delete", "delete_network.network_deleted"),
@@ -36,10 +36,8 @@ RESULTS = []
 
 @pytest.fixture(scope="module")
 def fault_daemon(stack_env, dclient, tmp_path_factory):
-    if os.environ.get("KURYR_E2E_KILL_MATRIX") != "1":
-        # Opt-in until the container-start cases pass: a kill right after IPAM made a port can leave that
-        # port, and with it the network, behind (see docs/reliability.md).
-        pytest.skip("set KURYR_E2E_KILL_MATRIX=1 to run the kill matrix (about 10 minutes)")
+    if os.environ.get("KURYR_E2E_KILL_MATRIX") == "0":
+        pytest.skip("KURYR_E2E_KILL_MATRIX=0: the kill matrix (about 8 minutes) was not asked for")
     d = EnvDaemon(stack_env["KURYR_STACK_CONF"], str(tmp_path_factory.mktemp("killmatrix")),
                   extra_conf="reconcile_on_startup = True\nreconcile_min_age = %d\n" % MIN_AGE)
     if not has_fault_points(d.binary):
