@@ -29,24 +29,10 @@ static int read_ids(json_t *req, const char **net, const char **ep, kuryr_error 
 static int find_port_by(kl_plugin *p, const char *net_id, const char *key, const char *value, kuryr_port **out,
                         kuryr_error *err)
 {
-    *out = NULL;
     kuryr_query *q = kuryr_query_new();
     kuryr_query_add(q, "network_id", net_id);
     kuryr_query_add(q, key, value);
-    kuryr_port_list l = {0};
-    int rc = kuryr_neutron_port_list(p->kn, q, &l, err);
-    kuryr_query_free(q);
-    if (rc < 0)
-        return kl_err_wrap(err, "looking up the Neutron port failed");
-    if (l.n) {
-        *out = l.items[0];
-        l.items[0] = NULL;
-    }
-    for (size_t i = 1; i < l.n; i++)
-        kuryr_port_free(l.items[i]);
-    l.n = 0;
-    kuryr_port_list_clear(&l);
-    return 0;
+    return kl_first_port(p, q, out, err);
 }
 
 /* The port's tags with the endpoint's pair added (add = true) or removed, for one replace call. */

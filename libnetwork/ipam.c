@@ -127,24 +127,6 @@ static const char *port_ip_in(const kuryr_port *port, const char *subnet_id)
     return NULL;
 }
 
-static int first_port(kl_plugin *p, kuryr_query *q, kuryr_port **out, kuryr_error *err)
-{
-    *out = NULL;
-    kuryr_port_list l = {0};
-    int rc = kuryr_neutron_port_list(p->kn, q, &l, err);
-    kuryr_query_free(q);
-    if (rc < 0)
-        return kl_err_wrap(err, "looking up Neutron ports failed");
-    if (l.n) {
-        *out = l.items[0];
-        l.items[0] = NULL;
-    }
-    for (size_t i = 1; i < l.n; i++)
-        kuryr_port_free(l.items[i]);
-    l.n = 0;
-    kuryr_port_list_clear(&l);
-    return 0;
-}
 
 /* Adds an address in subnet to an existing port (the second family of a dual-stack endpoint). */
 static int add_fixed_ip(kl_plugin *p, kuryr_port **port, const kuryr_subnet *subnet, const char *ip,
@@ -236,7 +218,7 @@ KL_HANDLER(kl_h_request_address)
         kuryr_query *q = kuryr_query_new();
         kuryr_query_add(q, "fixed_ips", f1);
         kuryr_query_add(q, "fixed_ips", f2);
-        if (first_port(p, q, &port, err) < 0)
+        if (kl_first_port(p, q, &port, err) < 0)
             goto out;
     }
     if (!port && mac) {
@@ -244,7 +226,7 @@ KL_HANDLER(kl_h_request_address)
         kuryr_query *q = kuryr_query_new();
         kuryr_query_add(q, "network_id", subnet->network_id);
         kuryr_query_add(q, "mac_address", mac);
-        if (first_port(p, q, &port, err) < 0)
+        if (kl_first_port(p, q, &port, err) < 0)
             goto out;
     }
     if (port && port->device_id && *port->device_id) {
@@ -337,7 +319,7 @@ KL_HANDLER(kl_h_release_address)
     kuryr_query_add(q, "fixed_ips", f1);
     kuryr_query_add(q, "fixed_ips", f2);
     kuryr_port *port;
-    if (first_port(p, q, &port, err) < 0) {
+    if (kl_first_port(p, q, &port, err) < 0) {
         kl_subnet_cache_drop_pool(p, docker_pool_id);
         return -1;
     }

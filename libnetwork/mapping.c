@@ -339,29 +339,33 @@ int kl_tags_after_create(kl_plugin *p, const char *collection, const char *id, c
 
 /* ---- ports ------------------------------------------------------------------------------------------- */
 
+int kl_first_port(kl_plugin *p, kuryr_query *q, kuryr_port **out, kuryr_error *err)
+{
+    *out = NULL;
+    kuryr_port_list l = {0};
+    int rc = kuryr_neutron_port_list(p->kn, q, &l, err);
+    kuryr_query_free(q);
+    if (rc < 0)
+        return kl_err_wrap(err, "looking up Neutron ports failed");
+    if (l.n) {
+        *out = l.items[0];
+        l.items[0] = NULL;
+    }
+    kuryr_port_list_clear(&l);
+    return 0;
+}
+
 int kl_port_by_endpoint(kl_plugin *p, const char *net_id, const char *endpoint_id, kuryr_port **out,
                         kuryr_error *err)
 {
-    *out = NULL;
     kuryr_query *q = kuryr_query_new();
     kuryr_query_add(q, "network_id", net_id);
     kuryr_query_add(q, "device_id", endpoint_id);
-    kuryr_port_list ports = {0};
-    int rc = kuryr_neutron_port_list(p->kn, q, &ports, err);
-    kuryr_query_free(q);
-    if (rc < 0)
-        return kl_err_wrap(err, "looking up the endpoint's Neutron port failed");
-    if (ports.n == 0) {
-        kuryr_port_list_clear(&ports);
+    if (kl_first_port(p, q, out, err) < 0)
+        return -1;
+    if (!*out)
         return kuryr_error_set(err, KURYR_ERR_NOT_FOUND, 404, NULL, "no Neutron port for endpoint %s",
                                endpoint_id);
-    }
-    *out = ports.items[0];
-    ports.items[0] = NULL;
-    for (size_t i = 1; i < ports.n; i++)
-        kuryr_port_free(ports.items[i]);
-    ports.n = 0;
-    kuryr_port_list_clear(&ports);
     return 0;
 }
 
