@@ -120,6 +120,28 @@ static int setup_nested(void **state)
     return 0;
 }
 
+/* Neutron down: the endpoint points at a loopback port nothing listens on. */
+static int setup_neutron_down(void **state)
+{
+    if (setup(state) < 0)
+        return -1;
+    fixture *f = *state;
+    kl_plugin_fini(&f->p);
+    f->up = false;
+    char msg[256];
+    if (kuryr_config_set(f->cfg, "neutron", "endpoint_override", "http://127.0.0.1:9", msg, sizeof(msg)) < 0) {
+        fprintf(stderr, "config: %s\n", msg);
+        return -1;
+    }
+    kuryr_error err;
+    if (kl_plugin_init(&f->p, f->cfg, &err) < 0) {
+        fprintf(stderr, "plugin: %s\n", err.message);
+        return -1;
+    }
+    f->up = true;
+    return 0;
+}
+
 static int teardown(void **state)
 {
     fixture *f = *state;
@@ -917,6 +939,26 @@ static void test_restart_between_pool_and_network(void **state)
 
 /* A block carved from the default pool, then a restart before CreateNetwork: no pool of ours or adopted one
  * has the CIDR, the default pool holds it, so the subnet is made from the default pool. */
+/* Docker gets a clear 503 with an Err naming Neutron, and the daemon answers the next request. */
+static void test_neutron_down(void **state)
+{
+    fixture *f = *state;
+    int status;
+    json_t *r = call(f, "/IpamDriver.RequestPool", "{\"Pool\":\"10.30.0.0/24\"}", &status);
+    assert_int_equal(status, 503);
+    const char *e = json_string_value(json_object_get(r, "Err"));
+    assert_non_null(e);
+    assert_non_null(strstr(e, "Neutron"));
+    json_decref(r);
+    r = call(f, "/NetworkDriver.CreateNetwork",
+             "{\"NetworkID\":\"" NETID "\",\"Options\":{},\"IPv4Data\":[],\"IPv6Data\":[]}", &status);
+    assert_int_equal(status, 503);
+    json_decref(r);
+    r = call(f, "/Plugin.Activate", "", &status);
+    assert_int_equal(status, 200);
+    json_decref(r);
+}
+
 static void test_restart_carved_block(void **state)
 {
     fixture *f = *state;
@@ -953,6 +995,7 @@ int main(void)
     kuryr_log_init("test_handlers", KURYR_LOG_ERROR, false);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_network_lifecycle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_neutron_down, setup_neutron_down, teardown),
         cmocka_unit_test_setup_teardown(test_existing_subnet_of_pool, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_between_pool_and_network, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_carved_block, setup, teardown),
