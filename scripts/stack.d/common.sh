@@ -107,7 +107,9 @@ wait_for() {
     shift 2
     for ((i = 0; i < timeout * 5; i++)); do
         if "$@" > /dev/null 2>&1; then return 0; fi
-        if [ -f "$(pidfile "$name")" ] && ! pid_alive "$name"; then
+        # Only whether the process still runs: right after start_bg it may not have exec'd yet, so its
+        # command line is still the shell's and pid_alive's command-line check would call it gone.
+        if [ -f "$(pidfile "$name")" ] && ! proc_running "$(cat "$(pidfile "$name")")"; then
             fail_component "$name" "process exited during start-up"
         fi
         sleep 0.2
