@@ -17,7 +17,12 @@ int kb_hybrid_plug(const kuryr_binding_cfg *cfg, struct nl_sock *sk, const char 
     kb_link_change ch = KB_LINK_CHANGE_INIT;
     ch.master = br > 0 ? br : 0;
     ch.up = true;
-    if (kb_link_modify(sk, qvb, &ch, err) < 0 || kb_link_modify(sk, host_if, &ch, err) < 0)
+    /* kb_veth_create brings up only the end it calls the host one; qvo must be up too or br-int's side of
+     * the pair carries nothing. */
+    kb_link_change up = KB_LINK_CHANGE_INIT;
+    up.up = true;
+    if (kb_link_modify(sk, qvb, &ch, err) < 0 || kb_link_modify(sk, host_if, &ch, err) < 0 ||
+        kb_link_modify(sk, qvo, &up, err) < 0)
         goto fail;
     if (kb_ovs_plug(cfg, qvo, ids, err) < 0)
         goto fail;
