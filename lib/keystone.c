@@ -125,6 +125,23 @@ static int keystone_failure(const kuryr_auth *auth, const kuryr_http_response *r
     return -1;
 }
 
+/* A request that got no answer names the service in its message: the daemon reports it to Docker as the
+ * failure of a Neutron operation, and "Keystone unreachable" is what tells the operator where to look. */
+static int name_keystone(kuryr_error *err)
+{
+    if (!err)
+        return -1;
+    const char *prefix = err->kind == KURYR_ERR_UNAVAILABLE ? "Keystone unreachable: " : "Keystone: ";
+    size_t plen = strlen(prefix), room = sizeof(err->message) - 1 - plen;
+    size_t mlen = strnlen(err->message, sizeof(err->message) - 1);
+    if (mlen > room)
+        mlen = room;
+    memmove(err->message + plen, err->message, mlen);
+    memcpy(err->message, prefix, plen);
+    err->message[plen + mlen] = '\0';
+    return -1;
+}
+
 /* Asks Keystone for a token (or, for a given token, validates it to learn its expiry and catalog). Called
  * with the lock held. */
 static int authenticate(kuryr_auth *auth, kuryr_error *err)
@@ -155,7 +172,7 @@ static int authenticate(kuryr_auth *auth, kuryr_error *err)
     }
     if (rc != 0) {
         kuryr_http_response_clear(&resp);
-        return -1;
+        return name_keystone(err);
     }
     if (resp.status != 200 && resp.status != 201) {
         keystone_failure(auth, &resp, err);

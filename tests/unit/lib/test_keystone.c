@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "kuryr/keystone.h"
+#include "kuryr/neutron.h"
 #include "kuryr/log.h"
 #include "test_httpd.h"
 
@@ -490,6 +491,33 @@ static void test_keystone_rejects_password(void **state)
     assert_int_equal(count(f, "GET", NETWORKS_PATH), 0);
 }
 
+/* Keystone accepts the connection and never answers (a paused process): the error names Keystone, not the
+ * Neutron call that needed the token, and Neutron is never asked. */
+static void test_keystone_silent_is_named(void **state)
+{
+    fixture *f = *state;
+    kuryr_http_free(f->http);
+    f->http = kuryr_http_new(&(kuryr_http_opts){.timeout_ms = 300, .retry_backoff_ms = 1});
+    test_httpd_add(f->srv, &(test_httpd_script){.method = "POST", .path = KEYSTONE_PATH, .status = 201,
+                                                .body = "{}", .delay_ms = 5000});
+    kuryr_auth_opts o = password_opts(f);
+    f->auth = kuryr_auth_new(f->http, &o);
+    kuryr_error err = {0};
+    assert_int_equal(kuryr_auth_request(f->auth, "GET", "/v2.0/networks", NULL, &f->resp, &err), -1);
+    assert_int_equal(err.kind, KURYR_ERR_UNAVAILABLE);
+    assert_true(strncmp(err.message, "Keystone unreachable: ", 22) == 0);
+    assert_null(strstr(err.message, PASSWORD));
+    /* through the Neutron client, which names Neutron in failures without an answer: still Keystone */
+    kuryr_neutron *kn = kuryr_neutron_new(f->auth);
+    kuryr_network_list nets = {0};
+    assert_int_equal(kuryr_neutron_network_list(kn, NULL, &nets, &err), -1);
+    assert_int_equal(err.kind, KURYR_ERR_UNAVAILABLE);
+    assert_true(strncmp(err.message, "Keystone unreachable: ", 22) == 0);
+    kuryr_network_list_clear(&nets);
+    kuryr_neutron_free(kn);
+    assert_int_equal(count(f, "GET", NETWORKS_PATH), 0);
+}
+
 static void test_none_with_endpoint_override(void **state)
 {
     fixture *f = *state;
@@ -688,6 +716,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_reauth_once_on_401, setup, teardown),
         cmocka_unit_test_setup_teardown(test_second_401_is_unauthorized, setup, teardown),
         cmocka_unit_test_setup_teardown(test_keystone_rejects_password, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_keystone_silent_is_named, setup, teardown),
         cmocka_unit_test_setup_teardown(test_none_with_endpoint_override, setup, teardown),
         cmocka_unit_test_setup_teardown(test_missing_endpoint_in_catalog, setup, teardown),
         cmocka_unit_test_setup_teardown(test_given_token_is_validated_and_used, setup, teardown),
