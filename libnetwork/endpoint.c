@@ -122,8 +122,17 @@ KL_HANDLER(kl_h_create_endpoint)
     kuryr_log_ctx_set("neutron_net", m.neutron_id);
 
     kuryr_port *port = NULL;
-    bool created = false, retried = false;
-    char f1[96];
+    bool created = false, retried = false, fresh = false;
+    char f1[96], key[KL_FRESH_KEY_LEN];
+    for (int i = 0; i < 2 && !port; i++) {
+        const char *ip = i ? ip6 : ip4;
+        if (!ip[0])
+            continue;
+        kl_fresh_key_addr(key, m.neutron_id, ip);
+        port = kl_fresh_port_take(p, key, m.neutron_id);
+    }
+    fresh = port != NULL;
+find:
     /* the address finds both the IPAM port and a retried request's port (its device_id is already ep) */
     for (int i = 0; i < 2 && !port; i++) {
         const char *ip = i ? ip6 : ip4;
@@ -168,6 +177,7 @@ KL_HANDLER(kl_h_create_endpoint)
         KURYR_FAULT_POINT("create_endpoint.port_created");
     }
     kuryr_log_ctx_set("port", port->id);
+    kl_fresh_port_drop_id(p, port->id); /* its other family's entry, or one a MAC lookup made stale */
 
     json_t *attrs = json_pack("{s:s,s:s,s:s,s:b}", "device_owner", KL_DEVICE_OWNER, "device_id", ep,
                               "binding:host_id", p->hostname, "admin_state_up", 1);
@@ -176,6 +186,14 @@ KL_HANDLER(kl_h_create_endpoint)
     kuryr_port *bound = NULL;
     int rc = kuryr_neutron_port_update(p->kn, port->id, attrs, &bound, err);
     json_decref(attrs);
+    if (rc < 0 && fresh && err->kind == KURYR_ERR_NOT_FOUND) {
+        /* removed since RequestAddress: look again, as without the handed-over port */
+        kuryr_error_clear(err);
+        kuryr_port_free(port);
+        port = NULL;
+        fresh = false;
+        goto find;
+    }
     if (rc < 0) {
         kl_err_wrap(err, "binding the Neutron port to this host failed");
         goto undo;
@@ -226,6 +244,8 @@ KL_HANDLER(kl_h_create_endpoint)
             json_object_set_new(out_iface, "MacAddress", json_string(bound->mac_address));
     }
     *resp = json_pack("{s:o}", "Interface", out_iface);
+    kl_fresh_key_ep(key, ep);
+    kl_fresh_port_put(p, key, bound, NULL, 0); /* Join comes next and needs its id and subnets */
     kuryr_port_free(bound);
     kuryr_port_free(port);
     return 0;
@@ -260,6 +280,9 @@ KL_HANDLER(kl_h_delete_endpoint)
     if (read_ids(req, &docker_net, &ep, err) < 0)
         return -1;
     kl_unexposed_take(p, ep);
+    char key[KL_FRESH_KEY_LEN];
+    kl_fresh_key_ep(key, ep);
+    kl_fresh_port_drop(p, key);
     kl_net_map m;
     kuryr_port *port = NULL;
     if (kl_net_lookup(p, docker_net, &m, err) < 0 || kl_port_by_endpoint(p, m.neutron_id, ep, &port, err) < 0) {
@@ -311,8 +334,17 @@ KL_HANDLER(kl_h_join)
     if (!kl_valid_sandbox_key(sandbox))
         return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 400, NULL, "SandboxKey is not a netns path");
     kl_net_map m;
-    kuryr_port *port;
-    if (kl_net_lookup(p, docker_net, &m, err) < 0 || kl_port_by_endpoint(p, m.neutron_id, ep, &port, err) < 0)
+    kuryr_port *port = NULL;
+    char key[KL_FRESH_KEY_LEN];
+    kl_fresh_key_ep(key, ep);
+    if (kl_net_lookup(p, docker_net, &m, err) < 0)
+        return -1;
+    port = kl_fresh_port_take(p, key, m.neutron_id);
+    if (port && (!port->device_id || strcmp(port->device_id, ep) != 0)) {
+        kuryr_port_free(port);
+        port = NULL;
+    }
+    if (!port && kl_port_by_endpoint(p, m.neutron_id, ep, &port, err) < 0)
         return -1;
     kuryr_log_ctx_set("port", port->id);
 

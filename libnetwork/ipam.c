@@ -3,8 +3,10 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "addr.h"
+#include "doubt.h"
 #include "handlers.h"
 #include "kuryr/fault.h"
 #include "kuryr/log.h"
@@ -116,6 +118,20 @@ static int planned_cidr(kl_plugin *p, const char *docker_pool_id, const char *po
 static bool port_has_tag(const kuryr_port *port, const char *tag)
 {
     return kuryr_strv_contains(&port->tags, tag);
+}
+
+/* An unbound port that an earlier RequestAddress of this kuryr made (its name is in the POST body, so it tells
+ * even before the tags arrive): only the same endpoint asking again, known by the MAC Docker sends, may have
+ * its address. Without a MAC a retry cannot be told from a second endpoint, and giving one address twice is
+ * worse than failing a retry. A port made outside kuryr stays adoptable. */
+static bool same_request(const kuryr_port *port, const char *mac)
+{
+    bool ours = !port_has_tag(port, KL_TAG_PORT_EXISTING) &&
+                (port_has_tag(port, KL_TAG_PORT_KURYR) ||
+                 (port->name && strcmp(port->name, KL_UNBOUND_PORT_NAME) == 0));
+    if (!ours)
+        return true;
+    return mac && port->mac_address && strcasecmp(port->mac_address, mac) == 0;
 }
 
 static const char *port_ip_in(const kuryr_port *port, const char *subnet_id)
@@ -234,14 +250,26 @@ KL_HANDLER(kl_h_request_address)
                         addr ? "address" : "MAC", addr ? addr : mac, port->id, port->device_id);
         goto out;
     }
+    if (port && addr && !same_request(port, mac)) {
+        kuryr_error_set(err, KURYR_ERR_CONFLICT, 409, NULL,
+                        "address %s is already allocated: port %s holds it for the endpoint with MAC %s", addr,
+                        port->id, port->mac_address ? port->mac_address : "(none)");
+        goto out;
+    }
     if (port) {
         /* a retried request, the second family of one endpoint, or a port made outside kuryr to adopt */
+        const char *desc = json_string_value(json_object_get(port->raw, "description"));
+        kl_doubts_forget(p->doubts, desc); /* a late create that this retry now uses */
+        kl_fresh_port_drop_id(p, port->id);
         if (!port_has_tag(port, KL_TAG_PORT_KURYR) && !port_has_tag(port, KL_TAG_PORT_EXISTING)) {
-            if (kuryr_neutron_tag_add(p->kn, "ports", port->id, KL_TAG_PORT_EXISTING, err) < 0) {
+            /* kuryr's own port from a create that timed out is kuryr's to delete later, not an adopted one */
+            bool ours = kl_doubt_is_marker(desc);
+            if (kuryr_neutron_tag_add(p->kn, "ports", port->id, ours ? KL_TAG_PORT_KURYR : KL_TAG_PORT_EXISTING,
+                                      err) < 0) {
                 kl_err_wrap(err, "tagging the adopted port failed");
                 goto out;
             }
-            KLOG_INFO("adopted existing port %s", port->id);
+            KLOG_INFO("%s port %s", ours ? "took over the late-created" : "adopted existing", port->id);
         }
         if (!port_ip_in(port, subnet->id) && add_fixed_ip(p, &port, subnet, addr, err) < 0)
             goto out;
@@ -253,12 +281,20 @@ KL_HANDLER(kl_h_request_address)
                                   KL_UNBOUND_PORT_NAME, "admin_state_up", 1, "fixed_ips", fixed);
         if (mac)
             json_object_set_new(attrs, "mac_address", json_string(mac));
+        /* finds the port again if Neutron makes it after this request has given up on the answer */
+        char marker[64];
+        kl_doubt_marker(marker, sizeof(marker));
+        json_object_set_new(attrs, "description", json_string(marker));
         const char *tags[] = {KL_TAG_PORT_KURYR};
         bool in_body = kl_tags_into_body(p, attrs, tags, 1);
         rc = kuryr_neutron_port_create(p->kn, attrs, &port, err);
+        if (rc < 0 && err && err->kind == KURYR_ERR_UNAVAILABLE)
+            kl_doubts_add_port(p->doubts, marker);
         if (rc < 0 && in_body && kl_tags_rejected(p, attrs, err)) {
             in_body = false;
             rc = kuryr_neutron_port_create(p->kn, attrs, &port, err);
+            if (rc < 0 && err && err->kind == KURYR_ERR_UNAVAILABLE)
+                kl_doubts_add_port(p->doubts, marker);
         }
         json_decref(attrs);
         if (rc < 0) {
@@ -270,11 +306,20 @@ KL_HANDLER(kl_h_request_address)
         rc = -1;
         if (!in_body && kl_tags_after_create(p, "ports", port->id, tags, 1, err) < 0) {
             kuryr_error dummy;
-            kuryr_neutron_port_delete(p->kn, port->id, &dummy);
+            /* Neutron gone between the two calls: the port is untagged and unbound, so the watch removes it */
+            if (kuryr_neutron_port_delete(p->kn, port->id, &dummy) < 0 && dummy.kind != KURYR_ERR_NOT_FOUND)
+                kl_doubts_add_port(p->doubts, marker);
             goto out;
         }
         KLOG_INFO("created port %s", port->id);
         KURYR_FAULT_POINT("request_address.port_created");
+        const char *new_ip = port_ip_in(port, subnet->id);
+        if (new_ip && *new_ip) {
+            /* CreateEndpoint comes next and would look this very port up by its address */
+            char key[KL_FRESH_KEY_LEN];
+            kl_fresh_key_addr(key, subnet->network_id, new_ip);
+            kl_fresh_port_put(p, key, port, in_body ? NULL : tags, in_body ? 0 : 1);
+        }
     }
     kuryr_log_ctx_set("port", port->id);
     const char *ip = port_ip_in(port, subnet->id);
@@ -311,9 +356,11 @@ KL_HANDLER(kl_h_release_address)
         *resp = json_object();
         return 0;
     }
-    char f1[128], f2[128];
+    char f1[128], f2[128], key[KL_FRESH_KEY_LEN];
     snprintf(f1, sizeof(f1), "subnet_id=%s", subnet->id);
     snprintf(f2, sizeof(f2), "ip_address=%s", ip);
+    kl_fresh_key_addr(key, subnet->network_id, ip);
+    kl_fresh_port_drop(p, key);
     kuryr_subnet_free(subnet);
     kuryr_query *q = kuryr_query_new();
     kuryr_query_add(q, "fixed_ips", f1);

@@ -369,6 +369,83 @@ int kl_port_by_endpoint(kl_plugin *p, const char *net_id, const char *endpoint_i
     return 0;
 }
 
+/* ---- ports handed from one handler to the next ------------------------------------------------------- */
+
+void kl_fresh_key_addr(char key[KL_FRESH_KEY_LEN], const char *net_id, const char *ip)
+{
+    snprintf(key, KL_FRESH_KEY_LEN, "addr %s %s", net_id, ip);
+}
+
+void kl_fresh_key_ep(char key[KL_FRESH_KEY_LEN], const char *endpoint_id)
+{
+    snprintf(key, KL_FRESH_KEY_LEN, "ep %s", endpoint_id);
+}
+
+void kl_fresh_port_put(kl_plugin *p, const char *key, const kuryr_port *port, const char *const *tags,
+                       size_t n_tags)
+{
+    if (!port || !port->raw)
+        return;
+    json_t *copy = json_deep_copy(port->raw);
+    if (!copy)
+        return;
+    if (tags) {
+        json_t *arr = json_array();
+        for (size_t i = 0; i < n_tags; i++)
+            json_array_append_new(arr, json_string(tags[i]));
+        json_object_set_new(copy, "tags", arr);
+    }
+    pthread_mutex_lock(&p->lock);
+    if (!p->fresh_ports)
+        p->fresh_ports = json_object();
+    if (json_object_size(p->fresh_ports) >= KL_FRESH_PORTS_MAX)
+        json_object_clear(p->fresh_ports); /* handlers that never came: a lookup each is the only cost */
+    json_object_set_new(p->fresh_ports, key, copy);
+    pthread_mutex_unlock(&p->lock);
+}
+
+kuryr_port *kl_fresh_port_take(kl_plugin *p, const char *key, const char *net_id)
+{
+    pthread_mutex_lock(&p->lock);
+    json_t *raw = p->fresh_ports ? json_incref(json_object_get(p->fresh_ports, key)) : NULL;
+    if (raw)
+        json_object_del(p->fresh_ports, key);
+    pthread_mutex_unlock(&p->lock);
+    if (!raw)
+        return NULL;
+    kuryr_error ignored;
+    kuryr_port *port = kuryr_port_from_json(raw, &ignored);
+    json_decref(raw);
+    if (port && net_id && (!port->network_id || strcmp(port->network_id, net_id) != 0)) {
+        kuryr_port_free(port);
+        port = NULL;
+    }
+    return port;
+}
+
+void kl_fresh_port_drop(kl_plugin *p, const char *key)
+{
+    pthread_mutex_lock(&p->lock);
+    if (p->fresh_ports)
+        json_object_del(p->fresh_ports, key);
+    pthread_mutex_unlock(&p->lock);
+}
+
+void kl_fresh_port_drop_id(kl_plugin *p, const char *port_id)
+{
+    pthread_mutex_lock(&p->lock);
+    const char *key;
+    json_t *v, *tmp;
+    if (p->fresh_ports) {
+        json_object_foreach_safe(p->fresh_ports, tmp, key, v) {
+            const char *id = json_string_value(json_object_get(v, "id"));
+            if (id && strcmp(id, port_id) == 0)
+                json_object_del(p->fresh_ports, key);
+        }
+    }
+    pthread_mutex_unlock(&p->lock);
+}
+
 /* ---- subnets of a pool ------------------------------------------------------------------------------- */
 
 static int list_subnets(kl_plugin *p, const char *key, const char *pool_id, const char *cidr,

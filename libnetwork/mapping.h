@@ -89,4 +89,22 @@ int kl_first_port(kl_plugin *p, kuryr_query *q, kuryr_port **out, kuryr_error *e
 int kl_port_by_endpoint(kl_plugin *p, const char *net_id, const char *endpoint_id, kuryr_port **out,
                         kuryr_error *err);
 
+/* Ports handed from one handler to the next of the same container, which Docker calls milliseconds apart:
+ * RequestAddress's new port to CreateEndpoint (key kl_fresh_key_addr) and the bound port to Join
+ * (kl_fresh_key_ep). Each saves the lookup that would fetch what the previous answer already said. An entry is
+ * taken once; anything else (a retry, a restart, a port changed by someone else in between) falls back to
+ * the Neutron lookup. At most KL_FRESH_PORTS_MAX entries are kept: an overflow forgets them all. */
+#define KL_FRESH_PORTS_MAX 256
+#define KL_FRESH_KEY_LEN 192
+void kl_fresh_key_addr(char key[KL_FRESH_KEY_LEN], const char *net_id, const char *ip);
+void kl_fresh_key_ep(char key[KL_FRESH_KEY_LEN], const char *endpoint_id);
+/* Keeps a copy of port (its raw JSON), with tags, when given, replacing the ones in it. */
+void kl_fresh_port_put(kl_plugin *p, const char *key, const kuryr_port *port, const char *const *tags,
+                       size_t n_tags);
+/* The port stored under key, removed from the cache; NULL when absent or when it is not in net_id. */
+kuryr_port *kl_fresh_port_take(kl_plugin *p, const char *key, const char *net_id);
+void kl_fresh_port_drop(kl_plugin *p, const char *key);
+/* Forgets every entry of a port (its other addresses after a change to it). */
+void kl_fresh_port_drop_id(kl_plugin *p, const char *port_id);
+
 #endif

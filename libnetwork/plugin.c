@@ -8,6 +8,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "doubt.h"
 #include "kuryr/log.h"
 
 int kl_plugin_init(kl_plugin *p, kuryr_config *cfg, kuryr_error *err)
@@ -30,7 +31,10 @@ int kl_plugin_init(kl_plugin *p, kuryr_config *cfg, kuryr_error *err)
     p->http = kuryr_http_new(&hopts);
     p->auth = p->http ? kuryr_auth_new(p->http, &aopts) : NULL;
     p->kn = p->auth ? kuryr_neutron_new(p->auth) : NULL;
-    if (!p->kn) {
+    /* a late create finishes soon after Neutron answers again: one request timeout is plenty to wait */
+    int grace_s = hopts.timeout_ms > 5000 ? (int)(hopts.timeout_ms / 1000) : hopts.timeout_ms > 0 ? 5 : 60;
+    p->doubts = p->kn ? kl_doubts_new(p->kn, grace_s) : NULL;
+    if (!p->kn || !p->doubts) {
         kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "cannot create the Neutron client");
         goto fail;
     }
@@ -42,6 +46,8 @@ fail:
 
 void kl_plugin_fini(kl_plugin *p)
 {
+    kl_doubts_free(p->doubts); /* its thread uses the Neutron client */
+    p->doubts = NULL;
     kuryr_neutron_free(p->kn);
     kuryr_auth_free(p->auth);
     kuryr_http_free(p->http);
@@ -57,6 +63,8 @@ void kl_plugin_fini(kl_plugin *p)
     p->subs = NULL;
     free(p->unexposed);
     p->unexposed = NULL;
+    json_decref(p->fresh_ports);
+    p->fresh_ports = NULL;
     p->n_unexposed = p->cap_unexposed = 0;
     p->n_subs = p->cap_subs = 0;
     p->nets = NULL;

@@ -68,6 +68,8 @@ typedef struct kl_plugin {
     char parent_port[64];     /* nested drivers: this VM's own Neutron port, found once */
     char (*unexposed)[65];    /* endpoints whose ProgramExternalConnectivity exposed nothing */
     size_t n_unexposed, cap_unexposed;
+    json_t *fresh_ports;      /* key -> port as Neutron last answered it, for the next handler (mapping.h) */
+    struct kl_doubts *doubts; /* port creates that got no answer (doubt.h) */
 } kl_plugin;
 
 /* Builds the clients from cfg (borrowed; must outlive p). */

@@ -423,6 +423,81 @@ static void test_endpoint_flow(void **state)
     assert_int_equal(count(f, "GET", "/v2.0/subnets?subnetpool_id"), 1);
 }
 
+/* RequestAddress's new port goes to CreateEndpoint without a lookup by address; a retried CreateEndpoint (the
+ * port was taken once) looks it up again. */
+static void request_address_mac(fixture *f)
+{
+    answer(f, "GET", "/v2.0/subnets?subnetpool_id", 200, "subnets_one.json", 0);
+    answer_text(f, "GET", "/v2.0/ports?network_id=" NEUTRON_NET "&mac_address", 200, "{\"ports\": []}", 1);
+    answer(f, "POST", "/v2.0/ports", 201, "port.json", 1);
+    json_t *r = call_ok(f, "/IpamDriver.RequestAddress",
+                        "{\"PoolID\":\"" POOL "\",\"Address\":\"\",\"Options\":"
+                        "{\"com.docker.network.endpoint.macaddress\":\"02:42:0a:00:00:02\"}}");
+    assert_json_str(r, "Address", "10.0.0.2/24");
+    json_decref(r);
+    answer(f, "GET", "/v2.0/extensions", 200, "extensions.json", 0);
+    answer(f, "GET", "/v2.0/networks", 200, "networks_found.json", 0);
+    answer(f, "PUT", "/v2.0/ports/" PORT "/tags", 200, NULL, 0);
+}
+
+static const char *create_ep_by_addr = "{\"NetworkID\":\"" NETID "\",\"EndpointID\":\"" EPID "\",\"Options\":{},"
+                                       "\"Interface\":{\"Address\":\"10.0.0.2/24\",\"MacAddress\":\"02:42:0a:00:00:02\"}}";
+
+static void test_fresh_port_handover(void **state)
+{
+    fixture *f = *state;
+    request_address_mac(f);
+    answer(f, "PUT", "/v2.0/ports/" PORT, 200, "port_direct.json", 0);
+    int status;
+    json_t *r = call(f, "/NetworkDriver.CreateEndpoint", create_ep_by_addr, &status);
+    assert_int_not_equal(status, 200); /* the binding fails in unit tests; the Neutron side is what counts */
+    json_decref(r);
+    assert_int_equal(count(f, "GET", "/v2.0/ports?"), 1); /* RequestAddress's MAC lookup only */
+    json_t *bind = body_of(nth(f, "PUT", "/v2.0/ports/" PORT, 0), "port");
+    assert_json_str(bind, "device_id", EPID);
+    json_decref(bind);
+    const test_httpd_request *tagreq = nth(f, "PUT", "/v2.0/ports/" PORT "/tags", 0);
+    assert_contains(tagreq->body, "compute:kuryr"); /* the tags RequestAddress's answer had are kept */
+    assert_contains(tagreq->body, "kuryr.net.uuid.lh:fedcba9876543210fedcba9876543210");
+
+    answer(f, "GET", "/v2.0/ports?network_id=" NEUTRON_NET "&fixed_ips", 200, "ports_unbound.json", 0);
+    r = call(f, "/NetworkDriver.CreateEndpoint", create_ep_by_addr, &status);
+    json_decref(r);
+    assert_int_equal(count(f, "GET", "/v2.0/ports?network_id=" NEUTRON_NET "&fixed_ips"), 1);
+
+    /* a released address forgets its port */
+    request_address_mac(f);
+    answer(f, "GET", "/v2.0/ports?fixed_ips", 200, "ports_one.json", 1);
+    answer(f, "DELETE", "/v2.0/ports/" PORT, 204, NULL, 0);
+    json_decref(call_ok(f, "/IpamDriver.ReleaseAddress", "{\"PoolID\":\"" POOL "\",\"Address\":\"10.0.0.2\"}"));
+    r = call(f, "/NetworkDriver.CreateEndpoint", create_ep_by_addr, &status);
+    json_decref(r);
+    assert_int_equal(count(f, "GET", "/v2.0/ports?network_id=" NEUTRON_NET "&fixed_ips"), 2);
+}
+
+/* The handed-over port was deleted before CreateEndpoint: the bind's 404 leads back to the lookup, which finds
+ * nothing, so the endpoint gets a port of its own (as without the handover). */
+static void test_fresh_port_gone(void **state)
+{
+    fixture *f = *state;
+    request_address_mac(f);
+    answer_text(f, "PUT", "/v2.0/ports/" PORT, 404, "{\"NeutronError\": {\"type\": \"PortNotFound\", "
+                "\"message\": \"Port could not be found.\", \"detail\": \"\"}}", 1);
+    answer(f, "PUT", "/v2.0/ports/" PORT, 200, "port_direct.json", 0);
+    answer_text(f, "GET", "/v2.0/ports?network_id=" NEUTRON_NET "&fixed_ips", 200, "{\"ports\": []}", 0);
+    answer_text(f, "GET", "/v2.0/ports?network_id=" NEUTRON_NET "&mac_address", 200, "{\"ports\": []}", 0);
+    answer_text(f, "GET", "/v2.0/ports?network_id=" NEUTRON_NET "&device_id", 200, "{\"ports\": []}", 0);
+    answer(f, "POST", "/v2.0/ports", 201, "port.json", 0);
+    answer(f, "DELETE", "/v2.0/ports/" PORT, 204, NULL, 0);
+    int status;
+    json_t *r = call(f, "/NetworkDriver.CreateEndpoint", create_ep_by_addr, &status);
+    json_decref(r);
+    assert_int_equal(count(f, "GET", "/v2.0/ports?network_id=" NEUTRON_NET "&fixed_ips"), 1);
+    json_t *own = body_of(nth(f, "POST", "/v2.0/ports", 1), "port");
+    assert_json_str(own, "name", EPID "-port");
+    json_decref(own);
+}
+
 /* No --subnet: a /24 carved from the default pool "kuryr", skipping used blocks; gateway = first host. */
 static void test_default_pool(void **state)
 {
@@ -995,6 +1070,8 @@ int main(void)
     kuryr_log_init("test_handlers", KURYR_LOG_ERROR, false);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_network_lifecycle, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fresh_port_handover, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_fresh_port_gone, setup, teardown),
         cmocka_unit_test_setup_teardown(test_neutron_down, setup_neutron_down, teardown),
         cmocka_unit_test_setup_teardown(test_existing_subnet_of_pool, setup, teardown),
         cmocka_unit_test_setup_teardown(test_restart_between_pool_and_network, setup, teardown),

@@ -144,6 +144,20 @@ static void test_down_then_active(void **state)
     assert_int_equal(count(f, "GET", "/v2.0/ports/" PORT), 2);
     assert_int_not_equal(if_nametoindex(HOST_IF), 0);
 
+    /* Join takes the bound port from CreateEndpoint: no second lookup by device_id, only its subnets */
+    size_t lookups = test_httpd_request_count(f->srv);
+    test_httpd_answer(f->srv, "GET", "/v2.0/subnets", 200,
+                      "{\"subnets\": [{\"id\": \"33333333-3333-4333-8333-333333333333\", \"ip_version\": 4, "
+                      "\"gateway_ip\": \"10.0.0.1\", \"host_routes\": []}]}");
+    r = call(f, "/NetworkDriver.Join", "{\"NetworkID\":\"" NETID "\",\"EndpointID\":\"" EPID "\","
+             "\"SandboxKey\":\"/var/run/docker/netns/0123456789ab\",\"Options\":{}}", &status);
+    if (status != 200)
+        fail_msg("Join: %d %s", status, json_dumps(r, 0));
+    assert_string_equal(json_string_value(json_object_get(r, "Gateway")), "10.0.0.1");
+    json_decref(r);
+    assert_int_equal(test_httpd_request_count(f->srv), lookups + 1);
+    assert_non_null(strstr(test_httpd_request_at(f->srv, lookups)->path, "/v2.0/subnets?"));
+
     /* leave the namespace as found for the next test */
     kuryr_error err;
     json_t *raw = json_loads(PORT_JSON("ACTIVE"), 0, NULL);
