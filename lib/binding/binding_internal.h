@@ -50,6 +50,14 @@ int kb_link_mtu(struct nl_sock *sk, const char *name);
 int kb_veth_create(struct nl_sock *sk, const char *host, const char *cont, const char *cont_mac, int mtu,
                    kuryr_error *err);
 
+/* ---- child_link.c ---- */
+/* Adds link (allocated by the caller with its kind's own attributes set) as name on parent, with mac (NULL =
+ * the kernel's choice) and mtu, after removing a leftover of that name. label names the device in errors
+ * ("vlan t_c... (id 5)"); module is the kernel module named when the kernel does not know the link kind. */
+struct rtnl_link;
+int kb_child_link_add(struct nl_sock *sk, struct rtnl_link *link, const char *parent, const char *name,
+                      const char *mac, int mtu, const char *label, const char *module, kuryr_error *err);
+
 /* ---- macvlan.c, ipvlan.c, vlan.c ---- */
 int kb_macvlan_create(struct nl_sock *sk, const char *parent, const char *name, const char *mac, int mtu,
                       kuryr_error *err);
