@@ -1,0 +1,196 @@
+/* A port create that gets no answer in time (Neutron paused or overloaded): Docker gets a 503 naming Neutron,
+ * and when Neutron later makes the port after all, the daemon finds it by the marker in its description and
+ * deletes it, unless a retry took it over. A scripted Neutron on 127.0.0.1 (auth_type none) stands in. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <cmocka.h>
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+
+#include "doubt.h"
+#include "kuryr/config.h"
+#include "plugin.h"
+#include "router.h"
+#include "test_httpd.h"
+
+#define POOL "22222222-2222-4222-8222-222222222222"
+#define PORT "44444444-4444-4444-8444-444444444444"
+#define REQUEST_ADDRESS "{\"PoolID\":\"" POOL "\",\"Address\":\"\",\"Options\":{}}"
+#define SUBNETS "{\"subnets\": [{\"id\": \"33333333-3333-4333-8333-333333333333\", \"network_id\": " \
+    "\"11111111-1111-4111-8111-111111111111\", \"cidr\": \"10.0.0.0/24\", \"gateway_ip\": \"10.0.0.1\", " \
+    "\"ip_version\": 4, \"subnetpool_id\": \"" POOL "\"}]}"
+
+typedef struct {
+    test_httpd *srv;
+    kuryr_config *cfg;
+    kl_plugin p;
+} fixture;
+
+static int setup(void **state)
+{
+    fixture *f = calloc(1, sizeof(*f));
+    *state = f;
+    if (!f || !(f->srv = test_httpd_start(false)))
+        return -1;
+    f->cfg = kuryr_config_new();
+    char msg[256];
+    if (kuryr_config_set(f->cfg, "neutron", "auth_type", "none", msg, sizeof(msg)) < 0 ||
+        kuryr_config_set(f->cfg, "neutron", "endpoint_override", test_httpd_url(f->srv), msg, sizeof(msg)) < 0 ||
+        kuryr_config_set(f->cfg, "neutron", "timeout", "1", msg, sizeof(msg)) < 0) {
+        fprintf(stderr, "config: %s\n", msg);
+        return -1;
+    }
+    kuryr_error err;
+    if (kl_plugin_init(&f->p, f->cfg, &err) < 0) {
+        fprintf(stderr, "plugin: %s\n", err.message);
+        return -1;
+    }
+    test_httpd_answer(f->srv, "GET", "/v2.0/subnets?subnetpool_id", 200, SUBNETS);
+    /* the create that Neutron carries out only after the client gave up (timeout 1 s) */
+    test_httpd_add(f->srv, &(test_httpd_script){.method = "POST", .path = "/v2.0/ports", .status = 201,
+                                                .body = "{}", .delay_ms = 4000, .times = 1});
+    return 0;
+}
+
+static int teardown(void **state)
+{
+    fixture *f = *state;
+    kl_plugin_fini(&f->p);
+    test_httpd_stop(f->srv);
+    kuryr_config_free(f->cfg);
+    free(f);
+    return 0;
+}
+
+static json_t *call(fixture *f, const char *uri, const char *body, int *status)
+{
+    kl_reply r;
+    kl_dispatch(&f->p, kl_routes, "POST", uri, body, strlen(body), 0, &r);
+    *status = r.status;
+    json_t *j = json_loads(r.body, 0, NULL);
+    kl_reply_clear(&r);
+    assert_non_null(j);
+    return j;
+}
+
+static const test_httpd_request *find_request(fixture *f, const char *method, const char *prefix)
+{
+    for (size_t i = 0; i < test_httpd_request_count(f->srv); i++) {
+        const test_httpd_request *r = test_httpd_request_at(f->srv, i);
+        if (!strcmp(r->method, method) && !strncmp(r->path, prefix, strlen(prefix)))
+            return r;
+    }
+    return NULL;
+}
+
+/* Polls for a request; the bound only keeps a broken build from hanging the suite. */
+static const test_httpd_request *await_request(fixture *f, const char *method, const char *prefix)
+{
+    const test_httpd_request *r;
+    for (int i = 0; i < 600 && !(r = find_request(f, method, prefix)); i++)
+        usleep(50 * 1000);
+    return find_request(f, method, prefix);
+}
+
+/* The marker the timed-out POST carried. */
+static char *posted_marker(fixture *f)
+{
+    const test_httpd_request *post = await_request(f, "POST", "/v2.0/ports");
+    assert_non_null(post);
+    json_t *body = json_loads(post->body, 0, NULL);
+    const char *desc = json_string_value(json_object_get(json_object_get(body, "port"), "description"));
+    assert_non_null(desc);
+    assert_true(kl_doubt_is_marker(desc));
+    char *copy = strdup(desc);
+    json_decref(body);
+    return copy;
+}
+
+static void fail_request_address(fixture *f)
+{
+    int status;
+    json_t *r = call(f, "/IpamDriver.RequestAddress", REQUEST_ADDRESS, &status);
+    assert_int_equal(status, 503);
+    const char *e = json_string_value(json_object_get(r, "Err"));
+    assert_non_null(e);
+    assert_non_null(strstr(e, "Neutron unreachable"));
+    json_decref(r);
+    assert_int_equal(kl_doubts_pending(f->p.doubts), 1);
+}
+
+static void test_late_port_is_deleted(void **state)
+{
+    fixture *f = *state;
+    char listed[1024];
+    snprintf(listed, sizeof(listed), "{\"ports\": [{\"id\": \"%s\", \"name\": \"kuryr-unbound-port\", "
+             "\"network_id\": \"11111111-1111-4111-8111-111111111111\", \"device_id\": \"\", \"tags\": [], "
+             "\"fixed_ips\": [{\"subnet_id\": \"33333333-3333-4333-8333-333333333333\", "
+             "\"ip_address\": \"10.0.0.9\"}]}]}", PORT);
+    test_httpd_answer(f->srv, "GET", "/v2.0/ports?description=", 200, listed);
+    test_httpd_answer(f->srv, "DELETE", "/v2.0/ports/" PORT, 204, NULL);
+    fail_request_address(f);
+    char *marker = posted_marker(f);
+    const test_httpd_request *del = await_request(f, "DELETE", "/v2.0/ports/" PORT);
+    assert_non_null(del);
+    const test_httpd_request *get = find_request(f, "GET", "/v2.0/ports?description=");
+    assert_non_null(get);
+    assert_non_null(strstr(get->path, marker));
+    free(marker);
+}
+
+static void test_port_in_use_is_kept(void **state)
+{
+    fixture *f = *state;
+    test_httpd_answer(f->srv, "GET", "/v2.0/ports?description=", 200,
+                      "{\"ports\": [{\"id\": \"" PORT "\", \"name\": \"kuryr-unbound-port\", \"device_id\": "
+                      "\"abc\", \"tags\": [\"compute:kuryr\"], \"fixed_ips\": []}]}");
+    test_httpd_answer(f->srv, "DELETE", "/v2.0/ports/" PORT, 204, NULL);
+    fail_request_address(f);
+    assert_non_null(await_request(f, "GET", "/v2.0/ports?description="));
+    kl_doubts_sweep(f->p.doubts);
+    assert_null(find_request(f, "DELETE", "/v2.0/ports/"));
+}
+
+/* A retry that found the late port by its address took it over: the watch must not delete it. */
+static void test_forgotten_marker_is_not_swept(void **state)
+{
+    fixture *f = *state;
+    test_httpd_answer(f->srv, "GET", "/v2.0/ports?description=", 503, "{}");
+    fail_request_address(f);
+    char *marker = posted_marker(f);
+    kl_doubts_forget(f->p.doubts, marker);
+    assert_int_equal(kl_doubts_pending(f->p.doubts), 0);
+    kl_doubts_forget(f->p.doubts, "not-a-marker");
+    free(marker);
+}
+
+static void test_marker_shape(void **state)
+{
+    (void)state;
+    char a[64], b[64];
+    kl_doubt_marker(a, sizeof(a));
+    kl_doubt_marker(b, sizeof(b));
+    assert_true(kl_doubt_is_marker(a));
+    assert_string_not_equal(a, b);
+    assert_false(kl_doubt_is_marker("kuryr-unbound-port"));
+    assert_false(kl_doubt_is_marker(NULL));
+}
+
+int main(void)
+{
+    const struct CMUnitTest tests[] = {
+        cmocka_unit_test(test_marker_shape),
+        cmocka_unit_test_setup_teardown(test_late_port_is_deleted, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_port_in_use_is_kept, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_forgotten_marker_is_not_swept, setup, teardown),
+    };
+    return cmocka_run_group_tests(tests, NULL, NULL);
+}
