@@ -17,6 +17,18 @@ def _proc_status(pid, key):
     return 0
 
 
+def smaps_rollup(pid):
+    v = {}
+    with open(f"/proc/{pid}/smaps_rollup") as f:
+        for line in f:
+            k, _, rest = line.partition(":")
+            if rest.strip().endswith("kB"):
+                v[k] = int(rest.split()[0])
+    return {"rss": v.get("Rss", 0), "pss": v.get("Pss", 0),
+            "private": v.get("Private_Clean", 0) + v.get("Private_Dirty", 0), "anon": v.get("Anonymous", 0),
+            "shared_clean": v.get("Shared_Clean", 0)}
+
+
 class Plugin:
     name = ""
     log_path = ""
@@ -55,6 +67,11 @@ class Plugin:
     def rss_kib(self):
         return _proc_status(self.proc.pid, "VmRSS")
 
+    def memory_kib(self):
+        """Rss, Pss and private (clean + dirty) from smaps_rollup: most of the Rss of a small C daemon is
+        shared library pages that other processes map too, which Pss divides among them."""
+        return smaps_rollup(self.proc.pid)
+
     def peak_rss_kib(self):
         return _proc_status(self.proc.pid, "VmHWM")
 
@@ -79,7 +96,7 @@ class Plugin:
 
 
 class KuryrC(Plugin):
-    def __init__(self, workdir, stack_conf, binary, name="kuryrb"):
+    def __init__(self, workdir, stack_conf, binary, name="kuryrb", vif_wait=False):
         super().__init__(workdir, stack_conf)
         self.name = name
         self.binary = binary
@@ -89,6 +106,9 @@ class KuryrC(Plugin):
         with open(self.conf, "w") as f:
             # No TCP listener: other helpers' daemons may hold the default port.
             f.write(f"[DEFAULT]\ndebug = False\nunix_socket = {self.sock}\nkuryr_uri =\n")
+            if vif_wait:
+                # wait for the port to turn ACTIVE, as Nova does; the bench subtracts the logged wait
+                f.write("[neutron]\nvif_plugging_is_fatal = True\nvif_plugging_timeout = 60\n")
 
     def command(self):
         return [self.binary, "--config-file", self.stack_conf, "--config-file", self.conf]

@@ -5,6 +5,7 @@ import json
 import os
 import platform
 import re
+import signal
 import statistics
 import subprocess
 import sys
@@ -22,8 +23,10 @@ from daemons import TOP, KuryrC, Upstream  # noqa: E402
 
 IMAGE = os.environ.get("KURYR_STACK_IMAGE", "busybox:latest")
 PREFIX = "kb-"
-SUBNET_BASE = {"bridge": 61, "kuryrb": 63, "kuryrpy": 62}
+SUBNET_BASE = {"bridge": 61, "kuryrpy": 62}  # any other name: Kuryr-C, 10.63.x.0/24
 LOGLINE = re.compile(r"POST (\S+) (\d+) in ([\d.]+) s, (\d+) Neutron calls \(([\d.]+) s\)")
+ACTIVE_WAIT = re.compile(r"port \S+ ACTIVE after ([\d.]+) s")
+PHASES = ("resources", "latency", "calls", "throughput")
 
 
 def median(xs):
@@ -53,10 +56,11 @@ class Bench:
     def net_create(self, driver):
         self.subnet_no[driver] += 1
         third = self.subnet_no[driver]
-        subnet = f"10.{SUBNET_BASE[driver]}.{third}.0/24"
+        base = SUBNET_BASE.get(driver, 63)
+        subnet = f"10.{base}.{third}.0/24"
         ipam_driver = "default" if driver == "bridge" else driver
         ipam = docker.types.IPAMConfig(driver=ipam_driver, pool_configs=[
-            docker.types.IPAMPool(subnet=subnet, gateway=f"10.{SUBNET_BASE[driver]}.{third}.1")])
+            docker.types.IPAMPool(subnet=subnet, gateway=f"10.{base}.{third}.1")])
         options = {"com.docker.network.bridge.enable_ip_masquerade": "false"} if driver == "bridge" else {}
         net = self.client.networks.create(PREFIX + uuid.uuid4().hex[:8], driver=driver, ipam=ipam, options=options)
         self.nets.append(net.id)
@@ -65,6 +69,18 @@ class Bench:
     def net_rm(self, net):
         net.remove()
         self.nets.remove(net.id)
+
+    def run_timed(self, network, plugin):
+        """One docker run and, for Kuryr-C, how long its CreateEndpoint waited for the port to turn ACTIVE
+        (logged by the daemon when [neutron] vif_plugging_is_fatal makes it wait)."""
+        offset = plugin.log_offset() if isinstance(plugin, KuryrC) else None
+        took = self.run_once(network)
+        wait = 0.0
+        if offset is not None:
+            with open(plugin.log_path, errors="replace") as f:
+                f.seek(offset)
+                wait = sum(float(m.group(1)) for m in ACTIVE_WAIT.finditer(f.read()))
+        return took, wait
 
     def run_once(self, network):
         name = PREFIX + uuid.uuid4().hex[:10]
@@ -104,16 +120,27 @@ class Bench:
             return {"warm_median_s": median(warm), "warm_p90_s": pct(warm, 90), "n_warm": len(warm)}
         cold = []
         offset = plugin.log_offset() if plugin else 0
+        cold_waits, warm_waits = [], []
         for _ in range(self.args.cold):
             net = self.net_create(driver)
-            cold.append(self.run_once(net.name))
+            took, wait = self.run_timed(net.name, plugin)
+            cold.append(took)
+            cold_waits.append(wait)
             self.net_rm(net)
         net = self.net_create(driver)
         self.run_once(net.name)
-        warm = [self.run_once(net.name) for _ in range(self.args.warm)]
+        warm = []
+        for _ in range(self.args.warm):
+            took, wait = self.run_timed(net.name, plugin)
+            warm.append(took)
+            warm_waits.append(wait)
         self.net_rm(net)
         out = {"cold_median_s": median(cold), "warm_median_s": median(warm), "warm_p90_s": pct(warm, 90),
-               "n_cold": len(cold), "n_warm": len(warm)}
+               "n_cold": len(cold), "n_warm": len(warm),
+               # the same runs without the time CreateEndpoint spent waiting for the port to turn ACTIVE
+               "active_wait_warm_median_s": median(warm_waits), "active_wait_cold_median_s": median(cold_waits),
+               "cold_excl_active_median_s": median([a - b for a, b in zip(cold, cold_waits)]),
+               "warm_excl_active_median_s": median([a - b for a, b in zip(warm, warm_waits)])}
         if isinstance(plugin, KuryrC):
             out["plugin_share"] = self.plugin_share(plugin, offset)
         return out
@@ -177,21 +204,23 @@ class Bench:
 
     def resources(self, plugin, driver):
         time.sleep(2)
-        out = {"idle_rss_mib": plugin.rss_kib() / 1024, "idle_fds": plugin.fds(), "idle_threads": plugin.threads()}
+        mem = plugin.memory_kib()
+        out = {"idle_rss_mib": plugin.rss_kib() / 1024, "idle_fds": plugin.fds(), "idle_threads": plugin.threads(),
+               "idle_memory_mib": {k: v / 1024 for k, v in mem.items()}}
         lifecycles = self.args.lifecycles if isinstance(plugin, KuryrC) else self.args.lifecycles_upstream
         net = self.net_create(driver)
         self.run_once(net.name)
-        samples = [(0, plugin.fds(), plugin.rss_kib() / 1024)]
+        samples = [(0, plugin.fds(), plugin.rss_kib() / 1024, plugin.memory_kib()["pss"] / 1024)]
         cpu0 = plugin.cpu_s()
-        step = max(1, lifecycles // 5)
+        step = 50 if lifecycles >= 250 else max(1, lifecycles // 5)
         for i in range(1, lifecycles + 1):
             self.run_once(net.name)
             if i % step == 0 or i == lifecycles:
-                samples.append((i, plugin.fds(), plugin.rss_kib() / 1024))
+                samples.append((i, plugin.fds(), plugin.rss_kib() / 1024, plugin.memory_kib()["pss"] / 1024))
         cpu = plugin.cpu_s() - cpu0
         self.net_rm(net)
         out.update({"lifecycles": lifecycles, "cpu_s_per_100_starts": cpu / lifecycles * 100,
-                    "samples_lifecycle_fds_rssmib": samples,
+                    "samples_lifecycle_fds_rssmib_pssmib": samples,
                     "fds_per_lifecycle": (samples[-1][1] - samples[0][1]) / lifecycles,
                     "rss_growth_mib": samples[-1][2] - samples[0][2]})
         return out
@@ -251,13 +280,94 @@ def machine():
             "backend": os.environ.get("KURYR_STACK_BACKEND", "?"), "auth": os.environ.get("KURYR_STACK_AUTH", "?")}
 
 
+def deep_merge(old, new):
+    for k, v in new.items():
+        if isinstance(v, dict) and isinstance(old.get(k), dict):
+            deep_merge(old[k], v)
+        else:
+            old[k] = v
+    return old
+
+
+def flatness(args, stack_conf):
+    """Container lifecycles against one daemon that outlives this process, in chunks (each under the stack
+    lock and under 10 minutes): the first chunk starts the daemon and makes the network, every chunk runs
+    --chunk lifecycles and samples fds, Rss and Pss every 50, the chunk reaching --lifecycles stops the daemon
+    and removes the network. State (daemon pid, network, samples) lives in --state."""
+    from daemons import smaps_rollup  # noqa: E402
+    bench = Bench(args)
+    state = json.load(open(args.state)) if os.path.exists(args.state) else None
+
+    def sample(pid, i):
+        m = smaps_rollup(pid)
+        return [i, len(os.listdir(f"/proc/{pid}/fd")), m["rss"] / 1024, m["pss"] / 1024, m["private"] / 1024]
+    if state is None:
+        workdir = time.strftime("/tmp/kuryr-bench-flat-%Y%m%d-%H%M%S")
+        os.makedirs(workdir, exist_ok=True)
+        plugin = KuryrC(workdir, stack_conf, args.binary, name=args.plugin_name)
+        plugin.start()
+        net = bench.net_create(plugin.name)
+        bench.run_once(net.name)
+        state = {"pid": plugin.proc.pid, "name": plugin.name, "net": net.id, "net_name": net.name, "done": 0,
+                 "target": args.lifecycles, "workdir": workdir, "backend": os.environ.get("KURYR_STACK_BACKEND"),
+                 "samples_lifecycle_fds_rss_pss_private_mib": [sample(plugin.proc.pid, 0)], "failures": 0}
+        bench.nets.remove(net.id)  # kept across chunks
+    pid = state["pid"]
+    if not os.path.exists(f"/proc/{pid}"):
+        raise SystemExit(f"daemon {pid} is gone; remove {args.state} to start over")
+    try:
+        todo = min(args.chunk, state["target"] - state["done"])
+        for _ in range(todo):
+            try:
+                bench.run_once(state["net_name"])
+            except Exception as e:  # noqa: BLE001
+                state["failures"] += 1
+                say(f"  failed: {e!r}"[:200])
+            state["done"] += 1
+            if state["done"] % 50 == 0:
+                state["samples_lifecycle_fds_rss_pss_private_mib"].append(sample(pid, state["done"]))
+                say(f"  {state['samples_lifecycle_fds_rss_pss_private_mib'][-1]}")
+    finally:
+        with open(args.state, "w") as f:
+            json.dump(state, f, indent=1)
+    if state["done"] >= state["target"]:
+        s = state["samples_lifecycle_fds_rss_pss_private_mib"]
+        say(f"flatness over {state['done']} lifecycles ({state['failures']} failed): fds {s[0][1]} -> {s[-1][1]},"
+            f" Rss {s[0][2]:.2f} -> {s[-1][2]:.2f} MiB, Pss {s[0][3]:.2f} -> {s[-1][3]:.2f} MiB")
+        try:
+            bench.client.networks.get(state["net"]).remove()
+        finally:
+            os.kill(pid, signal.SIGTERM)
+            for _ in range(100):
+                if not os.path.exists(f"/proc/{pid}") or open(f"/proc/{pid}/stat").read().split(") ")[1][0] == "Z":
+                    break
+                time.sleep(0.2)
+        state["finished"] = True
+        with open(args.state, "w") as f:
+            json.dump(state, f, indent=1)
+    else:
+        say(f"{state['done']}/{state['target']} lifecycles; run again with the same --state to go on")
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__)
     ap.add_argument("--quick", action="store_true", help="a few minutes: fewer iterations, parallel 1 and 10 only")
-    ap.add_argument("--out", default=None, help="JSON results file (default /tmp/kuryr-bench-<time>.json)")
+    ap.add_argument("--out", default=None, help="JSON results file (default /tmp/kuryr-bench-<backend>-<time>.json)")
+    ap.add_argument("--merge", action="store_true", help="add this run's phases to an existing --out file and"
+                    " report the whole (for a full set run in several parts, each under 10 minutes)")
+    ap.add_argument("--phases", default=",".join(PHASES), help=f"comma list of {', '.join(PHASES)}; bridge figures"
+                    " are measured in the same part as the plugins' for latency and throughput")
     ap.add_argument("--no-upstream", action="store_true")
+    ap.add_argument("--plugin-name", default=os.environ.get("KURYR_BENCH_PLUGIN", "kuryrb"),
+                    help="Docker plugin name (socket) of the Kuryr-C daemon under test")
+    ap.add_argument("--vif-wait", action="store_true", help="Kuryr-C waits for ACTIVE ([neutron]"
+                    " vif_plugging_is_fatal); latency is reported with and without that wait")
     ap.add_argument("--lifecycles", type=int, default=None, help="sequential lifecycles for the fd/RSS/CPU figures"
                     " (Kuryr-C; upstream does a tenth, at least 5)")
+    ap.add_argument("--flatness", action="store_true", help="resumable fd/RSS run: --chunk lifecycles per call up to"
+                    " --lifecycles against a daemon kept between calls (state in --state)")
+    ap.add_argument("--chunk", type=int, default=250)
+    ap.add_argument("--state", default="/tmp/kuryr-bench-flatness.json")
     ap.add_argument("--venv", default=os.environ.get("KURYR_BENCH_VENV", "/opt/kuryrpy-venv"))
     ap.add_argument("--binary", default=os.environ.get("KURYR_LIBNETWORK_BIN",
                                                         os.path.join(TOP, "build-bench", "libnetwork",
@@ -267,19 +377,28 @@ def main():
     args.net_iters, args.cold, args.warm = (2, 1, 3) if q else (10, 3, 15)
     args.count_runs = 1 if q else 5
     if args.lifecycles is None:
-        args.lifecycles = 10 if q else 200
+        args.lifecycles = 500 if args.flatness else (10 if q else 200)
     args.lifecycles_upstream = max(5, args.lifecycles // 10) if q else max(20, args.lifecycles // 10)
     args.levels, args.serial = ([1, 5], 2) if q else ([1, 10, 30, 50], 5)
-    out_path = args.out or time.strftime("/tmp/kuryr-bench-%Y%m%d-%H%M%S.json")
+    phases = [x for x in args.phases.split(",") if x]
+    bad = [x for x in phases if x not in PHASES]
+    if bad:
+        ap.error(f"unknown phase {bad[0]}")
     stack_conf = os.environ["KURYR_STACK_CONF"]
+    backend = os.environ.get("KURYR_STACK_BACKEND", "unknown")
+    if args.flatness:
+        flatness(args, stack_conf)
+        return
+    out_path = args.out or time.strftime(f"/tmp/kuryr-bench-{backend}-%Y%m%d-%H%M%S.json")
     workdir = time.strftime("/tmp/kuryr-bench-%Y%m%d-%H%M%S")
     os.makedirs(workdir, exist_ok=True)
 
     bench = Bench(args)
-    results = {"machine": machine(), "mode": "quick" if q else "full", "args": {k: v for k, v in vars(args).items()},
-               "command": " ".join(sys.argv), "upstream": {}}
-    say(f"machine: {results['machine']}")
-    plugins = {"kuryrb": KuryrC(workdir, stack_conf, args.binary)}
+    results = {"machine": machine(), "backend": backend, "mode": "quick" if q else "full",
+               "args": {k: v for k, v in vars(args).items()}, "command": " ".join(sys.argv), "upstream": {},
+               "bridge": {}, "none": {}}
+    say(f"back end: {backend}\nmachine: {results['machine']}\nphases: {phases}")
+    plugins = {"kuryrb": KuryrC(workdir, stack_conf, args.binary, name=args.plugin_name, vif_wait=args.vif_wait)}
     up = Upstream(workdir, stack_conf, args.venv)
     if args.no_upstream:
         results["upstream"]["skipped"] = "--no-upstream"
@@ -294,30 +413,40 @@ def main():
     try:
         bench.client.images.get(IMAGE)
         say("== baseline: Docker's bridge driver and --net none")
-        results["bridge"] = {"net": bench.net_latency("bridge"), "run": bench.run_latency("bridge"),
-                             "throughput": bench.throughput("bridge")}
-        results["none"] = {"run": bench.run_latency("none")}
-        for name, plugin in plugins.items():
-            say(f"== {name}")
+        if "latency" in phases:
+            results["bridge"].update({"net": bench.net_latency("bridge"), "run": bench.run_latency("bridge")})
+            results["none"] = {"run": bench.run_latency("none")}
+        if "throughput" in phases:
+            results["bridge"]["throughput"] = bench.throughput("bridge")
+        for key, plugin in plugins.items():
+            say(f"== {key} ({plugin.name})")
             try:
                 plugin.start()
-                r = {}
-                r["resources"] = bench.resources(plugin, name)
-                r["net"] = bench.net_latency(name)
-                r["run"] = bench.run_latency(name, plugin)
-                r["neutron_calls"] = bench.neutron_calls(plugin)
-                r["throughput"] = bench.throughput(name, plugin)
+                r = {"plugin_name": plugin.name}
+                if "resources" in phases:
+                    r["resources"] = bench.resources(plugin, plugin.name)
+                if "latency" in phases:
+                    r["net"] = bench.net_latency(plugin.name)
+                    r["run"] = bench.run_latency(plugin.name, plugin)
+                if "calls" in phases:
+                    r["neutron_calls"] = bench.neutron_calls(plugin)
+                if "throughput" in phases:
+                    r["throughput"] = bench.throughput(plugin.name, plugin)
                 r["peak_rss_mib_vmhwm"] = plugin.peak_rss_kib() / 1024
+                r["end_memory_mib"] = {k: v / 1024 for k, v in plugin.memory_kib().items()}
                 r["end_rss_mib"], r["end_fds"] = plugin.rss_kib() / 1024, plugin.fds()
-                results[name] = r
+                results[key] = r
             except Exception as e:  # noqa: BLE001 - one failing plugin must not hide the others' figures
-                results[name] = {"error": repr(e)}
-                say(f"  {name} failed: {e!r}")
+                results[key] = {"error": repr(e)}
+                say(f"  {key} failed: {e!r}")
                 bench.sweep()
             finally:
                 plugin.stop()
     finally:
         bench.sweep()
+        if args.merge and os.path.exists(out_path):
+            with open(out_path) as f:
+                results = deep_merge(json.load(f), results)
         with open(out_path, "w") as f:
             json.dump(results, f, indent=1, default=str)
     report(results)
@@ -325,37 +454,74 @@ def main():
 
 
 def report(r):
-    def f(x, unit="s"):
-        return "-" if x is None or x != x else (f"{x * 1000:.0f} ms" if unit == "s" else f"{x:.2f}")
+    def f(x):
+        return "-" if x is None or x != x else f"{x * 1000:.0f} ms"
+
+    def get(d, *path):
+        for k in path:
+            if not isinstance(d, dict) or k not in d:
+                return None
+            d = d[k]
+        return d
+
+    def ratio(a, b):
+        return f"{a / b:.2f}x" if a is not None and b else "-"
     rows = [d for d in ("bridge", "kuryrb", "kuryrpy") if d in r and "error" not in r[d]]
-    say("\n== results (medians)")
-    say(f"{'':28}" + "".join(f"{d:>14}" for d in rows))
-    say(f"{'network create+rm':28}" + "".join(f"{f(r[d]['net']['create_rm_median_s']):>14}" for d in rows))
-    say(f"{'docker run --rm true, cold':28}" + "".join(f"{f(r[d]['run']['cold_median_s']):>14}" for d in rows))
-    say(f"{'docker run --rm true, warm':28}" + "".join(f"{f(r[d]['run']['warm_median_s']):>14}" for d in rows))
-    say(f"--net none warm: {f(r['none']['run']['warm_median_s'])}")
-    b = r["bridge"]
+    b = r.get("bridge", {})
+    say(f"\n== results (medians), back end {r.get('backend', '?')}")
+    say(f"{'':34}" + "".join(f"{d:>14}" for d in rows))
+    for label, path in (("network create+rm", ("net", "create_rm_median_s")),
+                        ("docker run --rm true, cold", ("run", "cold_median_s")),
+                        ("docker run --rm true, warm", ("run", "warm_median_s")),
+                        ("  cold, excl. wait for ACTIVE", ("run", "cold_excl_active_median_s")),
+                        ("  warm, excl. wait for ACTIVE", ("run", "warm_excl_active_median_s")),
+                        ("  wait for ACTIVE (warm)", ("run", "active_wait_warm_median_s"))):
+        vals = [get(r[d], *path) for d in rows]
+        if any(v is not None for v in vals):
+            say(f"{label:34}" + "".join(f"{f(v):>14}" for v in vals))
+    if get(r, "none", "run", "warm_median_s") is not None:
+        say(f"--net none warm: {f(r['none']['run']['warm_median_s'])}")
     for d in rows[1:]:
-        say(f"ratio {d}/bridge: net create+rm {r[d]['net']['create_rm_median_s'] / b['net']['create_rm_median_s']:.1f}x,"
-            f" run cold {r[d]['run']['cold_median_s'] / b['run']['cold_median_s']:.2f}x,"
-            f" run warm {r[d]['run']['warm_median_s'] / b['run']['warm_median_s']:.2f}x")
-        nc = r[d]["neutron_calls"]
-        say(f"{d}: Neutron calls per lifecycle {nc['per_lifecycle_median']}, network create {nc['network_create_neutron']},"
-            f" rm {nc['network_rm_neutron']}; RSS idle {r[d]['resources']['idle_rss_mib']:.1f} MiB, peak"
-            f" {r[d]['peak_rss_mib_vmhwm']:.1f} MiB; CPU {r[d]['resources']['cpu_s_per_100_starts']:.2f} s/100 starts;"
-            f" fds/lifecycle {r[d]['resources']['fds_per_lifecycle']:.3f} over {r[d]['resources']['lifecycles']}")
-        for lvl, t in r[d]["throughput"].items():
-            say(f"  x{lvl}: {t['starts_per_min']:.0f}/min ({t['failures']} failed) vs bridge"
-                f" {b['throughput'].get(lvl, {}).get('starts_per_min', float('nan')):.0f}/min")
-    if "kuryrb" in rows and "kuryrpy" in rows:
-        a, u = r["kuryrb"], r["kuryrpy"]
-        say(f"ratio kuryrb/kuryrpy: run warm {a['run']['warm_median_s'] / u['run']['warm_median_s']:.2f}x, Neutron calls"
-            f" {a['neutron_calls']['per_lifecycle_median'] / u['neutron_calls']['per_lifecycle_median']:.2f}x")
-    if "kuryrb" in rows:
-        s = r["kuryrb"]["run"]["plugin_share"]
+        x = r[d]
+        if get(x, "run") and get(b, "run"):
+            bw, bc = b["run"]["warm_median_s"], b["run"]["cold_median_s"]
+            say(f"ratio {d}/bridge: net create+rm {ratio(x['net']['create_rm_median_s'], b['net']['create_rm_median_s'])},"
+                f" run cold {ratio(x['run']['cold_median_s'], bc)}, warm {ratio(x['run']['warm_median_s'], bw)};"
+                f" excluding the wait for ACTIVE: cold {ratio(get(x, 'run', 'cold_excl_active_median_s'), bc)},"
+                f" warm {ratio(get(x, 'run', 'warm_excl_active_median_s'), bw)}")
+        nc = get(x, "neutron_calls")
+        if nc:
+            say(f"{d}: Neutron calls per lifecycle {nc['per_lifecycle_median']} {nc['per_lifecycle_neutron']},"
+                f" network create {nc['network_create_neutron']}, rm {nc['network_rm_neutron']}")
+            say(f"  by kind: {nc['per_lifecycle_breakdown']}")
+        res = get(x, "resources")
+        if res:
+            m = res.get("idle_memory_mib", {})
+            say(f"{d}: idle Rss {m.get('rss', res['idle_rss_mib']):.1f} MiB, Pss {m.get('pss', float('nan')):.1f} MiB,"
+                f" private {m.get('private', float('nan')):.1f} MiB (anonymous {m.get('anon', float('nan')):.1f});"
+                f" CPU {res['cpu_s_per_100_starts']:.2f} s/100 starts;"
+                f" fds/lifecycle {res['fds_per_lifecycle']:.3f} over {res['lifecycles']},"
+                f" Rss growth {res['rss_growth_mib']:+.2f} MiB")
+        if get(x, "peak_rss_mib_vmhwm") is not None:
+            say(f"{d}: peak Rss (VmHWM) {x['peak_rss_mib_vmhwm']:.1f} MiB; at the end {x.get('end_memory_mib')}")
+        for lvl, t in (get(x, "throughput") or {}).items():
+            bt = get(b, "throughput", lvl, "starts_per_min")
+            say(f"  x{lvl}: {t['starts_per_min']:.0f}/min ({t['failures']} failed, peak Rss"
+                f" {t.get('peak_rss_mib', float('nan')):.1f} MiB) vs bridge {bt if bt is None else round(bt)}/min")
+    a, u = r.get("kuryrb"), r.get("kuryrpy")
+    if get(a, "run") and get(u, "run"):
+        say(f"ratio kuryrb/kuryrpy: run warm {ratio(a['run']['warm_median_s'], u['run']['warm_median_s'])}")
+    if get(a, "neutron_calls") and get(u, "neutron_calls"):
+        say(f"ratio kuryrb/kuryrpy: Neutron calls"
+            f" {ratio(a['neutron_calls']['per_lifecycle_median'], u['neutron_calls']['per_lifecycle_median'])}")
+    s = get(a, "run", "plugin_share")
+    if s:
         say(f"kuryrb plugin share: {s['requests']} requests, overhead median {s['overhead_median_ms']:.1f} ms"
             f" (p90 {s['overhead_p90_ms']:.1f}, 1 ms log resolution), handler median {s['handler_median_ms']:.1f} ms,"
             f" Neutron wait median {s['neutron_wait_median_ms']:.1f} ms")
+        for path, v in s["per_path"].items():
+            say(f"  {path}: n {v['n']}, handler {v['handler_median_ms']:.0f} ms, overhead"
+                f" {v['overhead_median_ms']:.0f} ms, Neutron calls {v['neutron_calls_median']}")
     for d in ("kuryrb", "kuryrpy"):
         if d in r and "error" in r[d]:
             say(f"{d}: FAILED {r[d]['error']}")
