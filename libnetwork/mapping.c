@@ -230,13 +230,16 @@ bool kl_pool_cidr_reserved(kl_plugin *p, const char *pool_id, const char *cidr)
 
 /* ---- subnet cache ------------------------------------------------------------------------------------- */
 
+/* The cache keeps and hands out copies: connection threads never share a json_t, since jansson's inline
+ * json_incref/json_decref read the count without the atomic they write it with (ThreadSanitizer flags it),
+ * and a shared object would be one stray setter away from a real race. Subnets are small. */
 json_t *kl_subnet_cache_get(kl_plugin *p, const char *docker_pool_id)
 {
     json_t *hit = NULL;
     pthread_mutex_lock(&p->lock);
     for (size_t i = 0; i < p->n_subs && !hit; i++) {
         if (strcmp(p->subs[i].docker_pool_id, docker_pool_id) == 0)
-            hit = json_incref(p->subs[i].subnet);
+            hit = json_deep_copy(p->subs[i].subnet);
     }
     pthread_mutex_unlock(&p->lock);
     return hit;
@@ -246,6 +249,9 @@ void kl_subnet_cache_put(kl_plugin *p, const char *docker_pool_id, const char *n
 {
     if (strlen(docker_pool_id) >= sizeof(p->subs->docker_pool_id) || strlen(net_id) >= sizeof(p->subs->net_id))
         return;
+    json_t *copy = json_deep_copy(subnet);
+    if (!copy)
+        return;
     kl_subnet_cache_drop_pool(p, docker_pool_id);
     pthread_mutex_lock(&p->lock);
     if (p->n_subs == p->cap_subs) {
@@ -253,6 +259,7 @@ void kl_subnet_cache_put(kl_plugin *p, const char *docker_pool_id, const char *n
         kl_subnet_map *n = realloc(p->subs, cap * sizeof(*n));
         if (!n) {
             pthread_mutex_unlock(&p->lock);
+            json_decref(copy);
             return;
         }
         p->subs = n;
@@ -262,7 +269,7 @@ void kl_subnet_cache_put(kl_plugin *p, const char *docker_pool_id, const char *n
     memset(m, 0, sizeof(*m));
     memcpy(m->docker_pool_id, docker_pool_id, strlen(docker_pool_id) + 1);
     memcpy(m->net_id, net_id, strlen(net_id) + 1);
-    m->subnet = json_incref(subnet);
+    m->subnet = copy;
     pthread_mutex_unlock(&p->lock);
 }
 
