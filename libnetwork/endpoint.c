@@ -314,8 +314,15 @@ KL_HANDLER(kl_h_delete_endpoint)
         if (rc < 0)
             kl_err_wrap(err, "deleting the endpoint's port failed");
         KURYR_FAULT_POINT("delete_endpoint.port_deleted");
+    } else if (kuryr_strv_contains(&port->tags, KL_TAG_PORT_KURYR) &&
+               !kuryr_strv_contains(&port->tags, KL_TAG_PORT_EXISTING)) {
+        /* Kuryr's IPAM made this port and Docker's next call, ReleaseAddress, deletes it: unbinding and
+         * untagging it first would cost two Neutron writes and ML2's unbind work for nothing. Should the daemon
+         * die in between, the start-up reconciliation finds a port bound to an endpoint Docker no longer has. */
+        KLOG_DEBUG("port %s stays bound until ReleaseAddress deletes it", port->id);
+        rc = 0;
     } else {
-        /* IPAM owns the port: ReleaseAddress deletes or returns it */
+        /* the user's port, adopted by IPAM: ReleaseAddress only hands it back, so unbind it here */
         rc = unbind_port_attrs(p, port->id, err);
         if (rc < 0)
             kl_err_wrap(err, "unbinding the Neutron port failed");

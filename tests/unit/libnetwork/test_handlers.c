@@ -405,10 +405,11 @@ static void test_endpoint_flow(void **state)
     assert_int_equal(status, 400);
     json_decref(r);
 
-    /* DeleteEndpoint: host side (fails here, logged), then the port is unbound and untagged */
+    /* DeleteEndpoint: host side (fails here, logged); the port kuryr's IPAM made is left for ReleaseAddress
+     * to delete, with no unbind or untag written first */
     size_t puts = count(f, "PUT", "/v2.0/ports/" PORT);
     json_decref(call_ok(f, "/NetworkDriver.DeleteEndpoint", "{\"NetworkID\":\"" NETID "\",\"EndpointID\":\"" EPID "\"}"));
-    assert_int_equal(count(f, "PUT", "/v2.0/ports/" PORT), puts + 2);
+    assert_int_equal(count(f, "PUT", "/v2.0/ports/" PORT), puts);
     assert_int_equal(count(f, "DELETE", "/v2.0/ports"), 0);
 
     /* ReleaseAddress deletes the port kuryr made */
@@ -800,6 +801,26 @@ static void test_adopted_port(void **state)
     assert_int_equal(count(f, "DELETE", "/v2.0/ports/"), 1);
 }
 
+/* DeleteEndpoint of an adopted port (the user's, kuryr.port.existing): ReleaseAddress only hands it back, so
+ * DeleteEndpoint itself clears the binding and the endpoint's tag, and never deletes it. */
+static void test_adopted_port_endpoint_deleted(void **state)
+{
+    fixture *f = *state;
+    answer(f, "GET", "/v2.0/extensions", 200, "extensions.json", 0);
+    answer(f, "GET", "/v2.0/networks", 200, "networks_found.json", 0);
+    answer_text(f, "GET", "/v2.0/ports?network_id=" NEUTRON_NET "&device_id", 200,
+                "{\"ports\":[{\"id\":\"" PORT "\",\"device_id\":\"" EPID "\",\"binding:vif_type\":\"tap\","
+                "\"tags\":[\"kuryr.port.existing\",\"kuryr.endpoint:" EPID "\"]}]}", 0);
+    answer(f, "PUT", "/v2.0/ports/" PORT "/tags", 200, NULL, 0);
+    answer(f, "PUT", "/v2.0/ports/" PORT, 200, "port_direct.json", 0);
+    json_decref(call_ok(f, "/NetworkDriver.DeleteEndpoint", "{\"NetworkID\":\"" NETID "\",\"EndpointID\":\"" EPID "\"}"));
+    json_t *port = body_of(nth(f, "PUT", "/v2.0/ports/" PORT, 0), "port");
+    assert_json_str(port, "device_id", "");
+    assert_json_str(port, "binding:host_id", "");
+    json_decref(port);
+    assert_int_equal(count(f, "DELETE", "/v2.0/ports"), 0);
+}
+
 /* Dual stack: the IPv6 request finds the endpoint's port by MAC and adds an address to it, no second port. */
 static void test_dual_stack_second_family(void **state)
 {
@@ -1088,6 +1109,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_existing_network, setup, teardown),
         cmocka_unit_test_setup_teardown(test_existing_subnet, setup, teardown),
         cmocka_unit_test_setup_teardown(test_adopted_port, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_adopted_port_endpoint_deleted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_dual_stack_second_family, setup, teardown),
         cmocka_unit_test_setup_teardown(test_nested_parent_port, setup_nested, teardown),
         cmocka_unit_test_setup_teardown(test_static_and_invalid, setup, teardown),
