@@ -74,6 +74,9 @@ static int wait_active(kl_plugin *p, const char *port_id, kuryr_error *err)
     long timeout = kuryr_config_get_int(p->cfg, "neutron", "vif_plugging_timeout");
     struct timespec start, now;
     clock_gettime(CLOCK_MONOTONIC, &start);
+    /* Ports usually turn ACTIVE within 0.2 s (OVN) to 1 s (linuxbridge agent): poll early and often, then back
+     * off to twice a second so that many waiting containers do not flood Neutron. */
+    long pause_ms = 100;
     for (;;) {
         kuryr_port *port;
         if (kuryr_neutron_port_get(p->kn, port_id, &port, err) < 0)
@@ -90,7 +93,10 @@ static int wait_active(kl_plugin *p, const char *port_id, kuryr_error *err)
         if (timeout > 0 && now.tv_sec - start.tv_sec >= timeout)
             return kuryr_error_set(err, KURYR_ERR_UNAVAILABLE, 0, NULL,
                                    "port %s did not become ACTIVE within %ld s", port_id, timeout);
-        sleep(1);
+        struct timespec pause = {pause_ms / 1000, (pause_ms % 1000) * 1000000L};
+        nanosleep(&pause, NULL);
+        if (pause_ms < 500)
+            pause_ms += 100;
     }
 }
 
