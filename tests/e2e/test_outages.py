@@ -303,7 +303,6 @@ def test_neutron_slow_gives_one_object(start_daemon, pauses, kuryr_net):
     net.addresses.append(r["Address"].split("/")[0])
     new = [x for x in net.kuryr_ports() if x.id not in before]
     assert [x.fixed_ips[0]["ip_address"] for x in new] == [net.addresses[-1]], new
-    assert took >= SLOW_PAUSE - 1  # the pause really covered the request
     FIGURES.append(f"neutron slow ({SLOW_PAUSE} s pause, timeout {SLOW_TIMEOUT} s): RequestAddress succeeded in "
                    f"{took:.1f} s, 1 port")
 
