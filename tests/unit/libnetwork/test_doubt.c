@@ -18,7 +18,7 @@
 #include "doubt.h"
 #include "kuryr/config.h"
 #include "plugin.h"
-#include "router.h"
+#include "plugin_fixture.h"
 #include "test_httpd.h"
 
 #define POOL "22222222-2222-4222-8222-222222222222"
@@ -28,57 +28,19 @@
     "\"11111111-1111-4111-8111-111111111111\", \"cidr\": \"10.0.0.0/24\", \"gateway_ip\": \"10.0.0.1\", " \
     "\"ip_version\": 4, \"subnetpool_id\": \"" POOL "\"}]}"
 
-typedef struct {
-    test_httpd *srv;
-    kuryr_config *cfg;
-    kl_plugin p;
-} fixture;
+typedef plugin_fixture fixture;
 
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof(*f));
-    *state = f;
-    if (!f || !(f->srv = test_httpd_start(false)))
+    const pf_setting s[] = {{"neutron", "timeout", "1"}};
+    if (pf_setup(state, s, sizeof(s) / sizeof(*s)) < 0)
         return -1;
-    f->cfg = kuryr_config_new();
-    char msg[256];
-    if (kuryr_config_set(f->cfg, "neutron", "auth_type", "none", msg, sizeof(msg)) < 0 ||
-        kuryr_config_set(f->cfg, "neutron", "endpoint_override", test_httpd_url(f->srv), msg, sizeof(msg)) < 0 ||
-        kuryr_config_set(f->cfg, "neutron", "timeout", "1", msg, sizeof(msg)) < 0) {
-        fprintf(stderr, "config: %s\n", msg);
-        return -1;
-    }
-    kuryr_error err;
-    if (kl_plugin_init(&f->p, f->cfg, &err) < 0) {
-        fprintf(stderr, "plugin: %s\n", err.message);
-        return -1;
-    }
+    fixture *f = *state;
     test_httpd_answer(f->srv, "GET", "/v2.0/subnets?subnetpool_id", 200, SUBNETS);
     /* the create that Neutron carries out only after the client gave up (timeout 1 s) */
     test_httpd_add(f->srv, &(test_httpd_script){.method = "POST", .path = "/v2.0/ports", .status = 201,
                                                 .body = "{}", .delay_ms = 4000, .times = 1});
     return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    kl_plugin_fini(&f->p);
-    test_httpd_stop(f->srv);
-    kuryr_config_free(f->cfg);
-    free(f);
-    return 0;
-}
-
-static json_t *call(fixture *f, const char *uri, const char *body, int *status)
-{
-    kl_reply r;
-    kl_dispatch(&f->p, kl_routes, "POST", uri, body, strlen(body), 0, &r);
-    *status = r.status;
-    json_t *j = json_loads(r.body, 0, NULL);
-    kl_reply_clear(&r);
-    assert_non_null(j);
-    return j;
 }
 
 static const test_httpd_request *find_request(fixture *f, const char *method, const char *prefix)
@@ -117,7 +79,7 @@ static char *posted_marker(fixture *f)
 static void fail_request_address(fixture *f)
 {
     int status;
-    json_t *r = call(f, "/IpamDriver.RequestAddress", REQUEST_ADDRESS, &status);
+    json_t *r = pf_call(f, "/IpamDriver.RequestAddress", REQUEST_ADDRESS, &status);
     assert_int_equal(status, 503);
     const char *e = json_string_value(json_object_get(r, "Err"));
     assert_non_null(e);
@@ -188,9 +150,9 @@ int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_marker_shape),
-        cmocka_unit_test_setup_teardown(test_late_port_is_deleted, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_port_in_use_is_kept, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_forgotten_marker_is_not_swept, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_late_port_is_deleted, setup, pf_teardown),
+        cmocka_unit_test_setup_teardown(test_port_in_use_is_kept, setup, pf_teardown),
+        cmocka_unit_test_setup_teardown(test_forgotten_marker_is_not_swept, setup, pf_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -18,6 +18,7 @@
 #include "metrics.h"
 #include "plugin.h"
 #include "router.h"
+#include "plugin_fixture.h"
 #include "test_httpd.h"
 
 #define NETID "0123abcd0123abcd0123abcd0123abcd89ef89ef89ef89ef89ef89ef89ef89ef"
@@ -29,12 +30,7 @@
 #define DEFPOOL "55555555-5555-4555-8555-555555555555"
 #define SG "88888888-8888-4888-8888-888888888888"
 
-typedef struct {
-    test_httpd *srv;
-    kuryr_config *cfg;
-    kl_plugin p;
-    bool up;
-} fixture;
+typedef plugin_fixture fixture;
 
 static char *data(const char *name)
 {
@@ -74,103 +70,30 @@ static void answer_text(fixture *f, const char *method, const char *path, int st
 
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof(*f));
-    *state = f;
-    if (!f || !(f->srv = test_httpd_start(false)))
-        return -1;
-    f->cfg = kuryr_config_new();
-    char msg[256];
-    if (kuryr_config_set(f->cfg, "neutron", "auth_type", "none", msg, sizeof(msg)) < 0 ||
-        kuryr_config_set(f->cfg, "neutron", "endpoint_override", test_httpd_url(f->srv), msg, sizeof(msg)) < 0) {
-        fprintf(stderr, "config: %s\n", msg);
-        return -1;
-    }
-    kuryr_error err;
-    if (kl_plugin_init(&f->p, f->cfg, &err) < 0) {
-        fprintf(stderr, "plugin: %s\n", err.message);
-        return -1;
-    }
-    snprintf(f->p.hostname, sizeof(f->p.hostname), "node1");
-    f->up = true;
-    return 0;
+    return pf_setup(state, NULL, 0);
 }
 
 /* Nested (vlan) binding on "lo", whose MAC is readable everywhere; the trunk lookup fails before any link
  * is made. */
 static int setup_nested(void **state)
 {
-    if (setup(state) < 0)
-        return -1;
-    fixture *f = *state;
-    kl_plugin_fini(&f->p);
-    f->up = false;
-    char msg[256];
-    if (kuryr_config_set(f->cfg, "binding", "default_driver", "vlan", msg, sizeof(msg)) < 0 ||
-        kuryr_config_set(f->cfg, "binding", "enabled_drivers", "vlan", msg, sizeof(msg)) < 0 ||
-        kuryr_config_set(f->cfg, "binding", "link_iface", "lo", msg, sizeof(msg)) < 0) {
-        fprintf(stderr, "config: %s\n", msg);
-        return -1;
-    }
-    kuryr_error err;
-    if (kl_plugin_init(&f->p, f->cfg, &err) < 0) {
-        fprintf(stderr, "plugin: %s\n", err.message);
-        return -1;
-    }
-    f->up = true;
-    return 0;
+    const pf_setting s[] = {{"binding", "default_driver", "vlan"},
+                            {"binding", "enabled_drivers", "vlan"},
+                            {"binding", "link_iface", "lo"}};
+    return pf_setup(state, s, sizeof(s) / sizeof(*s));
 }
 
 /* Neutron down: the endpoint points at a loopback port nothing listens on. */
 static int setup_neutron_down(void **state)
 {
-    if (setup(state) < 0)
-        return -1;
-    fixture *f = *state;
-    kl_plugin_fini(&f->p);
-    f->up = false;
-    char msg[256];
-    if (kuryr_config_set(f->cfg, "neutron", "endpoint_override", "http://127.0.0.1:9", msg, sizeof(msg)) < 0) {
-        fprintf(stderr, "config: %s\n", msg);
-        return -1;
-    }
-    kuryr_error err;
-    if (kl_plugin_init(&f->p, f->cfg, &err) < 0) {
-        fprintf(stderr, "plugin: %s\n", err.message);
-        return -1;
-    }
-    f->up = true;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    if (!f)
-        return 0;
-    if (f->up)
-        kl_plugin_fini(&f->p);
-    kuryr_config_free(f->cfg);
-    test_httpd_stop(f->srv);
-    free(f);
-    return 0;
-}
-
-/* One plugin call; returns the parsed answer and sets *status. */
-static json_t *call(fixture *f, const char *uri, const char *body, int *status)
-{
-    kl_reply r;
-    kl_dispatch(&f->p, kl_routes, "POST", uri, body, strlen(body), 0, &r);
-    *status = r.status;
-    json_t *j = json_loads(r.body, 0, NULL);
-    kl_reply_clear(&r);
-    assert_non_null(j);
-    return j;
+    const pf_setting s[] = {{"neutron", "endpoint_override", "http://127.0.0.1:9"}};
+    return pf_setup(state, s, sizeof(s) / sizeof(*s));
 }
 
 static json_t *call_ok(fixture *f, const char *uri, const char *body)
 {
     int status;
-    json_t *j = call(f, uri, body, &status);
+    json_t *j = pf_call(f, uri, body, &status);
     if (status != 200) {
         char *s = json_dumps(j, 0);
         fail_msg("%s: status %d %s", uri, status, s);
@@ -352,7 +275,7 @@ static void test_endpoint_flow(void **state)
     answer(f, "PUT", "/v2.0/ports/" PORT, 200, "port_direct.json", 0);
     int status;
     kl_metrics_reset();
-    r = call(f, "/NetworkDriver.CreateEndpoint",
+    r = pf_call(f, "/NetworkDriver.CreateEndpoint",
              "{\"NetworkID\":\"" NETID "\",\"EndpointID\":\"" EPID "\",\"Options\":{},"
              "\"Interface\":{\"Address\":\"\",\"AddressIPv6\":\"\",\"MacAddress\":\"02:42:0a:00:00:02\"}}",
              &status);
@@ -381,7 +304,7 @@ static void test_endpoint_flow(void **state)
                         "{\"Address\":\"10.0.0.2/24\"}}";
     answer(f, "GET", "/v2.0/ports?network_id=" NEUTRON_NET "&fixed_ips=ip_address=10.0.0.2", 200, "ports_one.json", 1);
     size_t puts_before = count(f, "PUT", "/v2.0/ports/");
-    r = call(f, "/NetworkDriver.CreateEndpoint", other, &status);
+    r = pf_call(f, "/NetworkDriver.CreateEndpoint", other, &status);
     assert_int_equal(status, 409);
     json_decref(r);
     assert_int_equal(count(f, "PUT", "/v2.0/ports/"), puts_before);
@@ -400,7 +323,7 @@ static void test_endpoint_flow(void **state)
     json_decref(want);
     json_decref(r);
 
-    r = call(f, "/NetworkDriver.Join", "{\"NetworkID\":\"" NETID "\",\"EndpointID\":\"" EPID "\","
+    r = pf_call(f, "/NetworkDriver.Join", "{\"NetworkID\":\"" NETID "\",\"EndpointID\":\"" EPID "\","
                                        "\"SandboxKey\":\"../netns\"}", &status);
     assert_int_equal(status, 400);
     json_decref(r);
@@ -450,7 +373,7 @@ static void test_fresh_port_handover(void **state)
     request_address_mac(f);
     answer(f, "PUT", "/v2.0/ports/" PORT, 200, "port_direct.json", 0);
     int status;
-    json_t *r = call(f, "/NetworkDriver.CreateEndpoint", create_ep_by_addr, &status);
+    json_t *r = pf_call(f, "/NetworkDriver.CreateEndpoint", create_ep_by_addr, &status);
     assert_int_not_equal(status, 200); /* the binding fails in unit tests; the Neutron side is what counts */
     json_decref(r);
     assert_int_equal(count(f, "GET", "/v2.0/ports?"), 1); /* RequestAddress's MAC lookup only */
@@ -462,7 +385,7 @@ static void test_fresh_port_handover(void **state)
     assert_contains(tagreq->body, "kuryr.net.uuid.lh:fedcba9876543210fedcba9876543210");
 
     answer(f, "GET", "/v2.0/ports?network_id=" NEUTRON_NET "&fixed_ips", 200, "ports_unbound.json", 0);
-    r = call(f, "/NetworkDriver.CreateEndpoint", create_ep_by_addr, &status);
+    r = pf_call(f, "/NetworkDriver.CreateEndpoint", create_ep_by_addr, &status);
     json_decref(r);
     assert_int_equal(count(f, "GET", "/v2.0/ports?network_id=" NEUTRON_NET "&fixed_ips"), 1);
 
@@ -471,7 +394,7 @@ static void test_fresh_port_handover(void **state)
     answer(f, "GET", "/v2.0/ports?fixed_ips", 200, "ports_one.json", 1);
     answer(f, "DELETE", "/v2.0/ports/" PORT, 204, NULL, 0);
     json_decref(call_ok(f, "/IpamDriver.ReleaseAddress", "{\"PoolID\":\"" POOL "\",\"Address\":\"10.0.0.2\"}"));
-    r = call(f, "/NetworkDriver.CreateEndpoint", create_ep_by_addr, &status);
+    r = pf_call(f, "/NetworkDriver.CreateEndpoint", create_ep_by_addr, &status);
     json_decref(r);
     assert_int_equal(count(f, "GET", "/v2.0/ports?network_id=" NEUTRON_NET "&fixed_ips"), 2);
 }
@@ -491,7 +414,7 @@ static void test_fresh_port_gone(void **state)
     answer(f, "POST", "/v2.0/ports", 201, "port.json", 0);
     answer(f, "DELETE", "/v2.0/ports/" PORT, 204, NULL, 0);
     int status;
-    json_t *r = call(f, "/NetworkDriver.CreateEndpoint", create_ep_by_addr, &status);
+    json_t *r = pf_call(f, "/NetworkDriver.CreateEndpoint", create_ep_by_addr, &status);
     json_decref(r);
     assert_int_equal(count(f, "GET", "/v2.0/ports?network_id=" NEUTRON_NET "&fixed_ips"), 1);
     json_t *own = body_of(nth(f, "POST", "/v2.0/ports", 1), "port");
@@ -592,10 +515,10 @@ static void test_v6_gateway(void **state)
     assert_json_str(r, "Address", "fd00:1::1/64");
     json_decref(r);
     int status;
-    r = call(f, "/IpamDriver.RequestPool", "{\"Pool\":\"10.0.0.0/24\",\"V6\":true}", &status);
+    r = pf_call(f, "/IpamDriver.RequestPool", "{\"Pool\":\"10.0.0.0/24\",\"V6\":true}", &status);
     assert_int_equal(status, 400);
     json_decref(r);
-    r = call(f, "/IpamDriver.RequestPool", "{\"SubPool\":\"10.0.0.0/25\"}", &status);
+    r = pf_call(f, "/IpamDriver.RequestPool", "{\"SubPool\":\"10.0.0.0/25\"}", &status);
     assert_int_equal(status, 400);
     json_decref(r);
 }
@@ -640,7 +563,7 @@ static void test_conflict(void **state)
     answer_text(f, "GET", "/v2.0/ports", 200, "{\"ports\": []}", 0);
     answer(f, "POST", "/v2.0/ports", 409, "ip_in_use.json", 0);
     int status;
-    json_t *r = call(f, "/IpamDriver.RequestAddress", "{\"PoolID\":\"" POOL "\",\"Address\":\"10.0.0.9\"}", &status);
+    json_t *r = pf_call(f, "/IpamDriver.RequestAddress", "{\"PoolID\":\"" POOL "\",\"Address\":\"10.0.0.9\"}", &status);
     assert_int_equal(status, 409);
     assert_contains(json_string_value(json_object_get(r, "Err")), "already allocated");
     json_decref(r);
@@ -656,7 +579,7 @@ static void test_address_of_bound_port(void **state)
     answer(f, "GET", "/v2.0/subnets", 200, "subnets_one.json", 0);
     answer(f, "GET", "/v2.0/ports", 200, "ports_one.json", 0);
     int status;
-    json_t *r = call(f, "/IpamDriver.RequestAddress", "{\"PoolID\":\"" POOL "\",\"Address\":\"10.0.0.2\"}", &status);
+    json_t *r = pf_call(f, "/IpamDriver.RequestAddress", "{\"PoolID\":\"" POOL "\",\"Address\":\"10.0.0.2\"}", &status);
     assert_int_equal(status, 409);
     assert_contains(json_string_value(json_object_get(r, "Err")), "in use by port " PORT);
     json_decref(r);
@@ -861,7 +784,7 @@ static void test_nested_parent_port(void **state)
                        "{\"Address\":\"10.0.0.2/24\",\"MacAddress\":\"02:42:0a:00:00:02\"}}";
     int status;
     for (int i = 0; i < 2; i++) {
-        json_t *r = call(f, "/NetworkDriver.CreateEndpoint", body, &status);
+        json_t *r = pf_call(f, "/NetworkDriver.CreateEndpoint", body, &status);
         assert_int_not_equal(status, 200);
         json_decref(r);
     }
@@ -905,7 +828,7 @@ static void test_static_and_invalid(void **state)
     };
     for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
         int status;
-        r = call(f, bad[i][0], bad[i][1], &status);
+        r = pf_call(f, bad[i][0], bad[i][1], &status);
         if (status != 400)
             fail_msg("%s %s: status %d", bad[i][0], bad[i][1], status);
         assert_true(json_is_string(json_object_get(r, "Err")));
@@ -1040,17 +963,17 @@ static void test_neutron_down(void **state)
 {
     fixture *f = *state;
     int status;
-    json_t *r = call(f, "/IpamDriver.RequestPool", "{\"Pool\":\"10.30.0.0/24\"}", &status);
+    json_t *r = pf_call(f, "/IpamDriver.RequestPool", "{\"Pool\":\"10.30.0.0/24\"}", &status);
     assert_int_equal(status, 503);
     const char *e = json_string_value(json_object_get(r, "Err"));
     assert_non_null(e);
     assert_non_null(strstr(e, "Neutron"));
     json_decref(r);
-    r = call(f, "/NetworkDriver.CreateNetwork",
+    r = pf_call(f, "/NetworkDriver.CreateNetwork",
              "{\"NetworkID\":\"" NETID "\",\"Options\":{},\"IPv4Data\":[],\"IPv6Data\":[]}", &status);
     assert_int_equal(status, 503);
     json_decref(r);
-    r = call(f, "/Plugin.Activate", "", &status);
+    r = pf_call(f, "/Plugin.Activate", "", &status);
     assert_int_equal(status, 200);
     json_decref(r);
 }
@@ -1090,29 +1013,29 @@ int main(void)
 {
     kuryr_log_init("test_handlers", KURYR_LOG_ERROR, false);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_network_lifecycle, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_fresh_port_handover, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_fresh_port_gone, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_neutron_down, setup_neutron_down, teardown),
-        cmocka_unit_test_setup_teardown(test_existing_subnet_of_pool, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_restart_between_pool_and_network, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_restart_carved_block, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_endpoint_flow, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_default_pool, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_concurrent_carving, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_v6_gateway, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_ip_range, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_conflict, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_address_of_bound_port, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_no_tag_extension, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_exposed_ports, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_existing_network, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_existing_subnet, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_adopted_port, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_adopted_port_endpoint_deleted, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_dual_stack_second_family, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_nested_parent_port, setup_nested, teardown),
-        cmocka_unit_test_setup_teardown(test_static_and_invalid, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_network_lifecycle, setup, pf_teardown),
+        cmocka_unit_test_setup_teardown(test_fresh_port_handover, setup, pf_teardown),
+        cmocka_unit_test_setup_teardown(test_fresh_port_gone, setup, pf_teardown),
+        cmocka_unit_test_setup_teardown(test_neutron_down, setup_neutron_down, pf_teardown),
+        cmocka_unit_test_setup_teardown(test_existing_subnet_of_pool, setup, pf_teardown),
+        cmocka_unit_test_setup_teardown(test_restart_between_pool_and_network, setup, pf_teardown),
+        cmocka_unit_test_setup_teardown(test_restart_carved_block, setup, pf_teardown),
+        cmocka_unit_test_setup_teardown(test_endpoint_flow, setup, pf_teardown),
+        cmocka_unit_test_setup_teardown(test_default_pool, setup, pf_teardown),
+        cmocka_unit_test_setup_teardown(test_concurrent_carving, setup, pf_teardown),
+        cmocka_unit_test_setup_teardown(test_v6_gateway, setup, pf_teardown),
+        cmocka_unit_test_setup_teardown(test_ip_range, setup, pf_teardown),
+        cmocka_unit_test_setup_teardown(test_conflict, setup, pf_teardown),
+        cmocka_unit_test_setup_teardown(test_address_of_bound_port, setup, pf_teardown),
+        cmocka_unit_test_setup_teardown(test_no_tag_extension, setup, pf_teardown),
+        cmocka_unit_test_setup_teardown(test_exposed_ports, setup, pf_teardown),
+        cmocka_unit_test_setup_teardown(test_existing_network, setup, pf_teardown),
+        cmocka_unit_test_setup_teardown(test_existing_subnet, setup, pf_teardown),
+        cmocka_unit_test_setup_teardown(test_adopted_port, setup, pf_teardown),
+        cmocka_unit_test_setup_teardown(test_adopted_port_endpoint_deleted, setup, pf_teardown),
+        cmocka_unit_test_setup_teardown(test_dual_stack_second_family, setup, pf_teardown),
+        cmocka_unit_test_setup_teardown(test_nested_parent_port, setup_nested, pf_teardown),
+        cmocka_unit_test_setup_teardown(test_static_and_invalid, setup, pf_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

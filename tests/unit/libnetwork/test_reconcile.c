@@ -18,6 +18,7 @@
 #include "kuryr/log.h"
 #include "metrics.h"
 #include "plugin.h"
+#include "plugin_fixture.h"
 #include "reconcile.h"
 #include "test_httpd.h"
 
@@ -97,11 +98,7 @@ static const char *POOLS =
     "{\"id\": \"e0000000-0000-4000-8000-000000000003\", \"name\": \"kuryr\", \"prefixes\": [\"10.2.0.0/16\"], \"ip_version\": 4, " OLD "}"
     "]}";
 
-typedef struct {
-    test_httpd *srv;
-    kuryr_config *cfg;
-    kl_plugin p;
-} fixture;
+typedef plugin_fixture fixture;
 
 static int sh(const char *cmd)
 {
@@ -126,9 +123,9 @@ static int setup(void **state)
         sh("ip link add tapf0000000-00 type veth peer name xf0") < 0 ||
         sh("ip link add tapnotkuryr type veth peer name xnk") < 0)
         return -1;
-    fixture *f = calloc(1, sizeof(*f));
+    fixture *f = pf_open();
     *state = f;
-    if (!f || !(f->srv = test_httpd_start(false)))
+    if (!f)
         return -1;
     answer(f, "GET", "/networks/" NET_LIVE, 200, DOCKER_NET_LIVE);
     answer(f, "GET", "/networks", 200, DOCKER_NETS);
@@ -143,33 +140,8 @@ static int setup(void **state)
     answer(f, "GET", "/v2.0/subnetpools", 200, POOLS);
     answer(f, "DELETE", NULL, 204, NULL);
     answer(f, "PUT", NULL, 200, "{\"port\": {\"id\": \"" P_EXISTING "\"}}");
-    f->cfg = kuryr_config_new();
-    char msg[256];
-    if (kuryr_config_set(f->cfg, "neutron", "auth_type", "none", msg, sizeof(msg)) < 0 ||
-        kuryr_config_set(f->cfg, "neutron", "endpoint_override", test_httpd_url(f->srv), msg, sizeof(msg)) < 0 ||
-        kuryr_config_set(f->cfg, "DEFAULT", "docker_host", test_httpd_url(f->srv), msg, sizeof(msg)) < 0) {
-        fprintf(stderr, "config: %s\n", msg);
-        return -1;
-    }
-    kuryr_error err;
-    if (kl_plugin_init(&f->p, f->cfg, &err) < 0) {
-        fprintf(stderr, "plugin: %s\n", err.message);
-        return -1;
-    }
-    snprintf(f->p.hostname, sizeof(f->p.hostname), "node1");
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    if (!f)
-        return 0;
-    kl_plugin_fini(&f->p);
-    kuryr_config_free(f->cfg);
-    test_httpd_stop(f->srv);
-    free(f);
-    return 0;
+    const pf_setting docker[] = {{"DEFAULT", "docker_host", test_httpd_url(f->srv)}};
+    return pf_set(f, docker, 1) < 0 ? -1 : pf_plugin_up(f);
 }
 
 /* ids listed under report[kind], space-separated, in report order */
@@ -293,9 +265,9 @@ int main(void)
 {
     kuryr_log_set_level(KURYR_LOG_ERROR);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_dry_run_changes_nothing, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_removes_only_orphans, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_docker_down_removes_nothing, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_dry_run_changes_nothing, setup, pf_teardown),
+        cmocka_unit_test_setup_teardown(test_removes_only_orphans, setup, pf_teardown),
+        cmocka_unit_test_setup_teardown(test_docker_down_removes_nothing, setup, pf_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }

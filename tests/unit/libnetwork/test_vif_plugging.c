@@ -21,7 +21,7 @@
 
 #include "kuryr/config.h"
 #include "plugin.h"
-#include "router.h"
+#include "plugin_fixture.h"
 #include "test_httpd.h"
 
 #define NETID "0123abcd0123abcd0123abcd0123abcd89ef89ef89ef89ef89ef89ef89ef89ef"
@@ -41,36 +41,15 @@ static const char *create_endpoint =
     "{\"NetworkID\":\"" NETID "\",\"EndpointID\":\"" EPID "\",\"Options\":{},"
     "\"Interface\":{\"Address\":\"10.0.0.2/24\",\"AddressIPv6\":\"\",\"MacAddress\":\"\"}}";
 
-typedef struct {
-    test_httpd *srv;
-    kuryr_config *cfg;
-    kl_plugin p;
-    bool up;
-} fixture;
+typedef plugin_fixture fixture;
 
 static int setup_with_timeout(void **state, const char *timeout)
 {
-    fixture *f = calloc(1, sizeof(*f));
-    *state = f;
-    if (!f || !(f->srv = test_httpd_start(false)))
+    const pf_setting s[] = {{"neutron", "vif_plugging_is_fatal", "true"},
+                            {"neutron", "vif_plugging_timeout", timeout}};
+    if (pf_setup(state, s, sizeof(s) / sizeof(*s)) < 0)
         return -1;
-    f->cfg = kuryr_config_new();
-    char msg[256];
-    const char *kv[][2] = {{"auth_type", "none"}, {"endpoint_override", test_httpd_url(f->srv)},
-                           {"vif_plugging_is_fatal", "true"}, {"vif_plugging_timeout", timeout}};
-    for (size_t i = 0; i < sizeof(kv) / sizeof(*kv); i++) {
-        if (kuryr_config_set(f->cfg, "neutron", kv[i][0], kv[i][1], msg, sizeof(msg)) < 0) {
-            fprintf(stderr, "config: %s\n", msg);
-            return -1;
-        }
-    }
-    kuryr_error err;
-    if (kl_plugin_init(&f->p, f->cfg, &err) < 0) {
-        fprintf(stderr, "plugin: %s\n", err.message);
-        return -1;
-    }
-    snprintf(f->p.hostname, sizeof(f->p.hostname), "node1");
-    f->up = true;
+    fixture *f = *state;
 
     /* the network mapping, the IPAM port found by its address, the bind and tag writes */
     test_httpd_answer(f->srv, "GET", "/v2.0/extensions", 200, "{\"extensions\": [{\"alias\": \"standard-attr-tag\"}]}");
@@ -94,30 +73,6 @@ static int setup_one_second(void **state)
     return setup_with_timeout(state, "1");
 }
 
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    if (!f)
-        return 0;
-    if (f->up)
-        kl_plugin_fini(&f->p);
-    kuryr_config_free(f->cfg);
-    test_httpd_stop(f->srv);
-    free(f);
-    return 0;
-}
-
-static json_t *call(fixture *f, const char *uri, const char *body, int *status)
-{
-    kl_reply r;
-    kl_dispatch(&f->p, kl_routes, "POST", uri, body, strlen(body), 0, &r);
-    *status = r.status;
-    json_t *j = json_loads(r.body, 0, NULL);
-    kl_reply_clear(&r);
-    assert_non_null(j);
-    return j;
-}
-
 static size_t count(fixture *f, const char *method, const char *path)
 {
     size_t n = 0;
@@ -137,7 +92,7 @@ static void test_down_then_active(void **state)
     test_httpd_add(f->srv, &down);
     test_httpd_answer(f->srv, "GET", "/v2.0/ports/" PORT, 200, PORT_JSON("ACTIVE"));
     int status;
-    json_t *r = call(f, "/NetworkDriver.CreateEndpoint", create_endpoint, &status);
+    json_t *r = pf_call(f, "/NetworkDriver.CreateEndpoint", create_endpoint, &status);
     if (status != 200)
         fail_msg("CreateEndpoint: %d %s", status, json_dumps(r, 0));
     json_decref(r);
@@ -149,7 +104,7 @@ static void test_down_then_active(void **state)
     test_httpd_answer(f->srv, "GET", "/v2.0/subnets", 200,
                       "{\"subnets\": [{\"id\": \"33333333-3333-4333-8333-333333333333\", \"ip_version\": 4, "
                       "\"gateway_ip\": \"10.0.0.1\", \"host_routes\": []}]}");
-    r = call(f, "/NetworkDriver.Join", "{\"NetworkID\":\"" NETID "\",\"EndpointID\":\"" EPID "\","
+    r = pf_call(f, "/NetworkDriver.Join", "{\"NetworkID\":\"" NETID "\",\"EndpointID\":\"" EPID "\","
              "\"SandboxKey\":\"/var/run/docker/netns/0123456789ab\",\"Options\":{}}", &status);
     if (status != 200)
         fail_msg("Join: %d %s", status, json_dumps(r, 0));
@@ -175,7 +130,7 @@ static void test_down_until_timeout(void **state)
     fixture *f = *state;
     test_httpd_answer(f->srv, "GET", "/v2.0/ports/" PORT, 200, PORT_JSON("DOWN"));
     int status;
-    json_t *r = call(f, "/NetworkDriver.CreateEndpoint", create_endpoint, &status);
+    json_t *r = pf_call(f, "/NetworkDriver.CreateEndpoint", create_endpoint, &status);
     assert_int_not_equal(status, 200);
     const char *msg = json_string_value(json_object_get(r, "Err"));
     if (!msg || !strstr(msg, "did not become ACTIVE within 1 s"))
@@ -221,8 +176,8 @@ int main(void)
         return 77;
     }
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_down_then_active, setup_wait_forever, teardown),
-        cmocka_unit_test_setup_teardown(test_down_until_timeout, setup_one_second, teardown),
+        cmocka_unit_test_setup_teardown(test_down_then_active, setup_wait_forever, pf_teardown),
+        cmocka_unit_test_setup_teardown(test_down_until_timeout, setup_one_second, pf_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
