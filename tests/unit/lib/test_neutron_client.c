@@ -13,46 +13,14 @@
 
 #include "kuryr/neutron.h"
 #include "neutron_test_data.h"
+#include "neutron_fixture.h"
 #include "test_httpd.h"
 
 #define NET_ID "4e8e5957-649f-477b-9e5b-f1f75b21c03c"
 #define PORT_ID "d7a2e1f6-5c3b-4a8e-9f0d-2b1c4e6a8d0f"
 #define TRUNK_ID "8b4c2d1e-7f6a-4b3c-9d8e-1f2a3b4c5d6e"
 
-typedef struct {
-    test_httpd *srv;
-    kuryr_http *http;
-    kuryr_auth *auth;
-    kuryr_neutron *kn;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof(*f));
-    if (!f || !(f->srv = test_httpd_start(false)))
-        return -1;
-    /* no retries: a scripted 503 must reach the client exactly once */
-    kuryr_http_opts hopts = {.max_retries = -1};
-    f->http = kuryr_http_new(&hopts);
-    kuryr_auth_opts aopts = {.type = KURYR_AUTH_NONE, .endpoint_override = test_httpd_url(f->srv)};
-    f->auth = f->http ? kuryr_auth_new(f->http, &aopts) : NULL;
-    f->kn = f->auth ? kuryr_neutron_new(f->auth) : NULL;
-    *state = f;
-    return f->kn ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    if (!f)
-        return 0;
-    kuryr_neutron_free(f->kn);
-    kuryr_auth_free(f->auth);
-    kuryr_http_free(f->http);
-    test_httpd_stop(f->srv);
-    free(f);
-    return 0;
-}
+typedef neutron_fixture fixture;
 
 static const test_httpd_request *req(fixture *f, size_t i)
 {
@@ -540,7 +508,7 @@ static void test_threads(void **state)
 
 int main(void)
 {
-#define T(fn) cmocka_unit_test_setup_teardown(fn, setup, teardown)
+#define T(fn) cmocka_unit_test_setup_teardown(fn, neutron_fixture_setup, neutron_fixture_teardown)
     const struct CMUnitTest tests[] = {
         T(test_network_crud),
         T(test_every_resource_paths),

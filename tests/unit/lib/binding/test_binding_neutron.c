@@ -14,43 +14,14 @@
 #include "binding_internal.h"
 #include "kuryr/http.h"
 #include "kuryr/keystone.h"
+#include "neutron_fixture.h"
 #include "test_httpd.h"
 
 #define VM "11111111-2222-4333-8444-555555555555"
 #define PORT "aaaaaaaa-bbbb-4ccc-8ddd-eeeeeeeeeeee"
 #define TRUNK "99999999-8888-4777-8666-555555555555"
 
-typedef struct {
-    test_httpd *srv;
-    kuryr_http *http;
-    kuryr_auth *auth;
-    kuryr_neutron *kn;
-} fixture;
-
-static int setup(void **state)
-{
-    fixture *f = calloc(1, sizeof(*f));
-    if (!f || !(f->srv = test_httpd_start(false)))
-        return -1;
-    kuryr_http_opts hopts = { .max_retries = -1 };
-    f->http = kuryr_http_new(&hopts);
-    kuryr_auth_opts aopts = { .type = KURYR_AUTH_NONE, .endpoint_override = test_httpd_url(f->srv) };
-    f->auth = f->http ? kuryr_auth_new(f->http, &aopts) : NULL;
-    f->kn = f->auth ? kuryr_neutron_new(f->auth) : NULL;
-    *state = f;
-    return f->kn ? 0 : -1;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    kuryr_neutron_free(f->kn);
-    kuryr_auth_free(f->auth);
-    kuryr_http_free(f->http);
-    test_httpd_stop(f->srv);
-    free(f);
-    return 0;
-}
+typedef neutron_fixture fixture;
 
 static size_t count(fixture *f, const char *method, const char *path_part)
 {
@@ -222,14 +193,14 @@ static void test_removal_takes_only_ours(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_subport_retries_on_collision, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_existing_subport_is_reused, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_detach_is_idempotent, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_pairs_added_keeping_others, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_stale_revision_is_retried, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_stale_revision_forever_is_a_conflict, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_removal_when_vm_port_gone, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_removal_takes_only_ours, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_subport_retries_on_collision, neutron_fixture_setup, neutron_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_existing_subport_is_reused, neutron_fixture_setup, neutron_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_detach_is_idempotent, neutron_fixture_setup, neutron_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_pairs_added_keeping_others, neutron_fixture_setup, neutron_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_stale_revision_is_retried, neutron_fixture_setup, neutron_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_stale_revision_forever_is_a_conflict, neutron_fixture_setup, neutron_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_removal_when_vm_port_gone, neutron_fixture_setup, neutron_fixture_teardown),
+        cmocka_unit_test_setup_teardown(test_removal_takes_only_ours, neutron_fixture_setup, neutron_fixture_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
