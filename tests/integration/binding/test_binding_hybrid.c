@@ -11,11 +11,10 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 
 #include "binding_internal.h"
 #include "binding_test.h"
+#include "ovs_test.h"
 
 #define MTU 1400
 #define VM_UUID "ep-hybrid-0001"
@@ -23,7 +22,6 @@
 
 static char bridge[16], missing_bridge[16];
 static char port_id[64];
-static const char *vsctl;
 static kuryr_binding_cfg cfg = { .default_driver = KURYR_DRIVER_VETH,
                                  .enabled_mask = 1u << KURYR_DRIVER_VETH,
                                  .ovsdb_sock = KB_OVSDB_SOCK };
@@ -31,23 +29,6 @@ static json_t *details;
 static kuryr_port port = { .mac_address = PORT_MAC, .binding_vif_type = "ovs", .binding_vnic_type = "normal",
                            .binding_host_id = "kt-host" };
 static const kuryr_bind_request req = { .port = &port, .mtu = MTU, .owner_id = VM_UUID };
-
-static int run(const char *const *args, char **out)
-{
-    const char *argv[20] = { vsctl, "--db=unix:" KB_OVSDB_SOCK, "--timeout=60" };
-    size_t n = 3;
-    for (size_t i = 0; args[i] && n < 19; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
-    int status = 0;
-    char tail[200];
-    kuryr_error err;
-    if (out)
-        *out = NULL;
-    if (kb_run(argv, out, &status, tail, sizeof(tail), &err) < 0)
-        return -1;
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
-}
 
 typedef struct {
     char tap[KURYR_IFNAME_LEN], cont[KURYR_IFNAME_LEN], qbr[KURYR_IFNAME_LEN], qvb[KURYR_IFNAME_LEN],
@@ -71,7 +52,7 @@ static void remove_all(const char *id)
     const char *links[] = { n.tap, n.cont, n.qvb, n.qvo, n.qbr };
     for (size_t i = 0; i < sizeof(links) / sizeof(links[0]); i++) {
         const char *del[] = { "--if-exists", "del-port", links[i], NULL };
-        run(del, NULL);
+        bt_vsctl(del, NULL);
         bt_del(sk, links[i]);
     }
     nl_socket_free(sk);
@@ -83,7 +64,7 @@ static char *ovs_ifaces_of(const char *id)
     char match[128], *out = NULL;
     snprintf(match, sizeof(match), "external_ids:iface-id=\"%s\"", id);
     const char *find[] = { "--data=bare", "--no-headings", "--columns=name", "find", "Interface", match, NULL };
-    if (run(find, &out) < 0)
+    if (bt_vsctl(find, &out) < 0)
         fail_msg("ovs-vsctl find failed");
     return out;
 }
@@ -93,7 +74,7 @@ static int setup(void **state)
     (void)state;
     const char *add[] = { "--may-exist", "add-br", bridge, "--", "set", "Bridge", bridge, "datapath_type=netdev",
                           NULL };
-    return run(add, NULL);
+    return bt_vsctl(add, NULL);
 }
 
 static int teardown(void **state)
@@ -101,7 +82,7 @@ static int teardown(void **state)
     (void)state;
     remove_all(port_id);
     const char *del[] = { "--if-exists", "del-br", bridge, NULL };
-    run(del, NULL);
+    bt_vsctl(del, NULL);
     return 0;
 }
 
@@ -178,13 +159,13 @@ static void assert_plugged(const names *n)
 
     char *br = NULL;
     const char *p2b[] = { "port-to-br", n->qvo, NULL };
-    assert_int_equal(run(p2b, &br), 0);
+    assert_int_equal(bt_vsctl(p2b, &br), 0);
     br[strcspn(br, "\n")] = '\0';
     assert_string_equal(br, bridge);
     free(br);
     char *ext = NULL;
     const char *get[] = { "get", "Interface", n->qvo, "external_ids", NULL };
-    assert_int_equal(run(get, &ext), 0);
+    assert_int_equal(bt_vsctl(get, &ext), 0);
     /* ovs-vsctl quotes a string only when it would not parse bare */
     char quoted[128], bare[128];
     snprintf(quoted, sizeof(quoted), "iface-id=\"%s\"", port_id);
@@ -262,14 +243,7 @@ static void test_missing_ovs_bridge_leaves_nothing(void **state)
 
 int main(void)
 {
-    if (geteuid() != 0)
-        bt_skip("the OVS hybrid plugging test needs root");
-    struct stat st;
-    if (stat(KB_OVSDB_SOCK, &st) != 0)
-        bt_skip(KB_OVSDB_SOCK " does not exist: Open vSwitch is not running (scripts/stack up --backend ovn)");
-    vsctl = access("/usr/bin/ovs-vsctl", X_OK) == 0 ? "/usr/bin/ovs-vsctl" : NULL;
-    if (!vsctl)
-        bt_skip("ovs-vsctl is not installed");
+    bt_require_ovs("the OVS hybrid plugging test");
     int id = (int)(getpid() % 100000);
     snprintf(bridge, sizeof(bridge), "kthy%d", id);
     snprintf(missing_bridge, sizeof(missing_bridge), "ktno%d", id);

@@ -2,6 +2,8 @@
  *  - macvlan: the VM port's allowed_address_pairs gain the container port's IP + MAC and the macvlan appears on
  *    the interface carrying the VM port's MAC (found by MAC, link_iface empty); unbind takes both away, and a
  *    second unbind succeeds.
+ *  - ipvlan: the same with the VM port's own MAC; where the kernel has no ipvlan, the bind fails saying so and
+ *    the pair it wrote first is taken back.
  *  - vlan: the container port becomes a subport of the VM port's trunk with an id in 1..4094 and the vlan
  *    device appears; where the kernel has no 802.1Q support the bind fails saying so, and the trunk keeps no
  *    subport (rollback) while the container port is unchanged.
@@ -241,6 +243,65 @@ static void test_macvlan_pairs_and_device(void **state)
     nl_socket_free(sk);
 }
 
+static bool kernel_has_ipvlan(void)
+{
+    struct nl_sock *sk = bt_sock();
+    char a[KURYR_IFNAME_LEN], b[KURYR_IFNAME_LEN], v[KURYR_IFNAME_LEN];
+    snprintf(a, sizeof(a), "kt-%dq", (int)(getpid() % 100000));
+    snprintf(b, sizeof(b), "kt-%dr", (int)(getpid() % 100000));
+    snprintf(v, sizeof(v), "kt-%di", (int)(getpid() % 100000));
+    bool ok = false;
+    if (bt_veth(sk, a, b) == 0) {
+        kuryr_error err;
+        ok = kb_ipvlan_create(sk, a, v, 1500, &err) == 0;
+        bt_del(sk, v);
+        bt_del(sk, a);
+    }
+    nl_socket_free(sk);
+    return ok;
+}
+
+/* ipvlan writes its pair before making the device: where the kernel lacks ipvlan, the pair must be taken back. */
+static void test_ipvlan_pairs_or_rollback(void **state)
+{
+    (void)state;
+    kuryr_binding_cfg cfg = cfg_for(KURYR_DRIVER_IPVLAN);
+    kuryr_bind_request req = req_for(fx.c1);
+    kuryr_bind_result res;
+    kuryr_error err;
+    const char *ip = fx.c1->fixed_ips[0].ip_address;
+    struct nl_sock *sk = bt_sock();
+    if (!kernel_has_ipvlan()) {
+        assert_int_equal(kuryr_bind(&cfg, &req, &res, &err), -1);
+        print_message("ipvlan bind without the module fails with: %s\n", err.message);
+        assert_non_null(strstr(err.message, "module ipvlan"));
+        assert_false(bt_exists(sk, res.container_ifname));
+        kuryr_port *vm = get_port(fx.vm->id);
+        assert_int_equal(vm->n_allowed_address_pairs, 0);
+        kuryr_port_free(vm);
+        assert_int_equal(kuryr_unbind(&cfg, &req, &err), 0);
+        nl_socket_free(sk);
+        return;
+    }
+    if (kuryr_bind(&cfg, &req, &res, &err) != 0)
+        fail_msg("ipvlan bind: %s", err.message);
+    kuryr_port *vm = get_port(fx.vm->id);
+    /* the device shares the VM's MAC, so the pair carries it */
+    assert_true(has_pair(vm, ip, fx.vm->mac_address));
+    kuryr_port_free(vm);
+    struct rtnl_link *dev = bt_link(sk, res.container_ifname);
+    assert_non_null(dev);
+    assert_string_equal(rtnl_link_get_type(dev), "ipvlan");
+    rtnl_link_put(dev);
+    assert_int_equal(kuryr_unbind(&cfg, &req, &err), 0);
+    assert_false(bt_exists(sk, res.container_ifname));
+    vm = get_port(fx.vm->id);
+    assert_int_equal(vm->n_allowed_address_pairs, 0);
+    kuryr_port_free(vm);
+    assert_int_equal(kuryr_unbind(&cfg, &req, &err), 0);
+    nl_socket_free(sk);
+}
+
 static kuryr_trunk *get_trunk(void)
 {
     kuryr_trunk *t = NULL;
@@ -380,6 +441,39 @@ static void test_concurrent_attach_distinct_ids(void **state)
     kuryr_trunk_free(t);
 }
 
+/* Objects of this process still in Neutron after the teardowns (their names carry the pid). */
+static size_t leftovers(void)
+{
+    char prefix[64];
+    snprintf(prefix, sizeof(prefix), "kt-nested-");
+    char pid[16];
+    snprintf(pid, sizeof(pid), "-%d-", (int)getpid());
+    size_t n = 0;
+    kuryr_error err = { 0 };
+    kuryr_network_list nets = { 0 };
+    kuryr_port_list ports = { 0 };
+    kuryr_trunk_list trunks = { 0 };
+    if (kuryr_neutron_network_list(env.kn, NULL, &nets, &err) == 0)
+        for (size_t i = 0; i < nets.n; i++)
+            n += nets.items[i]->name && !strncmp(nets.items[i]->name, prefix, strlen(prefix)) &&
+                 strstr(nets.items[i]->name, pid);
+    if (kuryr_neutron_port_list(env.kn, NULL, &ports, &err) == 0)
+        for (size_t i = 0; i < ports.n; i++)
+            n += ports.items[i]->name && !strncmp(ports.items[i]->name, prefix, strlen(prefix)) &&
+                 strstr(ports.items[i]->name, pid);
+    if (kuryr_neutron_trunk_list(env.kn, NULL, &trunks, &err) == 0)
+        for (size_t i = 0; i < trunks.n; i++)
+            n += trunks.items[i]->name && !strncmp(trunks.items[i]->name, prefix, strlen(prefix)) &&
+                 strstr(trunks.items[i]->name, pid);
+    kuryr_network_list_clear(&nets);
+    kuryr_port_list_clear(&ports);
+    kuryr_trunk_list_clear(&trunks);
+    struct nl_sock *sk = bt_sock();
+    n += (size_t)bt_exists(sk, vm_if);
+    nl_socket_free(sk);
+    return n;
+}
+
 int main(void)
 {
     if (geteuid() != 0)
@@ -397,10 +491,16 @@ int main(void)
     snprintf(cidr, sizeof(cidr), "10.213.%d.0/24", id % 250);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_macvlan_pairs_and_device, setup_aap, teardown),
+        cmocka_unit_test_setup_teardown(test_ipvlan_pairs_or_rollback, setup_aap, teardown),
         cmocka_unit_test_setup_teardown(test_vlan_subport_or_rollback, setup_trunk, teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_attach_distinct_ids, setup_trunk, teardown),
     };
     rc = cmocka_run_group_tests(tests, NULL, NULL);
+    size_t left = leftovers();
+    if (left) {
+        fprintf(stderr, "%zu Neutron objects or links of this test are left behind\n", left);
+        rc = 1;
+    }
     itest_close(&env);
     return rc;
 }

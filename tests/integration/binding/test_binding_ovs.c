@@ -5,38 +5,21 @@
 #include <stddef.h>
 #include <setjmp.h>
 #include <cmocka.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
 
 #include "binding_internal.h"
 #include "binding_test.h"
+#include "ovs_test.h"
 
 #define PORT_ID "5e6f7a8b-9c0d-4e1f-a2b3-c4d5e6f7a8b9"
 
 static char bridge[16], veth[16], peer[16];
-static const char *vsctl;
 static kuryr_binding_cfg cfg = { .ovsdb_sock = KB_OVSDB_SOCK };
-
-static int run(const char *const *args, char **out)
-{
-    const char *argv[16] = { vsctl, "--db=unix:" KB_OVSDB_SOCK, "--timeout=60" };
-    size_t n = 3;
-    for (size_t i = 0; args[i] && n < 15; i++)
-        argv[n++] = args[i];
-    argv[n] = NULL;
-    int status = 0;
-    char tail[200];
-    kuryr_error err;
-    if (kb_run(argv, out, &status, tail, sizeof(tail), &err) < 0)
-        return -1;
-    return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
-}
 
 static int setup(void **state)
 {
     (void)state;
     const char *add[] = { "--may-exist", "add-br", bridge, NULL };
-    if (run(add, NULL) < 0)
+    if (bt_vsctl(add, NULL) < 0)
         return -1;
     struct nl_sock *sk = bt_sock();
     int rc = bt_veth(sk, veth, peer);
@@ -48,7 +31,7 @@ static int teardown(void **state)
 {
     (void)state;
     const char *del[] = { "--if-exists", "del-br", bridge, NULL };
-    run(del, NULL);
+    bt_vsctl(del, NULL);
     struct nl_sock *sk = bt_sock();
     bt_del(sk, veth);
     nl_socket_free(sk);
@@ -68,7 +51,7 @@ static void test_add_find_delete(void **state)
     free(names);
     char *ext = NULL;
     const char *get[] = { "get", "Interface", veth, "external_ids", NULL };
-    assert_int_equal(run(get, &ext), 0);
+    assert_int_equal(bt_vsctl(get, &ext), 0);
     assert_non_null(strstr(ext, "iface-id=\"" PORT_ID "\""));
     assert_non_null(strstr(ext, "attached-mac=\"fa:16:3e:11:22:33\""));
     assert_non_null(strstr(ext, "vm-uuid=ep-ovs"));
@@ -90,14 +73,7 @@ static void test_add_find_delete(void **state)
 
 int main(void)
 {
-    if (geteuid() != 0)
-        bt_skip("the OVS test needs root");
-    struct stat st;
-    if (stat(KB_OVSDB_SOCK, &st) != 0)
-        bt_skip(KB_OVSDB_SOCK " does not exist: Open vSwitch is not running (scripts/stack up --backend ovn)");
-    vsctl = access("/usr/bin/ovs-vsctl", X_OK) == 0 ? "/usr/bin/ovs-vsctl" : NULL;
-    if (!vsctl)
-        bt_skip("ovs-vsctl is not installed");
+    bt_require_ovs("the OVS test");
     int id = (int)(getpid() % 100000);
     snprintf(bridge, sizeof(bridge), "ktbr%d", id);
     snprintf(veth, sizeof(veth), "ktov%da", id);
