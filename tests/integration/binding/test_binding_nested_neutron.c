@@ -243,17 +243,19 @@ static void test_macvlan_pairs_and_device(void **state)
     nl_socket_free(sk);
 }
 
-static bool kernel_has_ipvlan(void)
+/* ipvlan and 8021q are modules: probe them the way the driver meets them, on a throwaway veth. */
+static bool kernel_has(kuryr_driver d)
 {
     struct nl_sock *sk = bt_sock();
     char a[KURYR_IFNAME_LEN], b[KURYR_IFNAME_LEN], v[KURYR_IFNAME_LEN];
     snprintf(a, sizeof(a), "kt-%dq", (int)(getpid() % 100000));
     snprintf(b, sizeof(b), "kt-%dr", (int)(getpid() % 100000));
-    snprintf(v, sizeof(v), "kt-%di", (int)(getpid() % 100000));
+    snprintf(v, sizeof(v), "kt-%dv", (int)(getpid() % 100000));
     bool ok = false;
     if (bt_veth(sk, a, b) == 0) {
         kuryr_error err;
-        ok = kb_ipvlan_create(sk, a, v, 1500, &err) == 0;
+        ok = (d == KURYR_DRIVER_VLAN ? kb_vlan_create(sk, a, v, 7, "fa:16:3e:00:00:07", 1500, &err)
+                                     : kb_ipvlan_create(sk, a, v, 1500, &err)) == 0;
         bt_del(sk, v);
         bt_del(sk, a);
     }
@@ -271,7 +273,7 @@ static void test_ipvlan_pairs_or_rollback(void **state)
     kuryr_error err;
     const char *ip = fx.c1->fixed_ips[0].ip_address;
     struct nl_sock *sk = bt_sock();
-    if (!kernel_has_ipvlan()) {
+    if (!kernel_has(KURYR_DRIVER_IPVLAN)) {
         assert_int_equal(kuryr_bind(&cfg, &req, &res, &err), -1);
         print_message("ipvlan bind without the module fails with: %s\n", err.message);
         assert_non_null(strstr(err.message, "module ipvlan"));
@@ -321,25 +323,6 @@ static int segid_of(const kuryr_trunk *t, const char *port_id)
 
 static const char *s(const char *v) { return v ? v : ""; }
 
-/* 8021q is a module: probe it the way the driver would meet it, on a throwaway veth. */
-static bool kernel_has_vlan(void)
-{
-    struct nl_sock *sk = bt_sock();
-    char a[KURYR_IFNAME_LEN], b[KURYR_IFNAME_LEN], v[KURYR_IFNAME_LEN];
-    snprintf(a, sizeof(a), "kt-%dq", (int)(getpid() % 100000));
-    snprintf(b, sizeof(b), "kt-%dr", (int)(getpid() % 100000));
-    snprintf(v, sizeof(v), "kt-%dv", (int)(getpid() % 100000));
-    bool ok = false;
-    if (bt_veth(sk, a, b) == 0) {
-        kuryr_error err;
-        ok = kb_vlan_create(sk, a, v, 7, "fa:16:3e:00:00:07", 1500, &err) == 0;
-        bt_del(sk, v);
-        bt_del(sk, a);
-    }
-    nl_socket_free(sk);
-    return ok;
-}
-
 static void test_vlan_subport_or_rollback(void **state)
 {
     (void)state;
@@ -348,7 +331,7 @@ static void test_vlan_subport_or_rollback(void **state)
     kuryr_bind_result res;
     kuryr_error err;
     kuryr_port *before = get_port(fx.c1->id);
-    if (!kernel_has_vlan()) {
+    if (!kernel_has(KURYR_DRIVER_VLAN)) {
         assert_int_equal(kuryr_bind(&cfg, &req, &res, &err), -1);
         print_message("vlan bind without 8021q fails with: %s\n", err.message);
         assert_non_null(strstr(err.message, "8021q"));
