@@ -13,6 +13,7 @@ import json
 import os
 import random
 import threading
+import time
 import uuid
 from concurrent.futures import ThreadPoolExecutor, wait
 
@@ -122,13 +123,18 @@ def ports_with(neutron, subnet_cidr, address):
     return list(neutron.ports(fixed_ips=[f"subnet_id={subnet.id}", f"ip_address={address}"]))
 
 
-def race(requests):
-    """Sends all requests at once (a barrier lines the threads up) and returns their (status, answer)."""
+def race(requests, seconds=None):
+    """Sends all requests at once (a barrier lines the threads up) and returns their (status, answer); each
+    one's time to answer goes to the list seconds, for the report (never asserted)."""
     start = threading.Barrier(len(requests))
 
     def one(req):
         start.wait()
-        return call(*req)
+        t0 = time.monotonic()
+        answer = call(*req)
+        if seconds is not None:
+            seconds.append(time.monotonic() - t0)
+        return answer
     with ThreadPoolExecutor(max_workers=len(requests)) as pool:
         futures = [pool.submit(one, r) for r in requests]
         done, pending = wait(futures, timeout=ANSWER_BOUND_S + 30)
@@ -309,7 +315,8 @@ def test_mixed_load_is_answered_and_leaves_nothing(daemon, neutron, networks):
         "IPv4Data": [{"AddressSpace": "LocalDefault", "Pool": n.cidr, "Gateway": n.gateway, "AuxAddresses": {}}],
         "IPv6Data": []}), 200, n) for n in to_create]
     random.shuffle(wave)
-    answers = race([w[0] for w in wave])
+    seconds = []
+    answers = race([w[0] for w in wave], seconds)
 
     # what the wave made is recorded before judging, so that the clean-up below removes it either way
     wrong = []
@@ -329,7 +336,9 @@ def test_mixed_load_is_answered_and_leaves_nothing(daemon, neutron, networks):
         e.created = False
     for e in new_eps:
         e.created = True
-    print(f"{len(wave)} requests at once; {len(wrong)} answered otherwise than expected")
+    seconds.sort()
+    print(f"{len(wave)} requests at once; {len(wrong)} answered otherwise than expected; answered in "
+          f"median {seconds[len(seconds) // 2]:.2f} s, max {seconds[-1]:.2f} s")
 
     # ---- everything removed through the protocol, in Docker's order ----
     failures = []
