@@ -16,6 +16,7 @@
 #include "kuryr/config.h"
 #include "kuryr/log.h"
 #include "plugin.h"
+#include "plugin_fixture.h"
 #include "router.h"
 #include "test_httpd.h"
 
@@ -31,52 +32,11 @@
     "\"device_id\":\"\",\"device_owner\":\"\",\"tags\":[" tags "],"                                          \
     "\"fixed_ips\":[{\"subnet_id\":\"" SUBNET "\",\"ip_address\":\"10.0.0.2\"}]}]}"
 
-typedef struct {
-    test_httpd *srv;
-    kuryr_config *cfg;
-    kl_plugin p;
-    bool up;
-} fixture;
+typedef plugin_fixture fixture;
 
 static int setup(void **state)
 {
-    fixture *f = calloc(1, sizeof(*f));
-    *state = f;
-    if (!f || !(f->srv = test_httpd_start(false)))
-        return -1;
-    f->cfg = kuryr_config_new();
-    char msg[256];
-    kuryr_error err;
-    if (kuryr_config_set(f->cfg, "neutron", "auth_type", "none", msg, sizeof(msg)) < 0 ||
-        kuryr_config_set(f->cfg, "neutron", "endpoint_override", test_httpd_url(f->srv), msg, sizeof(msg)) < 0 ||
-        kl_plugin_init(&f->p, f->cfg, &err) < 0)
-        return -1;
-    f->up = true;
-    return 0;
-}
-
-static int teardown(void **state)
-{
-    fixture *f = *state;
-    if (!f)
-        return 0;
-    if (f->up)
-        kl_plugin_fini(&f->p);
-    kuryr_config_free(f->cfg);
-    test_httpd_stop(f->srv);
-    free(f);
-    return 0;
-}
-
-static json_t *call(fixture *f, const char *uri, const char *body, int *status)
-{
-    kl_reply r;
-    kl_dispatch(&f->p, kl_routes, "POST", uri, body, strlen(body), 0, &r);
-    *status = r.status;
-    json_t *j = json_loads(r.body, 0, NULL);
-    kl_reply_clear(&r);
-    assert_non_null(j);
-    return j;
+    return pf_setup(state, NULL, 0);
 }
 
 static size_t count(fixture *f, const char *method)
@@ -95,7 +55,7 @@ static json_t *request(fixture *f, const char *mac, int *status)
                  "{\"com.docker.network.endpoint.macaddress\":\"%s\"}}", mac);
     else
         snprintf(body, sizeof(body), "{\"PoolID\":\"" POOL "\",\"Address\":\"10.0.0.2\",\"Options\":{}}");
-    return call(f, "/IpamDriver.RequestAddress", body, status);
+    return pf_call(f, "/IpamDriver.RequestAddress", body, status);
 }
 
 static void assert_already_allocated(json_t *r, int status)
@@ -217,11 +177,11 @@ int main(void)
 {
     kuryr_log_init("test_ipam_address", KURYR_LOG_ERROR, false);
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test_setup_teardown(test_other_endpoint_conflicts, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_same_endpoint_retry, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_no_mac_conflicts, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_untagged_kuryr_port_is_not_adopted, setup, teardown),
-        cmocka_unit_test_setup_teardown(test_threads_share_one_plugin, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_other_endpoint_conflicts, setup, pf_teardown),
+        cmocka_unit_test_setup_teardown(test_same_endpoint_retry, setup, pf_teardown),
+        cmocka_unit_test_setup_teardown(test_no_mac_conflicts, setup, pf_teardown),
+        cmocka_unit_test_setup_teardown(test_untagged_kuryr_port_is_not_adopted, setup, pf_teardown),
+        cmocka_unit_test_setup_teardown(test_threads_share_one_plugin, setup, pf_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
