@@ -88,8 +88,10 @@ def neutron(auth):
             # Without Keystone the request carries no project; neutron still wants an owner.
             body["subnetpool"]["project_id"] = NOAUTH_PROJECT
         call("POST", NEUTRON + "/subnetpools", token, body)
-    if os.environ.get("STACK_BACKEND") != "ovn":
-        wait_agents(token)
+    if os.environ.get("STACK_BACKEND") == "ovn":
+        wait_agents(token, {"OVN Controller agent"}, restarted=False)
+    else:
+        wait_agents(token, {"Linux bridge agent", "DHCP agent"})
 
 
 def started(agent):
@@ -97,9 +99,9 @@ def started(agent):
     return when.replace(tzinfo=datetime.timezone.utc).timestamp()
 
 
-def wait_agents(token, timeout=90):
-    """The L2 and DHCP agents must have reported in before a port can bind or get a DHCP port."""
-    want = {"Linux bridge agent", "DHCP agent"}
+def wait_agents(token, want, restarted=True, timeout=90):
+    """The agents must have reported in before a port can bind or get a DHCP port. OVN's agents are views of
+    the chassis in the southbound DB and carry no start time: there, alive is all Neutron can tell."""
     deadline = time.monotonic() + timeout
     while True:
         agents = call("GET", NEUTRON + "/agents", token)["agents"]
@@ -107,7 +109,7 @@ def wait_agents(token, timeout=90):
         # proves the running process has reported in.
         since = float(os.environ.get("STACK_SINCE", "0"))
         alive = {a["agent_type"] for a in agents if a["alive"] and a["host"] == socket.gethostname()
-                 and started(a) >= since}
+                 and (not restarted or started(a) >= since)}
         if want <= alive:
             return
         if time.monotonic() > deadline:

@@ -98,7 +98,7 @@ stack_up() {
             neutron_agents_start
         fi
     fi
-    say "neutron: default subnetpools kuryr and kuryr6$([ "$backend" = ovn ] || echo ", waiting for agents")"
+    say "neutron: default subnetpools kuryr and kuryr6, waiting for agents"
     STACK_ADMIN_PASSWORD=$(secret admin) STACK_BACKEND=$backend STACK_SINCE=$agents_since /usr/bin/python3 "$here/stack.d/bootstrap.py" \
         neutron "$auth" >> "$LOG_DIR/bootstrap.log" 2>&1 || fail_component bootstrap "Neutron subnetpools or agents"
     docker_ready

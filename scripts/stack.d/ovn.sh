@@ -41,10 +41,29 @@ ovn_up() {
     ovsdb_server ovn-sb "$OVS_DIR/ovnsb_db.db" "$OVN_RUN/ovnsb_db.sock"
     start_bg ovn-northd "ovn-northd" ovn-northd --ovnnb-db="unix:$OVN_RUN/ovnnb_db.sock" \
         --ovnsb-db="unix:$OVN_RUN/ovnsb_db.sock" --unixctl="$RUN_DIR/ovn-northd.ctl" --log-file="$LOG_DIR/ovn-northd.log"
-    start_bg ovn-controller "ovn-controller" ovn-controller "$OVS_DB" \
-        --log-file="$LOG_DIR/ovn-controller.log"
+    ovn_controller_start
     wait_for ovn-northd 20 ovn-appctl -t "$RUN_DIR/ovn-northd.ctl" status
     wait_for ovn-controller 30 ovn_chassis_registered
+    # A registered chassis is not yet a working one: once, right after a switch from linuxbridge, ovn-controller
+    # registered and then never ran its main loop again, Neutron called its agent dead after agent_down_time
+    # and every bind ended binding_failed. Prove it processes the databases; restart it once if it does not.
+    if ! ovn_controller_caught_up; then
+        say "ovn: ovn-controller registered but did not catch up with the northbound DB in 15 s; restarting it"
+        stop_pid ovn-controller 10
+        ovn_controller_start
+        wait_for ovn-controller 30 ovn_chassis_registered
+        ovn_controller_caught_up || fail_component ovn-controller "does not process the OVN databases"
+    fi
+}
+
+ovn_controller_start() {
+    start_bg ovn-controller "ovn-controller" ovn-controller "$OVS_DB" \
+        --log-file="$LOG_DIR/ovn-controller.log"
+}
+
+# --wait=hv returns only when every chassis has applied the northbound DB's current nb_cfg.
+ovn_controller_caught_up() {
+    ovn-nbctl --db="unix:$OVN_RUN/ovnnb_db.sock" --timeout=15 --wait=hv sync > /dev/null 2>&1
 }
 
 ovn_chassis_registered() {
