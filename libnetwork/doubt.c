@@ -17,6 +17,7 @@
 
 typedef struct {
     char marker[64];
+    bool network;         /* a network create, else a port create */
     time_t first_answer;  /* monotonic seconds of Neutron's first answer to a look-up; 0 = none yet */
 } doubt;
 
@@ -66,7 +67,10 @@ void kl_doubts_free(kl_doubts *d)
     if (running || d->joinable)
         pthread_join(d->thread, NULL);
     for (size_t i = 0; i < d->n; i++) {
-        if (!d->items[i].first_answer)
+        if (!d->items[i].first_answer && d->items[i].network)
+            KLOG_WARN("Neutron never answered about the network create %s: if it made the network, it is an "
+                      "untagged kuryr-net-* with that description", d->items[i].marker);
+        else if (!d->items[i].first_answer)
             KLOG_WARN("Neutron never answered about the port create %s: if it made the port, it is an unbound "
                       "kuryr-unbound-port with that description", d->items[i].marker);
     }
@@ -116,7 +120,7 @@ static void *sweeper(void *arg)
     return NULL;
 }
 
-void kl_doubts_add_port(kl_doubts *d, const char *marker)
+static void add(kl_doubts *d, const char *marker, bool network)
 {
     if (!d || !marker)
         return;
@@ -139,7 +143,9 @@ void kl_doubts_add_port(kl_doubts *d, const char *marker)
     doubt *x = &d->items[d->n++];
     memset(x, 0, sizeof(*x));
     snprintf(x->marker, sizeof(x->marker), "%s", marker);
-    KLOG_INFO("port create %s got no answer: watching for a late create by Neutron", marker);
+    x->network = network;
+    KLOG_INFO("%s create %s got no answer: watching for a late create by Neutron", network ? "network" : "port",
+              marker);
     if (!d->thread_running) {
         /* the previous thread has left its loop (it never takes the lock again): join it first */
         if (d->joinable)
@@ -151,6 +157,16 @@ void kl_doubts_add_port(kl_doubts *d, const char *marker)
             KLOG_WARN("cannot start the thread that watches for late creates");
     }
     pthread_mutex_unlock(&d->lock);
+}
+
+void kl_doubts_add_port(kl_doubts *d, const char *marker)
+{
+    add(d, marker, false);
+}
+
+void kl_doubts_add_network(kl_doubts *d, const char *marker)
+{
+    add(d, marker, true);
 }
 
 /* Index of marker, or d->n. Called with the lock held. */
@@ -188,8 +204,46 @@ size_t kl_doubts_pending(kl_doubts *d)
     return n;
 }
 
+static bool still_doubted(kl_doubts *d, const char *marker)
+{
+    pthread_mutex_lock(&d->lock);
+    bool still = find(d, marker) < d->n;
+    pthread_mutex_unlock(&d->lock);
+    return still;
+}
+
+/* Deletes the untagged networks carrying marker. Nothing adopts such a network (Docker never retries a
+ * CreateNetwork with the same id), but one with subnets or tags has been put to use and stays. */
+static bool settle_networks(kl_doubts *d, const char *marker)
+{
+    kuryr_query *q = kuryr_query_new();
+    kuryr_query_add(q, "description", marker);
+    kuryr_network_list nets = {0};
+    kuryr_error err = {0};
+    int rc = kuryr_neutron_network_list(d->kn, q, &nets, &err);
+    kuryr_query_free(q);
+    if (rc < 0) {
+        KLOG_DEBUG("looking for a late network create %s: %s", marker, err.message);
+        return false;
+    }
+    for (size_t i = 0; i < nets.n; i++) {
+        kuryr_network *net = nets.items[i];
+        if (net->tags.n > 0 || net->subnets.n > 0 || !still_doubted(d, marker)) {
+            KLOG_INFO("network %s from the create %s that got no answer is in use: kept", net->id, marker);
+            continue;
+        }
+        if (kuryr_neutron_network_delete(d->kn, net->id, &err) < 0 && err.kind != KURYR_ERR_NOT_FOUND)
+            KLOG_WARN("cannot delete network %s, made by Neutron after its create timed out: %s", net->id,
+                      err.message);
+        else
+            KLOG_INFO("deleted network %s, made by Neutron after its create (%s) timed out", net->id, marker);
+    }
+    kuryr_network_list_clear(&nets);
+    return true;
+}
+
 /* Deletes the unbound, untagged ports carrying marker. false when Neutron did not answer the look-up. */
-static bool settle(kl_doubts *d, const char *marker)
+static bool settle_ports(kl_doubts *d, const char *marker)
 {
     kuryr_query *q = kuryr_query_new();
     kuryr_query_add(q, "description", marker);
@@ -204,10 +258,7 @@ static bool settle(kl_doubts *d, const char *marker)
     for (size_t i = 0; i < ports.n; i++) {
         kuryr_port *port = ports.items[i];
         bool in_use = (port->device_id && *port->device_id) || port->tags.n > 0;
-        pthread_mutex_lock(&d->lock);
-        bool still = find(d, marker) < d->n;  /* not adopted by a retry meanwhile */
-        pthread_mutex_unlock(&d->lock);
-        if (in_use || !still) {
+        if (in_use || !still_doubted(d, marker) /* adopted by a retry meanwhile */) {
             KLOG_INFO("port %s from the create %s that got no answer is in use: kept", port->id, marker);
             continue;
         }
@@ -227,16 +278,17 @@ void kl_doubts_sweep(kl_doubts *d)
         return;
     pthread_mutex_lock(&d->lock);
     size_t n = d->n;
-    char (*markers)[64] = n ? calloc(n, sizeof(*markers)) : NULL;
-    for (size_t i = 0; markers && i < n; i++)
-        memcpy(markers[i], d->items[i].marker, sizeof(markers[i]));
+    doubt *items = n ? calloc(n, sizeof(*items)) : NULL;
+    if (items)
+        memcpy(items, d->items, n * sizeof(*items));
     pthread_mutex_unlock(&d->lock);
-    if (!markers)
+    if (!items)
         return;
     for (size_t i = 0; i < n; i++) {
-        bool answered = settle(d, markers[i]);
+        const char *marker = items[i].marker;
+        bool answered = items[i].network ? settle_networks(d, marker) : settle_ports(d, marker);
         pthread_mutex_lock(&d->lock);
-        size_t k = find(d, markers[i]);
+        size_t k = find(d, marker);
         if (answered && k < d->n) {
             time_t now = mono_s();
             if (!d->items[k].first_answer)
@@ -246,5 +298,5 @@ void kl_doubts_sweep(kl_doubts *d)
         }
         pthread_mutex_unlock(&d->lock);
     }
-    free(markers);
+    free(items);
 }

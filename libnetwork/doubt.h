@@ -6,7 +6,8 @@
  * may finish after that answer.
  *
  * Only ports still unbound and untagged are deleted: a port that a retried RequestAddress adopted meanwhile is
- * tagged first (and its marker forgotten), so it stays. */
+ * tagged first (and its marker forgotten), so it stays. Network creates (CreateNetwork) are watched the same
+ * way; a late network is deleted while it has no tags and no subnets. */
 #ifndef KL_DOUBT_H
 #define KL_DOUBT_H
 
@@ -27,8 +28,9 @@ void kl_doubts_free(kl_doubts *d);
 void kl_doubt_marker(char *buf, size_t size);
 /* Whether a port description is such a marker. */
 bool kl_doubt_is_marker(const char *description);
-/* Remembers that a port create with this description marker got no answer. */
+/* Remembers that a port (network) create with this description marker got no answer. */
 void kl_doubts_add_port(kl_doubts *d, const char *marker);
+void kl_doubts_add_network(kl_doubts *d, const char *marker);
 /* Forgets a marker: the port it names is in use after all. */
 void kl_doubts_forget(kl_doubts *d, const char *marker);
 size_t kl_doubts_pending(kl_doubts *d);

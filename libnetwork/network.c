@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "addr.h"
+#include "doubt.h"
 #include "handlers.h"
 #include "kuryr/fault.h"
 #include "kuryr/log.h"
@@ -91,12 +92,20 @@ static int make_network(kl_plugin *p, const char *docker_id, const net_opts *o, 
     json_t *attrs = json_pack("{s:s,s:b}", "name", name, "admin_state_up", 1);
     if (o->shared)
         json_object_set_new(attrs, "shared", json_true());
+    /* finds the network again if Neutron makes it after this request has given up on the answer (doubt.h) */
+    char marker[64];
+    kl_doubt_marker(marker, sizeof(marker));
+    json_object_set_new(attrs, "description", json_string(marker));
     bool in_body = tags && kl_tags_into_body(p, attrs, tagv, 2);
     kuryr_network *net = NULL;
     int rc = kuryr_neutron_network_create(p->kn, attrs, &net, err);
+    if (rc < 0 && err->kind == KURYR_ERR_UNAVAILABLE)
+        kl_doubts_add_network(p->doubts, marker);
     if (rc < 0 && in_body && kl_tags_rejected(p, attrs, err)) {
         in_body = false;
         rc = kuryr_neutron_network_create(p->kn, attrs, &net, err);
+        if (rc < 0 && err->kind == KURYR_ERR_UNAVAILABLE)
+            kl_doubts_add_network(p->doubts, marker);
     }
     json_decref(attrs);
     if (rc < 0)
@@ -108,7 +117,9 @@ static int make_network(kl_plugin *p, const char *docker_id, const net_opts *o, 
     kuryr_network_free(net);
     if (tags && !in_body && kl_tags_after_create(p, "networks", m->neutron_id, tagv, 2, err) < 0) {
         kuryr_error ignored;
-        kuryr_neutron_network_delete(p->kn, m->neutron_id, &ignored);
+        /* Neutron gone between the two calls: the network is untagged, so the watch removes it */
+        if (kuryr_neutron_network_delete(p->kn, m->neutron_id, &ignored) < 0 && ignored.kind != KURYR_ERR_NOT_FOUND)
+            kl_doubts_add_network(p->doubts, marker);
         return -1;
     }
     KLOG_INFO("created Neutron network %s (%s)", name, m->neutron_id);

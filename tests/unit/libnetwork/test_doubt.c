@@ -134,6 +134,39 @@ static void test_forgotten_marker_is_not_swept(void **state)
     free(marker);
 }
 
+/* CreateNetwork's POST gets no answer in time; Neutron makes the network later. The network carries the
+ * marker, Docker gets a 503, and the watch deletes the untagged network (one with subnets would stay). */
+static void test_late_network_is_deleted(void **state)
+{
+    fixture *f = *state;
+    test_httpd_answer(f->srv, "GET", "/v2.0/extensions", 200,
+                      "{\"extensions\": [{\"alias\": \"standard-attr-tag\"}]}");
+    test_httpd_answer(f->srv, "GET", "/v2.0/networks?description=", 200,
+                      "{\"networks\": [{\"id\": \"n-late\", \"name\": \"kuryr-net-0123abcd\", \"tags\": [], "
+                      "\"subnets\": []}, {\"id\": \"n-used\", \"tags\": [], \"subnets\": [\"s1\"]}]}");
+    test_httpd_answer(f->srv, "GET", "/v2.0/networks", 200, "{\"networks\": []}");
+    test_httpd_add(f->srv, &(test_httpd_script){.method = "POST", .path = "/v2.0/networks", .status = 201,
+                                                .body = "{}", .delay_ms = 4000, .times = 1});
+    test_httpd_answer(f->srv, "DELETE", "/v2.0/networks/n-late", 204, NULL);
+    int status;
+    json_t *r = pf_call(f, "/NetworkDriver.CreateNetwork",
+                        "{\"NetworkID\":\"0123abcd0123abcd0123abcd0123abcd89ef89ef89ef89ef89ef89ef89ef89ef\","
+                        "\"IPv4Data\":[]}", &status);
+    assert_int_equal(status, 503);
+    json_decref(r);
+    assert_int_equal(kl_doubts_pending(f->p.doubts), 1);
+    const test_httpd_request *post = await_request(f, "POST", "/v2.0/networks");
+    assert_non_null(post);
+    json_t *body = json_loads(post->body, 0, NULL);
+    const char *desc = json_string_value(json_object_get(json_object_get(body, "network"), "description"));
+    assert_true(kl_doubt_is_marker(desc));
+    assert_non_null(await_request(f, "DELETE", "/v2.0/networks/n-late"));
+    const test_httpd_request *get = find_request(f, "GET", "/v2.0/networks?description=");
+    assert_non_null(strstr(get->path, desc));
+    json_decref(body);
+    assert_null(find_request(f, "DELETE", "/v2.0/networks/n-used"));
+}
+
 static void test_marker_shape(void **state)
 {
     (void)state;
@@ -153,6 +186,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_late_port_is_deleted, setup, pf_teardown),
         cmocka_unit_test_setup_teardown(test_port_in_use_is_kept, setup, pf_teardown),
         cmocka_unit_test_setup_teardown(test_forgotten_marker_is_not_swept, setup, pf_teardown),
+        cmocka_unit_test_setup_teardown(test_late_network_is_deleted, setup, pf_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
