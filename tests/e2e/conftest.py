@@ -226,9 +226,16 @@ def kuryr_network(dclient, cleanup, subnet=None, gateway=None, ip_range=None, op
 
 
 def run_busybox(dclient, cleanup, network, name=None, **kw):
-    c = dclient.containers.run(IMAGE, ["sleep", "600"], network=network.name, detach=True,
-                               name=name or unique_name("kc"), **kw)
-    return cleanup.container(c)
+    name = name or unique_name("kc")
+
+    def remove_by_name():
+        # by name: a container whose start failed was created all the same, and run() raised before returning it
+        try:
+            dclient.containers.get(name).remove(force=True)
+        except docker.errors.NotFound:
+            pass
+    cleanup.add(remove_by_name)
+    return dclient.containers.run(IMAGE, ["sleep", "600"], network=network.name, detach=True, name=name, **kw)
 
 
 def neutron_network_for(neutron, docker_net_id):
