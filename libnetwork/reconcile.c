@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "doubt.h"
 #include "kuryr/binding.h"
 #include "kuryr/log.h"
 #include "mapping.h"
@@ -91,10 +92,14 @@ static const char *port_endpoint(const kuryr_port *port, char buf[65])
     return NULL;
 }
 
+/* Kuryr's by its device owner or tag, or an IPAM port whose create timed out and that Neutron made later: it
+ * has no tag yet, only the create's description marker (doubt.h), which nothing but kuryr writes. */
 static bool port_is_kuryrs(const kuryr_port *port)
 {
+    const char *desc = json_string_value(json_object_get(port->raw, "description"));
     return (port->device_owner && !strcmp(port->device_owner, KL_DEVICE_OWNER)) ||
-           kuryr_strv_contains(&port->tags, KL_TAG_PORT_KURYR);
+           kuryr_strv_contains(&port->tags, KL_TAG_PORT_KURYR) ||
+           (port->name && !strcmp(port->name, KL_UNBOUND_PORT_NAME) && kl_doubt_is_marker(desc));
 }
 
 static bool port_addresses_unknown(const pass *ps, const kuryr_port *port)

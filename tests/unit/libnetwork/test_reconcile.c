@@ -37,6 +37,8 @@
 #define P_EXISTING "b6666666-0000-4000-8000-000000000006"
 #define P_YOUNG "b7777777-0000-4000-8000-000000000007"
 #define P_IN_GONE_NET "b8888888-0000-4000-8000-000000000008"
+#define P_LATE "b9999999-0000-4000-8000-000000000009"
+#define P_LOOKALIKE "ba999999-0000-4000-8000-00000000000a"
 #define SG_GONE "c0000000-0000-4000-8000-000000000001"
 #define SG_LIVE "c0000000-0000-4000-8000-000000000002"
 #define SUB_GONE "d0000000-0000-4000-8000-000000000001"
@@ -68,7 +70,15 @@ static const char *PORTS =
     "\"fixed_ips\": [{\"subnet_id\": \"s\", \"ip_address\": \"10.0.0.5\"}], " OLD "},"
     KPORT(P_EXISTING, NN_LIVE, "mine", EP_GONE, "\"tags\": [\"kuryr.port.existing\"], " OLD) ","
     KPORT(P_YOUNG, NN_LIVE, EP_GONE "-port", EP_GONE, FUTURE) ","
-    KPORT(P_IN_GONE_NET, NN_GONE, "kuryr-unbound-port", "", OLD)
+    KPORT(P_IN_GONE_NET, NN_GONE, "kuryr-unbound-port", "", OLD) ","
+    /* made by Neutron after its create timed out and the daemon restarted: no tag, only the description marker */
+    "{\"id\": \"" P_LATE "\", \"network_id\": \"" NN_LIVE "\", \"name\": \"kuryr-unbound-port\", "
+    "\"description\": \"kuryr-create-00112233445566778899aabbccddeeff\", \"device_owner\": \"\", \"device_id\": \"\", "
+    "\"tags\": [], \"fixed_ips\": [{\"subnet_id\": \"s\", \"ip_address\": \"10.0.0.11\"}], " OLD "},"
+    /* the same name without the marker is not kuryr's to touch */
+    "{\"id\": \"" P_LOOKALIKE "\", \"network_id\": \"" NN_LIVE "\", \"name\": \"kuryr-unbound-port\", "
+    "\"description\": \"\", \"device_owner\": \"\", \"device_id\": \"\", \"tags\": [], "
+    "\"fixed_ips\": [{\"subnet_id\": \"s\", \"ip_address\": \"10.0.0.12\"}], " OLD "}"
     "]}";
 
 static const char *NETWORKS =
@@ -179,8 +189,9 @@ static void check_findings(json_t *report)
     char buf[1024];
     ids(report, "ports", buf, sizeof(buf));
     /* the orphaned endpoint's port, the IPAM port of a released address, the user's port (unbound), the port
-     * in the gone network; not the live endpoint's, not nova's, not the young one, not the live address's */
-    assert_string_equal(buf, P_GONE " " P_IPAM_GONE " " P_EXISTING " " P_IN_GONE_NET);
+     * in the gone network, the late-created port; not the live endpoint's, not nova's, not the young one, not
+     * the live address's, not an unmarked port that only shares the name */
+    assert_string_equal(buf, P_GONE " " P_IPAM_GONE " " P_EXISTING " " P_IN_GONE_NET " " P_LATE);
     ids(report, "security_groups", buf, sizeof(buf));
     assert_string_equal(buf, SG_GONE);
     ids(report, "networks", buf, sizeof(buf));
@@ -234,11 +245,13 @@ static void test_removes_only_orphans(void **state)
     assert_true(requested(f, "DELETE", "/v2.0/ports/" P_GONE));
     assert_true(requested(f, "DELETE", "/v2.0/ports/" P_IPAM_GONE));
     assert_true(requested(f, "DELETE", "/v2.0/ports/" P_IN_GONE_NET));
+    assert_true(requested(f, "DELETE", "/v2.0/ports/" P_LATE));
+    assert_false(requested(f, "DELETE", "/v2.0/ports/" P_LOOKALIKE));
     assert_true(requested(f, "PUT", "/v2.0/ports/" P_EXISTING));
     assert_true(requested(f, "DELETE", "/v2.0/security-groups/" SG_GONE));
     assert_true(requested(f, "DELETE", "/v2.0/networks/" NN_GONE));
     assert_true(requested(f, "DELETE", "/v2.0/subnetpools/" POOL_GONE));
-    assert_int_equal(count_method(f, "DELETE"), 6);
+    assert_int_equal(count_method(f, "DELETE"), 7);
     assert_int_equal(count_method(f, "PUT"), 1);
     assert_int_equal(if_nametoindex("tapb2222222-00"), 0);
     assert_int_equal(if_nametoindex("tapf0000000-00"), 0);
