@@ -3,6 +3,7 @@ daemon from the build tree (or the installed one, KURYR_LIBNETWORK_BIN).
 
 Every resource a test makes is registered for clean-up, which runs even when the test fails."""
 import os
+import shlex
 import shutil
 import signal
 import socket
@@ -23,6 +24,10 @@ BUILD = os.environ.get("KURYR_BUILD_DIR", os.path.join(TOP, "build-test"))
 PLUGIN = os.environ.get("KURYR_E2E_PLUGIN", "kuryr")
 PLUGIN_SOCK = f"/run/docker/plugins/{PLUGIN}.sock"
 IMAGE = os.environ.get("KURYR_STACK_IMAGE", "busybox:latest")
+# A command the session's daemon runs under, e.g. valgrind (scripts/test valgrind); it makes the daemon slow, so
+# the start and stop waits grow with it.
+WRAPPER = shlex.split(os.environ.get("KURYR_E2E_DAEMON_WRAPPER", ""))
+SLOW = 6 if WRAPPER else 1
 
 
 def _stack_env():
@@ -54,14 +59,14 @@ class Daemon:
         self.binary = os.environ.get("KURYR_LIBNETWORK_BIN") or os.path.join(BUILD, "libnetwork",
                                                                             "kuryr-libnetwork")
 
-    def start(self):
-        args = [self.binary]
+    def start(self, wrapper=()):
+        args = list(wrapper) + [self.binary]
         for f in self.conf_files:
             args += ["--config-file", f]
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
-        wait_for(self._answers, 20, what="kuryr-libnetwork to answer on " + self.sock)
+        wait_for(self._answers, 20 * (SLOW if wrapper else 1), what="kuryr-libnetwork to answer on " + self.sock)
 
     def _answers(self):
         if self.proc.poll() is not None:
@@ -72,7 +77,7 @@ class Daemon:
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)
             try:
-                self.proc.wait(15)
+                self.proc.wait(15 * SLOW)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
@@ -162,7 +167,7 @@ def daemon(stack_env, dclient, tmp_path_factory):
     with open(override, "w") as f:
         f.write("[DEFAULT]\ndebug = True\nunix_socket = %s\n" % PLUGIN_SOCK)
     d = Daemon([stack_env["KURYR_STACK_CONF"], override], work)
-    d.start()
+    d.start(WRAPPER)
     yield d
     d.stop()
     if os.environ.get("KURYR_E2E_SHOW_LOG"):
