@@ -25,6 +25,20 @@ void kuryr_error_clear(kuryr_error *err)
         memset(err, 0, sizeof(*err));
 }
 
+int kuryr_error_prefix(kuryr_error *err, const char *prefix)
+{
+    if (!err || !prefix)
+        return -1;
+    size_t plen = strnlen(prefix, sizeof(err->message) - 1), room = sizeof(err->message) - 1 - plen;
+    size_t mlen = strnlen(err->message, sizeof(err->message) - 1);
+    if (mlen > room)
+        mlen = room;
+    memmove(err->message + plen, err->message, mlen);
+    memcpy(err->message, prefix, plen);
+    err->message[plen + mlen] = '\0';
+    return -1;
+}
+
 const char *kuryr_err_kind_name(kuryr_err_kind kind)
 {
     switch (kind) {

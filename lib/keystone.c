@@ -131,15 +131,7 @@ static int name_keystone(kuryr_error *err)
 {
     if (!err)
         return -1;
-    const char *prefix = err->kind == KURYR_ERR_UNAVAILABLE ? "Keystone unreachable: " : "Keystone: ";
-    size_t plen = strlen(prefix), room = sizeof(err->message) - 1 - plen;
-    size_t mlen = strnlen(err->message, sizeof(err->message) - 1);
-    if (mlen > room)
-        mlen = room;
-    memmove(err->message + plen, err->message, mlen);
-    memcpy(err->message, prefix, plen);
-    err->message[plen + mlen] = '\0';
-    return -1;
+    return kuryr_error_prefix(err, err->kind == KURYR_ERR_UNAVAILABLE ? "Keystone unreachable: " : "Keystone: ");
 }
 
 /* Asks Keystone for a token (or, for a given token, validates it to learn its expiry and catalog). Called

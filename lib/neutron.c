@@ -69,14 +69,7 @@ int kn_call_headers(kuryr_neutron *kn, const char *method, const char *path, con
         /* Name the service, so that an operator reading Docker's error knows where to look. */
         if (err && err->kind == KURYR_ERR_UNAVAILABLE && strncmp(err->message, "Neutron", 7) != 0 &&
             strncmp(err->message, "Keystone", 8) != 0) {
-            static const char prefix[] = "Neutron unreachable: ";
-            size_t plen = sizeof(prefix) - 1, room = sizeof(err->message) - 1 - plen;
-            size_t mlen = strnlen(err->message, sizeof(err->message) - 1);
-            if (mlen > room)
-                mlen = room;
-            memmove(err->message + plen, err->message, mlen);
-            memcpy(err->message, prefix, plen);
-            err->message[plen + mlen] = '\0';
+            kuryr_error_prefix(err, "Neutron unreachable: ");
         }
         return -1;
     }

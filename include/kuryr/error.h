@@ -28,6 +28,9 @@ typedef struct {
 int kuryr_error_set(kuryr_error *err, kuryr_err_kind kind, long http_status, const char *type,
                     const char *fmt, ...) __attribute__((format(printf, 5, 6)));
 void kuryr_error_clear(kuryr_error *err);
+/* Puts prefix in front of the message (cutting its end if the whole does not fit), keeping kind, status and
+ * type: how a layer names itself ("Neutron unreachable: ") on an error from below. Returns -1; NULL is fine. */
+int kuryr_error_prefix(kuryr_error *err, const char *prefix);
 const char *kuryr_err_kind_name(kuryr_err_kind kind);
 /* The kind for an HTTP status: 404 not found, 409 conflict, 400/413/422 bad request, 401/403 unauthorized,
  * 5xx and 0 (no answer) unavailable, anything else internal. */

@@ -58,6 +58,25 @@ static void test_clear(void **state)
     kuryr_error_clear(NULL);
 }
 
+static void test_prefix_keeps_kind_and_fits(void **state)
+{
+    (void)state;
+    kuryr_error err;
+    kuryr_error_set(&err, KURYR_ERR_UNAVAILABLE, 503, "T", "connect failed");
+    assert_int_equal(kuryr_error_prefix(&err, "Neutron unreachable: "), -1);
+    assert_string_equal(err.message, "Neutron unreachable: connect failed");
+    assert_int_equal(err.kind, KURYR_ERR_UNAVAILABLE);
+    assert_int_equal(err.http_status, 503);
+    assert_string_equal(err.type, "T");
+    /* a full message loses its end, never the prefix, and stays terminated */
+    memset(err.message, 'x', sizeof(err.message) - 1);
+    err.message[sizeof(err.message) - 1] = '\0';
+    kuryr_error_prefix(&err, "P: ");
+    assert_int_equal(strlen(err.message), sizeof(err.message) - 1);
+    assert_memory_equal(err.message, "P: xxx", 6);
+    assert_int_equal(kuryr_error_prefix(NULL, "P: "), -1);
+}
+
 static void test_kind_names(void **state)
 {
     (void)state;
@@ -110,6 +129,7 @@ int main(void)
         cmocka_unit_test(test_set_fills_every_field),
         cmocka_unit_test(test_set_tolerates_null_and_truncates),
         cmocka_unit_test(test_clear),
+        cmocka_unit_test(test_prefix_keeps_kind_and_fits),
         cmocka_unit_test(test_kind_names),
         cmocka_unit_test(test_kind_from_status),
     };
