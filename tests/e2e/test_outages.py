@@ -193,18 +193,19 @@ def kuryr_net(neutron):
                 n.purge()
 
 
-def test_neutron_down_request_pool(start_daemon, pauses, neutron):
-    """Neutron paused: RequestPool fails with an Err naming Neutron in about one timeout, the daemon answers
-    meanwhile, and the first call after SIGCONT succeeds on the same daemon; nothing stays behind."""
+def _request_pool_through_outage(start_daemon, pauses, neutron, service, cidr, named, not_named=None):
+    """RequestPool while `service` is paused: a 503 whose Err names the service within about one timeout, the
+    daemon still answering; after SIGCONT the same daemon's next RequestPool succeeds, and once released no pool
+    stays. Returns how long the error took and how long after SIGCONT the first success came."""
     d = start_daemon(f"[neutron]\ntimeout = {TIMEOUT}\n")
-    cidr = "10.78.1.0/24"
     body = {"AddressSpace": "global_scope", "Pool": cidr, "Options": {}}
     pool_id = None
     try:
-        p = pauses("neutron-server")
+        p = pauses(service)
         status, answer, took = _timed("/IpamDriver.RequestPool", body, TIMEOUT + MARGIN)
         assert status == 503, answer
-        assert "Neutron unreachable" in answer["Err"], answer
+        assert named in answer["Err"], answer
+        assert not not_named or not_named not in answer["Err"], answer
         assert took < TIMEOUT + MARGIN
         _alive(d)
         pauses.resume(p)
@@ -212,13 +213,21 @@ def test_neutron_down_request_pool(start_daemon, pauses, neutron):
         answer, _ = _first_success("/IpamDriver.RequestPool", body)
         recovery = time.monotonic() - t_resume
         pool_id = answer["PoolID"]
-        FIGURES.append(f"neutron down, RequestPool: 503 after {took:.1f} s (timeout {TIMEOUT} s); "
-                       f"first success {recovery:.2f} s after SIGCONT")
     finally:
         if pool_id:
             status, answer = call("/IpamDriver.ReleasePool", {"PoolID": pool_id})
             assert status == 200, answer
     assert [p.id for p in neutron.subnet_pools() if p.name == "kuryrPool-" + cidr] == []
+    return took, recovery
+
+
+def test_neutron_down_request_pool(start_daemon, pauses, neutron):
+    """Neutron paused: RequestPool fails with an Err naming Neutron in about one timeout, the daemon answers
+    meanwhile, and the first call after SIGCONT succeeds on the same daemon; nothing stays behind."""
+    took, recovery = _request_pool_through_outage(start_daemon, pauses, neutron, "neutron-server", "10.78.1.0/24",
+                                                  "Neutron unreachable")
+    FIGURES.append(f"neutron down, RequestPool: 503 after {took:.1f} s (timeout {TIMEOUT} s); "
+                   f"first success {recovery:.2f} s after SIGCONT")
 
 
 def test_neutron_down_port_create_leaves_no_port(start_daemon, pauses, kuryr_net):
@@ -310,28 +319,10 @@ def test_neutron_slow_gives_one_object(start_daemon, pauses, kuryr_net):
 def test_keystone_down_before_first_token(start_daemon, pauses, neutron):
     """Keystone paused before the daemon's first token: an Err naming Keystone within the timeout, the daemon
     answers meanwhile, and after SIGCONT the next call authenticates and works."""
-    d = start_daemon(f"[neutron]\ntimeout = {TIMEOUT}\n")
-    cidr = "10.78.5.0/24"
-    body = {"AddressSpace": "global_scope", "Pool": cidr, "Options": {}}
-    pool_id = None
-    try:
-        p = pauses("keystone")
-        status, answer, took = _timed("/IpamDriver.RequestPool", body, TIMEOUT + MARGIN)
-        assert status == 503, answer
-        assert "Keystone unreachable" in answer["Err"], answer
-        assert "Neutron unreachable" not in answer["Err"], answer
-        _alive(d)
-        pauses.resume(p)
-        t_resume = time.monotonic()
-        answer, _ = _first_success("/IpamDriver.RequestPool", body)
-        recovery = time.monotonic() - t_resume
-        pool_id = answer["PoolID"]
-        FIGURES.append(f"keystone down: 503 after {took:.1f} s (timeout {TIMEOUT} s); first success "
-                       f"{recovery:.2f} s after SIGCONT")
-    finally:
-        if pool_id:
-            call("/IpamDriver.ReleasePool", {"PoolID": pool_id})
-    assert [p.id for p in neutron.subnet_pools() if p.name == "kuryrPool-" + cidr] == []
+    took, recovery = _request_pool_through_outage(start_daemon, pauses, neutron, "keystone", "10.78.5.0/24",
+                                                  "Keystone unreachable", not_named="Neutron unreachable")
+    FIGURES.append(f"keystone down: 503 after {took:.1f} s (timeout {TIMEOUT} s); first success "
+                   f"{recovery:.2f} s after SIGCONT")
 
 
 @pytest.fixture
