@@ -57,7 +57,10 @@ pid_alive() {
     [ -n "$pid" ] && proc_running "$pid" || return 1
     want=$(cat "$RUN_DIR/$name.cmd" 2>/dev/null)
     [ -z "$want" ] && return 0
-    tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null | grep -qF -- "$want"
+    # a captured string, not `| grep -q`: under pipefail, grep's early exit can fail the pipeline with SIGPIPE
+    local cmdline
+    cmdline=$(tr '\0' ' ' < "/proc/$pid/cmdline" 2>/dev/null)
+    [[ "$cmdline" == *"$want"* ]]
 }
 
 # start_bg NAME MATCH CMD...: runs CMD in its own session, output to logs/NAME.log, PID in run/NAME.pid.

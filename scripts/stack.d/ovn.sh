@@ -67,7 +67,7 @@ ovn_controller_caught_up() {
 }
 
 ovn_chassis_registered() {
-    ovn-sbctl --db="unix:$OVN_RUN/ovnsb_db.sock" --timeout=2 --bare --columns=name find Chassis name="$HOST" | grep -q .
+    [ -n "$(ovn-sbctl --db="unix:$OVN_RUN/ovnsb_db.sock" --timeout=2 --bare --columns=name find Chassis name="$HOST")" ]
 }
 
 ovn_down() {

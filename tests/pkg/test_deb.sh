@@ -18,7 +18,7 @@ skip() { echo "SKIP: $*"; exit 77; }
 command -v dpkg-buildpackage >/dev/null && command -v dh >/dev/null || skip "scripts/install-deps pkg first"
 for p in kuryr-libnetwork kuryrctl; do
     # an installation that was there before is the operator's: never replace or purge it
-    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" && skip "$p is already installed"
+    case "$(dpkg-query -W -f='${Status}' "$p" 2>/dev/null)" in *"ok installed"*) skip "$p is already installed" ;; esac
 done
 
 # Everything the packages (and their maintainer scripts) may create; each must be gone after the purge

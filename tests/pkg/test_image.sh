@@ -29,7 +29,7 @@ cleanup() {
     docker rm -f "$ctr" >/dev/null 2>&1 || true
     docker network rm "$net" >/dev/null 2>&1 || true
     if docker inspect "$plugin_ctr" >/dev/null 2>&1; then
-        [ $rc = 0 ] || docker logs --tail 40 "$plugin_ctr" 2>&1 | sed 's/^/plugin: /'
+        [ $rc = 0 ] || docker logs --tail 15 "$plugin_ctr" 2>&1 | sed 's/^/plugin: /'
         docker stop -t 15 "$plugin_ctr" >/dev/null 2>&1 || true
         docker rm -f "$plugin_ctr" >/dev/null 2>&1 || true
     fi
@@ -39,6 +39,7 @@ cleanup() {
     exit $rc
 }
 trap cleanup EXIT
+trap 'echo "FAIL: line $LINENO: $BASH_COMMAND exited $?" >&2' ERR
 
 bin=${KURYR_LIBNETWORK_BIN:-}
 if [ -z "$bin" ]; then
@@ -78,8 +79,12 @@ docker run -d --name "$ctr" --net "$net" busybox:latest sleep 300 >/dev/null
 ip=$(docker inspect -f "{{(index .NetworkSettings.Networks \"$net\").IPAddress}}" "$ctr")
 echo "container address: $ip"
 case "$ip" in 10.213.7.*) ;; *) echo "FAIL: address $ip is not from $subnet"; exit 1 ;; esac
-docker exec "$ctr" ip -4 addr show eth0 | grep -q "inet $ip/" || { echo "FAIL: eth0 lacks $ip"; exit 1; }
-docker logs "$plugin_ctr" 2>&1 | grep -q "Join" || { echo "FAIL: the plugin in the image did not serve Join"; exit 1; }
+# Outputs are captured, not piped into `grep -q`: under pipefail grep's early exit can kill the writer with
+# SIGPIPE and fail a check that matched (this failed a CI run once, on the plugin's long log).
+addrs=$(docker exec "$ctr" ip -4 addr show eth0)
+[[ "$addrs" == *"inet $ip/"* ]] || { echo "FAIL: eth0 lacks $ip"; exit 1; }
+logs=$(docker logs "$plugin_ctr" 2>&1)
+[[ "$logs" == *"Join"* ]] || { echo "FAIL: the plugin in the image did not serve Join"; exit 1; }
 
 docker rm -f "$ctr" >/dev/null
 docker network rm "$net" >/dev/null
