@@ -143,7 +143,6 @@ static const char *port_ip_in(const kuryr_port *port, const char *subnet_id)
     return NULL;
 }
 
-
 /* Adds an address in subnet to an existing port (the second family of a dual-stack endpoint). */
 static int add_fixed_ip(kl_plugin *p, kuryr_port **port, const kuryr_subnet *subnet, const char *ip,
                         kuryr_error *err)
@@ -288,14 +287,13 @@ KL_HANDLER(kl_h_request_address)
         const char *tags[] = {KL_TAG_PORT_KURYR};
         bool in_body = kl_tags_into_body(p, attrs, tags, 1);
         rc = kuryr_neutron_port_create(p->kn, attrs, &port, err);
-        if (rc < 0 && err && err->kind == KURYR_ERR_UNAVAILABLE)
-            kl_doubts_add_port(p->doubts, marker);
         if (rc < 0 && in_body && kl_tags_rejected(p, attrs, err)) {
             in_body = false;
             rc = kuryr_neutron_port_create(p->kn, attrs, &port, err);
-            if (rc < 0 && err && err->kind == KURYR_ERR_UNAVAILABLE)
-                kl_doubts_add_port(p->doubts, marker);
         }
+        /* only a 400 is retried above, so this is the one create that may still be carried out */
+        if (rc < 0 && err->kind == KURYR_ERR_UNAVAILABLE)
+            kl_doubts_add_port(p->doubts, marker);
         json_decref(attrs);
         if (rc < 0) {
             kl_err_wrap(err, "creating the Neutron port failed");

@@ -81,11 +81,11 @@ int kl_pool_subnets(kl_plugin *p, const char *pool_id, const char *cidr, const c
  * subnets themselves stay. */
 int kl_pool_untag_subnets(kl_plugin *p, const char *pool_id, const char *cidr, kuryr_error *err);
 
-/* Finds the port bound to a Docker endpoint (device_id = endpoint id) in a Neutron network. NOT_FOUND when
- * absent. */
 /* The first port a query finds (NULL when none); takes q. Lookups filter down to one port, so the rest of a
  * longer answer is dropped. */
 int kl_first_port(kl_plugin *p, kuryr_query *q, kuryr_port **out, kuryr_error *err);
+/* Finds the port bound to a Docker endpoint (device_id = endpoint id) in a Neutron network. NOT_FOUND when
+ * absent. */
 int kl_port_by_endpoint(kl_plugin *p, const char *net_id, const char *endpoint_id, kuryr_port **out,
                         kuryr_error *err);
 

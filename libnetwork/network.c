@@ -99,14 +99,13 @@ static int make_network(kl_plugin *p, const char *docker_id, const net_opts *o, 
     bool in_body = tags && kl_tags_into_body(p, attrs, tagv, 2);
     kuryr_network *net = NULL;
     int rc = kuryr_neutron_network_create(p->kn, attrs, &net, err);
-    if (rc < 0 && err->kind == KURYR_ERR_UNAVAILABLE)
-        kl_doubts_add_network(p->doubts, marker);
     if (rc < 0 && in_body && kl_tags_rejected(p, attrs, err)) {
         in_body = false;
         rc = kuryr_neutron_network_create(p->kn, attrs, &net, err);
-        if (rc < 0 && err->kind == KURYR_ERR_UNAVAILABLE)
-            kl_doubts_add_network(p->doubts, marker);
     }
+    /* only a 400 is retried above, so this is the one create that may still be carried out */
+    if (rc < 0 && err->kind == KURYR_ERR_UNAVAILABLE)
+        kl_doubts_add_network(p->doubts, marker);
     json_decref(attrs);
     if (rc < 0)
         return kl_err_wrap(err, "creating the Neutron network failed");
