@@ -368,6 +368,9 @@ def test_token_revoked_mid_work(start_daemon, pauses, keystone_user, neutron):
         assert status == 503, answer
         # by id: a fresh resource, so that the SDK sends the (unchanged) password; Keystone revokes the tokens
         u["conn"].identity.update_user(u["user"].id, password=u["password"])
+        # Keystone compares issue and revocation times in whole seconds: a token issued in the revocation's
+        # second counts as revoked too, so the daemon's re-authentication must come in a later second.
+        time.sleep(1.1)
         pauses.resume(p)
         status, answer = call("/IpamDriver.RequestPool", body)
         assert status == 200, answer
