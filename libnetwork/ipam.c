@@ -13,6 +13,7 @@
 #include "mapping.h"
 #include "names.h"
 #include "plugin.h"
+#include "release.h"
 #include "validate.h"
 
 /* The subnet behind a PoolID, NULL (and success) when the network is not created yet. With several
@@ -226,6 +227,9 @@ KL_HANDLER(kl_h_request_address)
 
     int rc = -1;
     kuryr_port *port = NULL;
+    /* the port that last held this address may still be on its way out (release.h) */
+    if (addr && !kl_releases_wait_ip(p->releases, subnet->network_id, addr, KL_RELEASE_WAIT_S))
+        KLOG_WARN("the port that held %s is still being deleted", addr);
     if (addr) {
         char f1[128], f2[128];
         snprintf(f1, sizeof(f1), "subnet_id=%s", subnet->id);
@@ -354,9 +358,10 @@ KL_HANDLER(kl_h_release_address)
         *resp = json_object();
         return 0;
     }
-    char f1[128], f2[128], key[KL_FRESH_KEY_LEN];
+    char f1[128], f2[128], key[KL_FRESH_KEY_LEN], net_id[64];
     snprintf(f1, sizeof(f1), "subnet_id=%s", subnet->id);
     snprintf(f2, sizeof(f2), "ip_address=%s", ip);
+    snprintf(net_id, sizeof(net_id), "%s", subnet->network_id);
     kl_fresh_key_addr(key, subnet->network_id, ip);
     kl_fresh_port_drop(p, key);
     kuryr_subnet_free(subnet);
@@ -378,6 +383,10 @@ KL_HANDLER(kl_h_release_address)
             kl_err_wrap(err, "untagging the adopted port failed");
         else
             KLOG_INFO("released adopted port %s (kept)", port->id);
+    } else if (port_has_tag(port, KL_TAG_PORT_KURYR) && kl_releases_add(p->releases, port->id, net_id, ip)) {
+        /* Docker may reuse the address now; Neutron's delete follows (release.h) */
+        kuryr_log_ctx_set("port", port->id);
+        KLOG_INFO("released %s: port %s queued for deletion", ip, port->id);
     } else if (port_has_tag(port, KL_TAG_PORT_KURYR)) {
         kuryr_log_ctx_set("port", port->id);
         rc = kuryr_neutron_port_delete(p->kn, port->id, err);

@@ -11,6 +11,7 @@
 #include "mapping.h"
 #include "names.h"
 #include "plugin.h"
+#include "release.h"
 #include "validate.h"
 
 typedef struct {
@@ -467,6 +468,9 @@ KL_HANDLER(kl_h_delete_network)
         return 0;
     }
     kuryr_log_ctx_set("neutron_net", m.neutron_id);
+    /* Neutron refuses to delete a network whose released ports are still queued for deletion */
+    if (!kl_releases_wait_net(p->releases, m.neutron_id, KL_RELEASE_WAIT_S))
+        KLOG_WARN("ports released on network %s are still being deleted", m.neutron_id);
     kuryr_strv pools = {0};
     if (delete_unbound_ports(p, m.neutron_id, err) < 0 || network_pools(p, m.neutron_id, &pools, err) < 0)
         return -1;

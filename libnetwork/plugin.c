@@ -9,7 +9,10 @@
 #include <unistd.h>
 
 #include "doubt.h"
+#include "release.h"
 #include "kuryr/log.h"
+
+#define RELEASE_DRAIN_S 10
 
 int kl_plugin_init(kl_plugin *p, kuryr_config *cfg, kuryr_error *err)
 {
@@ -34,7 +37,8 @@ int kl_plugin_init(kl_plugin *p, kuryr_config *cfg, kuryr_error *err)
     /* a late create finishes soon after Neutron answers again: one request timeout is plenty to wait */
     int grace_s = hopts.timeout_ms > 5000 ? (int)(hopts.timeout_ms / 1000) : hopts.timeout_ms > 0 ? 5 : 60;
     p->doubts = p->kn ? kl_doubts_new(p->kn, grace_s) : NULL;
-    if (!p->kn || !p->doubts) {
+    p->releases = p->kn ? kl_releases_new(p->kn) : NULL;
+    if (!p->kn || !p->doubts || !p->releases) {
         kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "cannot create the Neutron client");
         goto fail;
     }
@@ -48,6 +52,9 @@ void kl_plugin_fini(kl_plugin *p)
 {
     kl_doubts_free(p->doubts); /* its thread uses the Neutron client */
     p->doubts = NULL;
+    /* a stopping daemon finishes the deletes Docker already counts as done, while Neutron answers */
+    kl_releases_free(p->releases, RELEASE_DRAIN_S);
+    p->releases = NULL;
     kuryr_neutron_free(p->kn);
     kuryr_auth_free(p->auth);
     kuryr_http_free(p->http);

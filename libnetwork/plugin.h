@@ -70,6 +70,7 @@ typedef struct kl_plugin {
     size_t n_unexposed, cap_unexposed;
     json_t *fresh_ports;      /* key -> port as Neutron last answered it, for the next handler (mapping.h) */
     struct kl_doubts *doubts; /* port creates that got no answer (doubt.h) */
+    struct kl_releases *releases; /* port deletes after ReleaseAddress answered (release.h) */
 } kl_plugin;
 
 /* Builds the clients from cfg (borrowed; must outlive p). */

@@ -19,7 +19,7 @@ from concurrent.futures import ThreadPoolExecutor, wait
 
 import pytest
 
-from conftest import plugin_call
+from conftest import plugin_call, wait_for
 
 ADDRESS_RACERS = 10
 LOAD = int(os.environ.get("KURYR_E2E_LOAD", "200"))
@@ -176,10 +176,13 @@ def test_same_explicit_address_has_exactly_one_winner(daemon, neutron, networks,
     assert [p.id for p in ports_with(neutron, cidr, address)] == [held[0].id]
 
     ok("/IpamDriver.ReleaseAddress", {"PoolID": n.pool_id, "Address": f"{address}/24"})
-    assert ports_with(neutron, cidr, address) == []
-    # ... and the address is free again
+    # ... and the address is free again at once: the request waits for the old port's delete, which follows
+    # the release's answer (libnetwork/release.h), instead of meeting it
     ok("/IpamDriver.RequestAddress", bodies[(w + 1) % ADDRESS_RACERS])
+    again = ports_with(neutron, cidr, address)
+    assert len(again) == 1 and again[0].id != held[0].id and again[0].mac_address == macs[(w + 1) % ADDRESS_RACERS]
     ok("/IpamDriver.ReleaseAddress", {"PoolID": n.pool_id, "Address": address})
+    wait_for(lambda: ports_with(neutron, cidr, address) == [], 30, what=f"the port of {address} to go")
 
     assert not n.remove()
     assert leftovers(neutron, [cidr], [n.docker_id]) == []

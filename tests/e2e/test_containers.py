@@ -67,7 +67,8 @@ def test_connect_and_disconnect(daemon, dclient, neutron, cleanup):
     assert iface["mac"] == port.mac_address
     assert len(_kuryr_ports(neutron, nnet2.id)) == 1
     n2.disconnect(a)
-    assert len(_kuryr_ports(neutron, nnet2.id)) == 0, "disconnect removes the Neutron port"
+    # the port's delete follows ReleaseAddress's answer (libnetwork/release.h): it goes within seconds
+    wait_for(lambda: len(_kuryr_ports(neutron, nnet2.id)) == 0, 30, what="disconnect to remove the Neutron port")
     rc, _ = a.exec_run(["ip", "link", "show", "eth1"])
     assert rc != 0, "eth1 is gone after disconnect"
 
@@ -85,7 +86,7 @@ def test_restart_keeps_connectivity_and_rm_leaves_nothing(daemon, dclient, neutr
     assert ok, out
     a.remove(force=True)
     b.remove(force=True)
-    assert _kuryr_ports(neutron, nnet.id) == []
+    wait_for(lambda: _kuryr_ports(neutron, nnet.id) == [], 30, what="rm to remove the Neutron ports")
     import subprocess
     links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
     for p in (pb, pb2):

@@ -27,6 +27,7 @@ MATRIX = [
     ("container start", "create_endpoint.plugged"),
     ("container start", "program_external.sg_created"),
     ("container stop", "delete_endpoint.unplugged"),
+    ("container stop", "release_address.queued"),
     ("container stop", "release_address.port_deleted"),
     ("network delete", "release_pool.pool_deleted"),
     ("network delete", "delete_network.network_deleted"),

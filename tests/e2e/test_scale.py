@@ -84,8 +84,13 @@ def test_concurrent_containers_unique_addresses_ping_and_leave_nothing(daemon, d
         list(pool.map(lambda c: c.remove(force=True), containers))
 
     port_ids = {p.id for p in ports.values()}
-    left = [p.id for p in neutron.ports(network_id=nnet.id) if p.id in port_ids]
-    assert not left, f"Neutron still holds ports of removed containers: {left}"
+    def left():
+        return [p.id for p in neutron.ports(network_id=nnet.id) if p.id in port_ids]
+    # the deletes follow ReleaseAddress's answers (libnetwork/release.h)
+    try:
+        wait_for(lambda: not left(), 120, what="the removed containers' ports to go")
+    except AssertionError:
+        raise AssertionError(f"Neutron still holds ports of removed containers: {left()}") from None
     groups = [g.name for g in neutron.security_groups() if g.name.split("-exposed_ports")[0] in port_ids]
     assert not groups, f"security groups left: {groups}"
     links = _host_links()
