@@ -20,6 +20,7 @@ import docker
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from countproxy import CountingProxy  # noqa: E402
 from daemons import TOP, KuryrC, Upstream  # noqa: E402
+import stackcpu  # noqa: E402
 
 IMAGE = os.environ.get("KURYR_STACK_IMAGE", "busybox:latest")
 PREFIX = "kb-"
@@ -266,21 +267,29 @@ class Bench:
                     self.run_once(net.name)
                 except Exception as e:  # noqa: BLE001 - a failed start is a data point
                     failures.append(repr(e)[:200])
+            cpu0 = stackcpu.snapshot()
             t = time.monotonic()
             with ThreadPoolExecutor(max_workers=level) as pool:
                 list(pool.map(one, range(total)))
             wall = time.monotonic() - t
+            cpu = stackcpu.delta(cpu0, stackcpu.snapshot())
             stop.set()
             if sampler:
                 sampler.join()
             self.sweep_containers()
             self.net_rm(net)
             ok = total - len(failures)
+            per_start = {k: v / total for k, v in sorted(cpu.items(), key=lambda kv: -kv[1])}
+            cpu_total = sum(per_start.values())
             out[str(level)] = {"starts": total, "failures": len(failures), "wall_s": wall,
-                               "starts_per_min": ok / wall * 60, "first_failures": failures[:3]}
+                               "starts_per_min": ok / wall * 60, "first_failures": failures[:3],
+                               "stack_cpu_s_per_start": per_start, "stack_cpu_s_per_start_total": cpu_total,
+                               "cpu_bound_starts_per_min": os.cpu_count() * 60 / cpu_total if cpu_total else None}
             if plugin:
                 out[str(level)]["peak_rss_mib"] = peak["kib"] / 1024
-            say(f"  {driver} x{level}: {total} starts in {wall:.1f} s, {len(failures)} failed")
+            say(f"  {driver} x{level}: {total} starts in {wall:.1f} s, {len(failures)} failed; CPU s per start "
+                f"{cpu_total:.2f} (" + ", ".join(f"{k} {v:.2f}" for k, v in per_start.items() if v >= 0.01) +
+                f"): at most {os.cpu_count() * 60 / max(cpu_total, 1e-9):.0f} starts/min on {os.cpu_count()} cores")
         return out
 
     def sweep_containers(self):
@@ -386,6 +395,8 @@ def main():
     ap.add_argument("--flatness", action="store_true", help="resumable fd/RSS run: --chunk lifecycles per call up to"
                     " --lifecycles against a daemon kept between calls (state in --state)")
     ap.add_argument("--chunk", type=int, default=250)
+    ap.add_argument("--levels", dest="levels_only", default=None,
+                    help="throughput phase: comma list of parallelism levels (default 1,10,30,50)")
     ap.add_argument("--state", default="/tmp/kuryr-bench-flatness.json")
     ap.add_argument("--venv", default=os.environ.get("KURYR_BENCH_VENV", "/opt/kuryrpy-venv"))
     ap.add_argument("--binary", default=os.environ.get("KURYR_LIBNETWORK_BIN",
@@ -399,6 +410,8 @@ def main():
         args.lifecycles = 500 if args.flatness else (10 if q else 200)
     args.lifecycles_upstream = max(5, args.lifecycles // 10) if q else max(20, args.lifecycles // 10)
     args.levels, args.serial = ([1, 5], 2) if q else ([1, 10, 30, 50], 5)
+    if args.levels_only:
+        args.levels = [int(x) for x in args.levels_only.split(",") if x]
     phases = [x for x in args.phases.split(",") if x]
     bad = [x for x in phases if x not in PHASES]
     if bad:
