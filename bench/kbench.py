@@ -227,6 +227,12 @@ class Bench:
         mem = plugin.memory_kib()
         out = {"idle_rss_mib": plugin.rss_kib() / 1024, "idle_fds": plugin.fds(), "idle_threads": plugin.threads(),
                "idle_memory_mib": {k: v / 1024 for k, v in mem.items()}}
+        floor = os.path.join(os.path.dirname(os.path.dirname(self.args.binary)), "bench", "floor", "rss-floor")
+        if isinstance(plugin, KuryrC) and os.path.exists(floor):
+            # the same libraries, doing the least the daemon does before it is idle (bench/floor/rss_floor.c)
+            got = json.loads(subprocess.run([floor, "http://127.0.0.1:9696/"], capture_output=True, text=True,
+                                            timeout=30).stdout)
+            out["library_floor_mib"] = {k[:-4]: v / 1024 for k, v in got.items()}
         lifecycles = self.args.lifecycles if isinstance(plugin, KuryrC) else self.args.lifecycles_upstream
         net = self.net_create(driver)
         self.run_once(net.name)
@@ -534,6 +540,11 @@ def report(r):
                 f" CPU {res['cpu_s_per_100_starts']:.2f} s/100 starts;"
                 f" fds/lifecycle {res['fds_per_lifecycle']:.3f} over {res['lifecycles']},"
                 f" Rss growth {res['rss_growth_mib']:+.2f} MiB")
+            fl = res.get("library_floor_mib")
+            if fl:
+                say(f"  library floor (bench/floor/rss_floor.c: the same libraries, initialised, nothing else): Rss"
+                    f" {fl['rss']:.1f} MiB, Pss {fl['pss']:.1f}, private {fl['private']:.1f}, shared clean"
+                    f" {fl['shared_clean']:.1f}")
         if get(x, "peak_rss_mib_vmhwm") is not None:
             say(f"{d}: peak Rss (VmHWM) {x['peak_rss_mib_vmhwm']:.1f} MiB; at the end {x.get('end_memory_mib')}")
         for lvl, t in (get(x, "throughput") or {}).items():
