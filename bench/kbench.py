@@ -20,6 +20,7 @@ import docker
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 from countproxy import CountingProxy  # noqa: E402
 from daemons import TOP, KuryrC, Upstream  # noqa: E402
+import neutron_times  # noqa: E402
 import stackcpu  # noqa: E402
 
 IMAGE = os.environ.get("KURYR_STACK_IMAGE", "busybox:latest")
@@ -150,10 +151,13 @@ class Bench:
         net = self.net_create(driver)
         self.run_once(net.name)
         warm = []
+        nlog = os.path.join(os.environ.get("KURYR_STACK_DIR", "/var/lib/kuryr-stack"), "logs", "neutron-server.log")
+        n0 = neutron_times.offset(nlog)
         for _ in range(self.args.warm):
             took, wait = self.run_timed(net.name, plugin)
             warm.append(took)
             warm_waits.append(wait)
+        n1 = neutron_times.offset(nlog)
         self.net_rm(net)
         out = {"cold_median_s": median(cold), "warm_median_s": median(warm), "warm_p90_s": pct(warm, 90),
                "n_cold": len(cold), "n_warm": len(warm),
@@ -161,6 +165,9 @@ class Bench:
                "active_wait_warm_median_s": median(warm_waits), "active_wait_cold_median_s": median(cold_waits),
                "cold_excl_active_median_s": median([a - b for a, b in zip(cold, cold_waits)]),
                "warm_excl_active_median_s": median([a - b for a, b in zip(warm, warm_waits)])}
+        if plugin:
+            # Neutron's own time per request kind during the warm runs (its access log)
+            out["neutron_server_times_warm"] = neutron_times.medians_ms(neutron_times.times(nlog, n0, n1))
         if isinstance(plugin, KuryrC):
             out["plugin_share"] = self.plugin_share(plugin, offset)
         return out
@@ -565,6 +572,11 @@ def report(r):
         for path, v in s["per_path"].items():
             say(f"  {path}: n {v['n']}, handler {v['handler_median_ms']:.0f} ms, overhead"
                 f" {v['overhead_median_ms']:.0f} ms, Neutron calls {v['neutron_calls_median']}")
+    for d in ("kuryrb", "kuryrpy"):
+        nt = get(r.get(d), "run", "neutron_server_times_warm")
+        if nt:
+            top = [f"{k} {v['median_ms']:.0f} ms (n {v['n']})" for k, v in list(nt.items())[:4]]
+            say(f"{d}: neutron-server's own time per request during the warm runs, slowest kinds: " + "; ".join(top))
     for d in ("kuryrb", "kuryrpy"):
         if d in r and "error" in r[d]:
             say(f"{d}: FAILED {r[d]['error']}")

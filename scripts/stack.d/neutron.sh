@@ -34,7 +34,7 @@ core_plugin = ml2
 service_plugins = $plugins
 auth_strategy = $( [ "$auth" = noauth ] && echo noauth || echo keystone )
 allow_overlapping_ips = true
-api_workers = 1
+api_workers = ${KURYR_NEUTRON_API_WORKERS:-1}
 rpc_workers = 1
 rpc_state_report_workers = 1
 global_physnet_mtu = 1500
