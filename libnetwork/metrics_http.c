@@ -16,6 +16,7 @@
 #include "kuryr/keystone.h"
 #include "kuryr/log.h"
 #include "plugin.h"
+#include "release.h"
 
 /* Readiness asks Neutron at most this often, so that a tight probe loop costs Neutron nothing. */
 #define READY_CACHE_S 10
@@ -135,7 +136,14 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
         return reply(c, 405, "text/plain", strdup("only GET\n"));
     if (!strcmp(url, "/metrics")) {
-        char *body = kl_metrics_render();
+        char *counters = kl_metrics_render(), *body = NULL;
+        /* a queue that only grows means Neutron refuses or cannot be reached for deletes */
+        if (counters && asprintf(&body,
+                                 "%s# HELP kuryr_port_deletes_queued Released ports whose Neutron delete has not "
+                                 "finished.\n# TYPE kuryr_port_deletes_queued gauge\nkuryr_port_deletes_queued %zu\n",
+                                 counters, kl_releases_pending(s->plugin->releases)) < 0)
+            body = NULL;
+        free(counters);
         if (!body)
             return reply(c, 500, "text/plain", strdup("out of memory\n"));
         return reply(c, 200, "text/plain; version=0.0.4", body);

@@ -180,7 +180,10 @@ bool kl_releases_add(kl_releases *r, const char *port_id, const char *net_id, co
         snprintf(e->port_id, sizeof(e->port_id), "%s", port_id);
         snprintf(e->net_id, sizeof(e->net_id), "%s", net_id);
     }
-    if (queued && ip && e->n_ips < 2 && strlen(ip) < sizeof(e->ips[0]))
+    bool known = false; /* a retried ReleaseAddress names the same address again */
+    for (size_t i = 0; queued && ip && i < e->n_ips; i++)
+        known = known || strcmp(e->ips[i], ip) == 0;
+    if (queued && ip && !known && e->n_ips < 2 && strlen(ip) < sizeof(e->ips[0]))
         snprintf(e->ips[e->n_ips++], sizeof(e->ips[0]), "%s", ip);
     while (queued && r->n_threads < WORKERS) {
         if (pthread_create(&r->threads[r->n_threads], NULL, worker, r) != 0)

@@ -14,6 +14,7 @@
 
 #include "metrics.h"
 #include "plugin.h"
+#include "release.h"
 #include "router.h"
 
 static int h_ok(kl_plugin *p, json_t *req, json_t **resp, kuryr_error *err)
@@ -159,6 +160,13 @@ static void test_listener(void **state)
     snprintf(full, sizeof(full), "%s/metrics", url);
     assert_int_equal(get(full, &body), 200);
     assert_non_null(strstr(body, "kuryr_requests_total{endpoint=\"X.Ok\",result=\"ok\"} 1"));
+    assert_non_null(strstr(body, "\nkuryr_port_deletes_queued 0\n"));
+    free(body);
+    /* a released port whose delete cannot reach Neutron stays queued (the stop below waits out the drain) */
+    assert_true(kl_releases_add(p.releases, "44444444-4444-4444-8444-444444444444",
+                                "11111111-1111-4111-8111-111111111111", "10.0.0.5"));
+    assert_int_equal(get(full, &body), 200);
+    assert_non_null(strstr(body, "\nkuryr_port_deletes_queued 1\n"));
     free(body);
     snprintf(full, sizeof(full), "%s/healthz", url);
     assert_int_equal(get(full, &body), 503);
