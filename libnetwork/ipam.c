@@ -388,6 +388,7 @@ KL_HANDLER(kl_h_release_address)
         kuryr_log_ctx_set("port", port->id);
         KLOG_INFO("released %s: port %s queued for deletion", ip, port->id);
     } else if (port_has_tag(port, KL_TAG_PORT_KURYR)) {
+        /* the queue is full or stopping: delete it here */
         kuryr_log_ctx_set("port", port->id);
         rc = kuryr_neutron_port_delete(p->kn, port->id, err);
         if (rc < 0 && err->kind == KURYR_ERR_NOT_FOUND)

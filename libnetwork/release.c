@@ -134,10 +134,10 @@ static void delete_one(kl_releases *r, entry *e)
     } else if (err.kind == KURYR_ERR_UNAVAILABLE) {
         e->busy = false;
         e->attempts++;
-        int backoff = e->attempts < 5 ? 1 << e->attempts : BACKOFF_MAX_S;
-        e->not_before = mono_s() + (backoff < BACKOFF_MAX_S ? backoff : BACKOFF_MAX_S);
-        KLOG_WARN("deleting released port %s failed (attempt %d, again in %d s): %s", id, e->attempts,
-                  backoff < BACKOFF_MAX_S ? backoff : BACKOFF_MAX_S, err.message);
+        int backoff = e->attempts < 5 ? 1 << e->attempts : BACKOFF_MAX_S; /* 2, 4, 8, 16, then 30 */
+        e->not_before = mono_s() + backoff;
+        KLOG_WARN("deleting released port %s failed (attempt %d, again in %d s): %s", id, e->attempts, backoff,
+                  err.message);
     } else {
         KLOG_ERROR("deleting released port %s failed: %s; the reconciliation removes it later", id, err.message);
         remove_entry(r, e);
