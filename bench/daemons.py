@@ -6,6 +6,8 @@ import socket
 import subprocess
 import time
 
+import stackcpu
+
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
@@ -76,11 +78,8 @@ class Plugin:
         return _proc_status(self.proc.pid, "VmHWM")
 
     def cpu_s(self):
-        with open(f"/proc/{self.proc.pid}/stat") as f:
-            fields = f.read().rsplit(")", 1)[1].split()
-        # utime, stime, cutime, cstime: upstream's binding scripts are children and count too
-        ticks = sum(int(x) for x in fields[11:15])
-        return ticks / os.sysconf("SC_CLK_TCK")
+        # reaped children count too: upstream's binding scripts are children
+        return stackcpu.cpu_s(self.proc.pid)
 
     def fds(self):
         return len(os.listdir(f"/proc/{self.proc.pid}/fd"))

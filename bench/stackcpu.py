@@ -24,9 +24,15 @@ def _part(cmdline):
     return None
 
 
+def cpu_s(pid):
+    """utime + stime + cutime + cstime of a process, in seconds (reaped children count too)."""
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return sum(int(x) for x in fields[11:15]) / os.sysconf("SC_CLK_TCK")
+
+
 def snapshot():
     """{pid: (part, cpu seconds incl. reaped children)} for every process that belongs to a part."""
-    tick = os.sysconf("SC_CLK_TCK")
     out = {}
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
@@ -34,13 +40,11 @@ def snapshot():
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as f:
                 cmd = f.read().replace(b"\0", b" ").decode(errors="replace")
-            with open(f"/proc/{pid}/stat") as f:
-                fields = f.read().rsplit(")", 1)[1].split()
+            part = _part(cmd)
+            if part:
+                out[int(pid)] = (part, cpu_s(pid))
         except OSError:
             continue
-        part = _part(cmd)
-        if part:
-            out[int(pid)] = (part, sum(int(x) for x in fields[11:15]) / tick)
     return out
 
 
