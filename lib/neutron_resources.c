@@ -273,3 +273,36 @@ int kuryr_neutron_port_update_if_revision(kuryr_neutron *kn, const char *id, jso
         *out = o;
     return rc;
 }
+
+int kuryr_neutron_port_create_bulk(kuryr_neutron *kn, json_t *attrs_list, kuryr_port_list *out, kuryr_error *err)
+{
+    *out = (kuryr_port_list){0};
+    if (!json_is_array(attrs_list) || json_array_size(attrs_list) == 0)
+        return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 0, "", "ports: a non-empty array is required");
+    json_t *body = json_pack("{sO}", res_port.plural, attrs_list);
+    if (!body)
+        return kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, "", "out of memory");
+    json_t *resp = NULL;
+    int rc = kn_call(kn, "POST", "/v2.0/ports", body, &resp, err);
+    json_decref(body);
+    if (rc < 0)
+        return -1;
+    json_t *items = json_object_get(resp, res_port.plural);
+    size_t n = json_array_size(items);
+    /* Neutron creates all or none: a short answer means the body was not understood */
+    if (n != json_array_size(attrs_list) || !(out->items = calloc(n + 1, sizeof(*out->items)))) {
+        json_decref(resp);
+        return kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, "", "ports: bulk create answered %zu of %zu ports", n,
+                               json_array_size(attrs_list));
+    }
+    for (size_t i = 0; i < n && rc == 0; i++) {
+        if (!(out->items[i] = kuryr_port_from_json(json_array_get(items, i), err)))
+            rc = -1;
+        else
+            out->n++;
+    }
+    json_decref(resp);
+    if (rc < 0)
+        kuryr_port_list_clear(out);
+    return rc;
+}

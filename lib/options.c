@@ -124,6 +124,18 @@ const kuryr_opt_def kuryr_options[] = {
     {"neutron", "vif_plugging_timeout", INT, "0",
      "Seconds to wait for a new port to become ACTIVE; 0 waits forever.", false, NULL},
 
+    /* [vif_pool]: kuryr-kubernetes' option names; Kuryr-C uses them for kuryr-libnetwork too */
+    {"vif_pool", "enabled", BOOL, "false",
+     "Kuryr-C: keep Neutron ports made ahead of need for each subnet in use, and recycle released ones.", false,
+     NULL},
+    {"vif_pool", "ports_pool_min", INT, "5", "Ports to keep ready per subnet; fewer start a refill.", false, NULL},
+    {"vif_pool", "ports_pool_max", INT, "0", "Most ready ports per subnet (0: no limit); released ports beyond "
+     "it are deleted.", false, NULL},
+    {"vif_pool", "ports_pool_batch", INT, "10", "Ports made in one bulk request when a pool refills.", false,
+     NULL},
+    {"vif_pool", "ports_pool_update_frequency", INT, "20",
+     "Seconds between checks that every pool holds ports_pool_min ports.", false, NULL},
+
     /* [binding]: kuryr-lib */
     {"binding", "default_driver", STR, "veth",
      "Binding driver. Upstream's module path (kuryr.lib.binding.drivers.veth) is accepted and means the same "

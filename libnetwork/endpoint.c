@@ -15,6 +15,7 @@
 #include "names.h"
 #include "plugin.h"
 #include "validate.h"
+#include "vif_pool.h"
 
 static int read_ids(json_t *req, const char **net, const char **ep, kuryr_error *err)
 {
@@ -45,8 +46,11 @@ static int set_endpoint_tags(kl_plugin *p, const kuryr_port *port, const char *e
         return kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "out of memory");
     size_t n = 0;
     for (size_t i = 0; i < port->tags.n; i++) {
-        if (strcmp(port->tags.items[i], lh) != 0 && strcmp(port->tags.items[i], uh) != 0)
-            tags[n++] = port->tags.items[i];
+        const char *t = port->tags.items[i];
+        /* a port serves one endpoint: a recycled pool port still carries its previous endpoint's pair */
+        bool other_ep = add && (!strncmp(t, KL_TAG_LH, strlen(KL_TAG_LH)) || !strncmp(t, KL_TAG_UH, strlen(KL_TAG_UH)));
+        if (strcmp(t, lh) != 0 && strcmp(t, uh) != 0 && !other_ep)
+            tags[n++] = t;
     }
     if (add) {
         tags[n++] = lh;
@@ -192,6 +196,11 @@ find:
                               "binding:host_id", p->hostname, "admin_state_up", 1);
     if (mac && (!port->mac_address || strcasecmp(port->mac_address, mac) != 0))
         json_object_set_new(attrs, "mac_address", json_string(mac));
+    if (kl_vif_pool_port_is_pooled(port)) {
+        /* from here on a pool port is an IPAM port like any other (reconcile.c, ReleaseAddress) */
+        json_object_set_new(attrs, "name", json_string(KL_UNBOUND_PORT_NAME));
+        json_object_set_new(attrs, "description", json_string(""));
+    }
     kuryr_port *bound = NULL;
     int rc = kuryr_neutron_port_update(p->kn, port->id, attrs, &bound, err);
     json_decref(attrs);

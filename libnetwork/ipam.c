@@ -14,6 +14,7 @@
 #include "names.h"
 #include "plugin.h"
 #include "release.h"
+#include "vif_pool.h"
 #include "validate.h"
 
 /* The subnet behind a PoolID, NULL (and success) when the network is not created yet. With several
@@ -128,7 +129,7 @@ static bool port_has_tag(const kuryr_port *port, const char *tag)
 static bool same_request(const kuryr_port *port, const char *mac)
 {
     bool ours = !port_has_tag(port, KL_TAG_PORT_EXISTING) &&
-                (port_has_tag(port, KL_TAG_PORT_KURYR) ||
+                (port_has_tag(port, KL_TAG_PORT_KURYR) || kl_vif_pool_port_is_pooled(port) ||
                  (port->name && strcmp(port->name, KL_UNBOUND_PORT_NAME) == 0));
     if (!ours)
         return true;
@@ -230,6 +231,12 @@ KL_HANDLER(kl_h_request_address)
     /* the port that last held this address may still be on its way out (release.h) */
     if (addr && !kl_releases_wait_ip(p->releases, subnet->network_id, addr, KL_RELEASE_WAIT_S))
         KLOG_WARN("the port that held %s is still being deleted", addr);
+    if (addr && !kl_vif_pool_wait_ip(p->vif_pool, subnet->network_id, addr, KL_RELEASE_WAIT_S))
+        KLOG_WARN("the port that held %s is still being returned to the pool", addr);
+    bool pooled = false;  /* a ready port of the pool, now this request's */
+    char mac_key[KL_FRESH_KEY_LEN];
+    if (mac)
+        kl_fresh_key_mac(mac_key, subnet->network_id, mac);
     if (addr) {
         char f1[128], f2[128];
         snprintf(f1, sizeof(f1), "subnet_id=%s", subnet->id);
@@ -239,7 +246,11 @@ KL_HANDLER(kl_h_request_address)
         kuryr_query_add(q, "fixed_ips", f2);
         if (kl_first_port(p, q, &port, err) < 0)
             goto out;
+        /* Docker asked for the address of a ready port by name: it is this request's now */
+        pooled = port && kl_vif_pool_take_id(p->vif_pool, port->id);
     }
+    if (!port && mac)
+        port = kl_fresh_port_take(p, mac_key, subnet->network_id); /* a pool port taken for this endpoint */
     if (!port && mac) {
         /* the endpoint's port from its other address family, or a retry */
         kuryr_query *q = kuryr_query_new();
@@ -253,7 +264,7 @@ KL_HANDLER(kl_h_request_address)
                         addr ? "address" : "MAC", addr ? addr : mac, port->id, port->device_id);
         goto out;
     }
-    if (port && addr && !same_request(port, mac)) {
+    if (port && addr && !pooled && !same_request(port, mac)) {
         kuryr_error_set(err, KURYR_ERR_CONFLICT, 409, NULL,
                         "address %s is already allocated: port %s holds it for the endpoint with MAC %s", addr,
                         port->id, port->mac_address ? port->mac_address : "(none)");
@@ -276,6 +287,19 @@ KL_HANDLER(kl_h_request_address)
         }
         if (!port_ip_in(port, subnet->id) && add_fixed_ip(p, &port, subnet, addr, err) < 0)
             goto out;
+        if (pooled && mac)
+            kl_fresh_port_put(p, mac_key, port, NULL, 0);
+    } else if (!addr && (port = kl_vif_pool_take(p->vif_pool, subnet->network_id, subnet->id))) {
+        /* a ready port: no Neutron request now; CreateEndpoint's bind sets Docker's MAC on it */
+        KLOG_INFO("took ready port %s from the pool", port->id);
+        const char *ready_ip = port_ip_in(port, subnet->id);
+        if (ready_ip && *ready_ip) {
+            char key[KL_FRESH_KEY_LEN];
+            kl_fresh_key_addr(key, subnet->network_id, ready_ip);
+            kl_fresh_port_put(p, key, port, NULL, 0);
+        }
+        if (mac)
+            kl_fresh_port_put(p, mac_key, port, NULL, 0);
     } else {
         json_t *fixed = json_pack("{s:s}", "subnet_id", subnet->id);
         if (addr)
@@ -383,6 +407,10 @@ KL_HANDLER(kl_h_release_address)
             kl_err_wrap(err, "untagging the adopted port failed");
         else
             KLOG_INFO("released adopted port %s (kept)", port->id);
+    } else if (port_has_tag(port, KL_TAG_PORT_KURYR) && kl_vif_pool_give(p->vif_pool, port)) {
+        /* unbound and ready again in the background, instead of a delete now and a create later */
+        kuryr_log_ctx_set("port", port->id);
+        KLOG_INFO("released %s: port %s goes back to the pool", ip, port->id);
     } else if (port_has_tag(port, KL_TAG_PORT_KURYR) && kl_releases_add(p->releases, port->id, net_id, ip)) {
         /* Docker may reuse the address now; Neutron's delete follows (release.h) */
         kuryr_log_ctx_set("port", port->id);

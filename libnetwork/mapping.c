@@ -2,6 +2,7 @@
 #include "mapping.h"
 
 #include <stdarg.h>
+#include <ctype.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -381,6 +382,15 @@ int kl_port_by_endpoint(kl_plugin *p, const char *net_id, const char *endpoint_i
 void kl_fresh_key_addr(char key[KL_FRESH_KEY_LEN], const char *net_id, const char *ip)
 {
     snprintf(key, KL_FRESH_KEY_LEN, "addr %s %s", net_id, ip);
+}
+
+void kl_fresh_key_mac(char key[KL_FRESH_KEY_LEN], const char *net_id, const char *mac)
+{
+    int n = snprintf(key, KL_FRESH_KEY_LEN, "mac %s ", net_id);
+    for (size_t i = 0; n > 0 && (size_t)n + i + 1 < KL_FRESH_KEY_LEN && mac[i]; i++) {
+        key[n + i] = (char)tolower((unsigned char)mac[i]);
+        key[n + i + 1] = '\0';
+    }
 }
 
 void kl_fresh_key_ep(char key[KL_FRESH_KEY_LEN], const char *endpoint_id)

@@ -98,6 +98,9 @@ int kl_port_by_endpoint(kl_plugin *p, const char *net_id, const char *endpoint_i
 #define KL_FRESH_KEY_LEN 192
 void kl_fresh_key_addr(char key[KL_FRESH_KEY_LEN], const char *net_id, const char *ip);
 void kl_fresh_key_ep(char key[KL_FRESH_KEY_LEN], const char *endpoint_id);
+/* A pool port taken for Docker's MAC: the endpoint's second address family finds it by that MAC, which
+ * Neutron learns only at CreateEndpoint (vif_pool.h). */
+void kl_fresh_key_mac(char key[KL_FRESH_KEY_LEN], const char *net_id, const char *mac);
 /* Keeps a copy of port (its raw JSON), with tags, when given, replacing the ones in it. */
 void kl_fresh_port_put(kl_plugin *p, const char *key, const kuryr_port *port, const char *const *tags,
                        size_t n_tags);

@@ -17,6 +17,7 @@
 #include "kuryr/log.h"
 #include "plugin.h"
 #include "release.h"
+#include "vif_pool.h"
 
 /* Readiness asks Neutron at most this often, so that a tight probe loop costs Neutron nothing. */
 #define READY_CACHE_S 10
@@ -140,8 +141,12 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
         /* a queue that only grows means Neutron refuses or cannot be reached for deletes */
         if (counters && asprintf(&body,
                                  "%s# HELP kuryr_port_deletes_queued Released ports whose Neutron delete has not "
-                                 "finished.\n# TYPE kuryr_port_deletes_queued gauge\nkuryr_port_deletes_queued %zu\n",
-                                 counters, kl_releases_pending(s->plugin->releases)) < 0)
+                                 "finished.\n# TYPE kuryr_port_deletes_queued gauge\nkuryr_port_deletes_queued %zu\n"
+                                 "# HELP kuryr_vif_pool_ports_ready Ports made ahead of need and not yet handed "
+                                 "out ([vif_pool]).\n# TYPE kuryr_vif_pool_ports_ready gauge\n"
+                                 "kuryr_vif_pool_ports_ready %zu\n",
+                                 counters, kl_releases_pending(s->plugin->releases),
+                                 kl_vif_pool_ready(s->plugin->vif_pool)) < 0)
             body = NULL;
         free(counters);
         if (!body)

@@ -12,6 +12,7 @@
 #include "names.h"
 #include "plugin.h"
 #include "release.h"
+#include "vif_pool.h"
 #include "validate.h"
 
 typedef struct {
@@ -471,6 +472,8 @@ KL_HANDLER(kl_h_delete_network)
     /* Neutron refuses to delete a network whose released ports are still queued for deletion */
     if (!kl_releases_wait_net(p->releases, m.neutron_id, KL_RELEASE_WAIT_S))
         KLOG_WARN("ports released on network %s are still being deleted", m.neutron_id);
+    /* its ready pool ports are unbound kuryr ports too, deleted just below */
+    kl_vif_pool_close_net(p->vif_pool, m.neutron_id, KL_RELEASE_WAIT_S);
     kuryr_strv pools = {0};
     if (delete_unbound_ports(p, m.neutron_id, err) < 0 || network_pools(p, m.neutron_id, &pools, err) < 0)
         return -1;

@@ -10,6 +10,7 @@
 
 #include "doubt.h"
 #include "release.h"
+#include "vif_pool.h"
 #include "kuryr/log.h"
 
 #define RELEASE_DRAIN_S 10
@@ -42,6 +43,25 @@ int kl_plugin_init(kl_plugin *p, kuryr_config *cfg, kuryr_error *err)
         kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "cannot create the Neutron client");
         goto fail;
     }
+    if (kuryr_config_get_bool(cfg, "vif_pool", "enabled")) {
+        kl_vif_pool_cfg pc = {
+            .min = kuryr_config_get_int(cfg, "vif_pool", "ports_pool_min"),
+            .max = kuryr_config_get_int(cfg, "vif_pool", "ports_pool_max"),
+            .batch = kuryr_config_get_int(cfg, "vif_pool", "ports_pool_batch"),
+            .update_frequency_s = kuryr_config_get_int(cfg, "vif_pool", "ports_pool_update_frequency"),
+        };
+        if (pc.min < 0 || pc.max < 0 || pc.batch < 1 || pc.update_frequency_s < 1 || (pc.max && pc.min > pc.max)) {
+            kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 0, NULL,
+                            "[vif_pool] needs ports_pool_min >= 0, ports_pool_max >= 0 (0: no limit) and not below "
+                            "ports_pool_min, ports_pool_batch >= 1 and ports_pool_update_frequency >= 1");
+            goto fail;
+        }
+        if (!(p->vif_pool = kl_vif_pool_new(p, &pc))) {
+            kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "out of memory");
+            goto fail;
+        }
+        KLOG_INFO("vif pool: on (min %ld, max %ld, batch %ld ports per subnet)", pc.min, pc.max, pc.batch);
+    }
     return 0;
 fail:
     kl_plugin_fini(p);
@@ -50,7 +70,9 @@ fail:
 
 void kl_plugin_fini(kl_plugin *p)
 {
-    kl_doubts_free(p->doubts); /* its thread uses the Neutron client */
+    kl_vif_pool_free(p->vif_pool); /* its thread uses the Neutron client */
+    p->vif_pool = NULL;
+    kl_doubts_free(p->doubts); /* its thread uses the Neutron client too */
     p->doubts = NULL;
     /* a stopping daemon finishes the deletes Docker already counts as done, while Neutron answers */
     kl_releases_free(p->releases, RELEASE_DRAIN_S);

@@ -71,6 +71,7 @@ typedef struct kl_plugin {
     json_t *fresh_ports;      /* key -> port as Neutron last answered it, for the next handler (mapping.h) */
     struct kl_doubts *doubts; /* port creates that got no answer (doubt.h) */
     struct kl_releases *releases; /* port deletes after ReleaseAddress answered (release.h) */
+    struct kl_vif_pool *vif_pool; /* ports made ahead of need; NULL when [vif_pool] is off (vif_pool.h) */
 } kl_plugin;
 
 /* Builds the clients from cfg (borrowed; must outlive p). */

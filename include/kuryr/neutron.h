@@ -192,6 +192,10 @@ KURYR_NEUTRON_CRUD_DECL(kuryr_security_group, security_group)
 KURYR_NEUTRON_CRUD_DECL(kuryr_sg_rule, sg_rule)   /* /v2.0/security-group-rules; update is rejected by Neutron */
 KURYR_NEUTRON_CRUD_DECL(kuryr_trunk, trunk)
 
+/* Creates several ports in one request (POST /v2.0/ports with {"ports": [...]}): Neutron makes all of them or
+ * none. out receives them in the order of attrs_list (borrowed, a non-empty array of attribute objects). */
+int kuryr_neutron_port_create_bulk(kuryr_neutron *kn, json_t *attrs_list, kuryr_port_list *out, kuryr_error *err);
+
 /* A port update sent with If-Match: revision_number=<revision_number>: Neutron applies it only if the port is
  * still at that revision, else answers 412, reported as KURYR_ERR_CONFLICT (re-read and try again). */
 int kuryr_neutron_port_update_if_revision(kuryr_neutron *kn, const char *id, json_t *attrs, long revision_number,

@@ -1,0 +1,595 @@
+/* Ports made ahead of need, per subnet (see vif_pool.h). One background thread does all of the pool's Neutron
+ * work: the start-up sweep, bulk refills and the unbinding of recycled ports. */
+#include "vif_pool.h"
+
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "kuryr/log.h"
+#include "mapping.h"
+#include "names.h"
+#include "plugin.h"
+
+/* Wait after Neutron refused or was unreachable, before the same subnet or port is tried again. */
+#define RETRY_S 5
+
+typedef struct {
+    char subnet_id[64];
+    char net_id[64];
+    kuryr_port **ports;  /* ready */
+    size_t n, cap;
+    bool filling;
+    time_t retry_after;
+} sub_pool;
+
+typedef struct {
+    kuryr_port *port;  /* as ReleaseAddress found it: still bound to the old endpoint */
+    char subnet_id[64];
+    bool busy;
+    time_t retry_after;
+} recycled;
+
+struct kl_vif_pool {
+    kl_plugin *p;
+    kl_vif_pool_cfg cfg;
+    char desc[320];
+    pthread_mutex_t lock;  /* guards everything below */
+    pthread_cond_t work;   /* a subnet to fill or a port to recycle, or stopping */
+    pthread_cond_t done;   /* a fill or recycle finished */
+    sub_pool *subs;
+    size_t n_subs, cap_subs;
+    recycled *rec;
+    size_t n_rec, cap_rec;
+    pthread_t thread;
+    bool started, stopping, swept;
+};
+
+static time_t mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return ts.tv_sec;
+}
+
+kl_vif_pool *kl_vif_pool_new(kl_plugin *p, const kl_vif_pool_cfg *cfg)
+{
+    kl_vif_pool *pool = calloc(1, sizeof(*pool));
+    if (!pool)
+        return NULL;
+    pool->p = p;
+    pool->cfg = *cfg;
+    if (pool->cfg.batch < 1)
+        pool->cfg.batch = 1;
+    if (pool->cfg.update_frequency_s < 1)
+        pool->cfg.update_frequency_s = 1;
+    snprintf(pool->desc, sizeof(pool->desc), "%s%s", KL_POOL_DESC_PREFIX, p->hostname);
+    pthread_mutex_init(&pool->lock, NULL);
+    pthread_condattr_t attr;
+    pthread_condattr_init(&attr);
+    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
+    pthread_cond_init(&pool->work, &attr);
+    pthread_cond_init(&pool->done, &attr);
+    pthread_condattr_destroy(&attr);
+    return pool;
+}
+
+static void sub_clear(sub_pool *s)
+{
+    for (size_t i = 0; i < s->n; i++)
+        kuryr_port_free(s->ports[i]);
+    free(s->ports);
+    s->ports = NULL;
+    s->n = s->cap = 0;
+}
+
+void kl_vif_pool_free(kl_vif_pool *pool)
+{
+    if (!pool)
+        return;
+    pthread_mutex_lock(&pool->lock);
+    pool->stopping = true;
+    pthread_cond_broadcast(&pool->work);
+    pthread_mutex_unlock(&pool->lock);
+    if (pool->started)
+        pthread_join(pool->thread, NULL);
+    size_t ready = 0;
+    for (size_t i = 0; i < pool->n_subs; i++) {
+        ready += pool->subs[i].n;
+        sub_clear(&pool->subs[i]);
+    }
+    if (ready)
+        KLOG_INFO("vif pool: %zu ready ports stay in Neutron until the next start", ready);
+    for (size_t i = 0; i < pool->n_rec; i++)
+        kuryr_port_free(pool->rec[i].port);
+    free(pool->subs);
+    free(pool->rec);
+    pthread_cond_destroy(&pool->work);
+    pthread_cond_destroy(&pool->done);
+    pthread_mutex_destroy(&pool->lock);
+    free(pool);
+}
+
+static sub_pool *find_sub(kl_vif_pool *pool, const char *subnet_id)
+{
+    for (size_t i = 0; i < pool->n_subs; i++) {
+        if (strcmp(pool->subs[i].subnet_id, subnet_id) == 0)
+            return &pool->subs[i];
+    }
+    return NULL;
+}
+
+static bool push_port(sub_pool *s, kuryr_port *port)
+{
+    if (s->n == s->cap) {
+        size_t cap = s->cap ? s->cap * 2 : 16;
+        kuryr_port **v = realloc(s->ports, cap * sizeof(*v));
+        if (!v)
+            return false;
+        s->ports = v;
+        s->cap = cap;
+    }
+    s->ports[s->n++] = port;
+    return true;
+}
+
+static bool full(const kl_vif_pool *pool, const sub_pool *s)
+{
+    return pool->cfg.max > 0 && (long)s->n >= pool->cfg.max;
+}
+
+static const char *only_subnet(const kuryr_port *port)
+{
+    return port->n_fixed_ips == 1 ? port->fixed_ips[0].subnet_id : NULL;
+}
+
+/* ---- the thread's Neutron work (called without the lock) --------------------------------------------- */
+
+/* Deletes the ready ports an earlier run of this daemon left: which of them it had handed out died with it. */
+static bool sweep(kl_vif_pool *pool)
+{
+    kuryr_query *q = kuryr_query_new();
+    kuryr_query_add(q, "name", KL_POOL_PORT_NAME);
+    kuryr_query_add(q, "description", pool->desc);
+    kuryr_query_field(q, "id");
+    kuryr_query_field(q, "device_id");
+    kuryr_port_list l = {0};
+    kuryr_error err;
+    int rc = kuryr_neutron_port_list(pool->p->kn, q, &l, &err);
+    kuryr_query_free(q);
+    if (rc < 0) {
+        KLOG_WARN("vif pool: listing the ports a previous run left failed: %s", err.message);
+        return false;
+    }
+    size_t deleted = 0;
+    for (size_t i = 0; i < l.n; i++) {
+        if (l.items[i]->device_id && *l.items[i]->device_id)
+            continue;
+        if (kuryr_neutron_port_delete(pool->p->kn, l.items[i]->id, &err) == 0 || err.kind == KURYR_ERR_NOT_FOUND)
+            deleted++;
+        else
+            KLOG_WARN("vif pool: deleting leftover ready port %s failed: %s", l.items[i]->id, err.message);
+    }
+    if (deleted)
+        KLOG_INFO("vif pool: deleted %zu ready ports a previous run left", deleted);
+    kuryr_port_list_clear(&l);
+    return true;
+}
+
+/* The port as Neutron has it after tagging (the copy the handlers see must carry the tag, or CreateEndpoint's
+ * tag update would drop it). Frees port; NULL when out of memory. */
+static kuryr_port *with_kuryr_tag(kuryr_port *port)
+{
+    json_t *raw = json_deep_copy(port->raw);
+    kuryr_port_free(port);
+    if (!raw)
+        return NULL;
+    json_object_set_new(raw, "tags", json_pack("[s]", KL_TAG_PORT_KURYR));
+    kuryr_error err;
+    kuryr_port *tagged = kuryr_port_from_json(raw, &err);
+    json_decref(raw);
+    return tagged;
+}
+
+/* Makes count ports in subnet s in one request and tags them as kuryr's. NULL-terminated list, or NULL. */
+static kuryr_port_list make_ports(kl_vif_pool *pool, const char *net_id, const char *subnet_id, long count)
+{
+    kuryr_port_list made = {0};
+    json_t *list = json_array();
+    for (long i = 0; i < count; i++)
+        json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:b,s:[{s:s}]}", "network_id", net_id, "name",
+                                              KL_POOL_PORT_NAME, "description", pool->desc, "admin_state_up", 1,
+                                              "fixed_ips", "subnet_id", subnet_id));
+    kuryr_error err;
+    int rc = kuryr_neutron_port_create_bulk(pool->p->kn, list, &made, &err);
+    json_decref(list);
+    if (rc < 0) {
+        KLOG_WARN("vif pool: making %ld ports in subnet %s failed: %s", count, subnet_id, err.message);
+        return made;
+    }
+    /* Neutron drops tags given at creation: they follow, one request per port */
+    const char *tags[] = {KL_TAG_PORT_KURYR};
+    for (size_t i = 0; i < made.n; i++) {
+        if (kuryr_neutron_tags_replace(pool->p->kn, "ports", made.items[i]->id, tags, 1, &err) == 0 &&
+            (made.items[i] = with_kuryr_tag(made.items[i])))
+            continue;
+        if (!made.items[i])
+            continue;
+        KLOG_WARN("vif pool: tagging port %s failed (%s): deleting it", made.items[i]->id, err.message);
+        kuryr_neutron_port_delete(pool->p->kn, made.items[i]->id, &err);
+        kuryr_port_free(made.items[i]);
+        made.items[i] = NULL;
+    }
+    return made;
+}
+
+static void fill(kl_vif_pool *pool, sub_pool *s)
+{
+    char net_id[64], subnet_id[64];
+    snprintf(net_id, sizeof(net_id), "%s", s->net_id);
+    snprintf(subnet_id, sizeof(subnet_id), "%s", s->subnet_id);
+    long count = pool->cfg.batch;
+    if (pool->cfg.max > 0 && count > pool->cfg.max - (long)s->n)
+        count = pool->cfg.max - (long)s->n;
+    s->filling = true;
+    pthread_mutex_unlock(&pool->lock);
+
+    kuryr_port_list made = make_ports(pool, net_id, subnet_id, count);
+
+    pthread_mutex_lock(&pool->lock);
+    s = find_sub(pool, subnet_id); /* closed meanwhile when absent */
+    size_t added = 0, extra = 0;
+    for (size_t i = 0; i < made.n; i++) {
+        if (!made.items[i])
+            continue;
+        if (s && push_port(s, made.items[i])) {
+            made.items[i] = NULL;
+            added++;
+        } else {
+            extra++;
+        }
+    }
+    if (s) {
+        s->filling = false;
+        if (!made.n)
+            s->retry_after = mono_s() + RETRY_S;
+    }
+    pthread_cond_broadcast(&pool->done);
+    pthread_mutex_unlock(&pool->lock);
+    if (added)
+        KLOG_INFO("vif pool: %zu ports ready in subnet %s", added, subnet_id);
+    kuryr_error err;
+    for (size_t i = 0; extra && i < made.n; i++) {
+        /* the network went away during the request: DeleteNetwork has not seen these */
+        if (made.items[i] && kuryr_neutron_port_delete(pool->p->kn, made.items[i]->id, &err) < 0)
+            KLOG_WARN("vif pool: deleting port %s of a closed pool failed: %s", made.items[i]->id, err.message);
+    }
+    kuryr_port_list_clear(&made);
+    pthread_mutex_lock(&pool->lock);
+}
+
+static void remove_rec(kl_vif_pool *pool, recycled *r)
+{
+    kuryr_port_free(r->port);
+    *r = pool->rec[--pool->n_rec];
+    pthread_cond_broadcast(&pool->done);
+}
+
+static recycled *find_rec(kl_vif_pool *pool, const char *port_id)
+{
+    for (size_t i = 0; i < pool->n_rec; i++) {
+        if (strcmp(pool->rec[i].port->id, port_id) == 0)
+            return &pool->rec[i];
+    }
+    return NULL;
+}
+
+/* Unbinds a released port and renames it ready; a port the pool can no longer take is deleted instead. */
+static void recycle(kl_vif_pool *pool, recycled *r)
+{
+    char id[64], subnet_id[64];
+    snprintf(id, sizeof(id), "%s", r->port->id);
+    snprintf(subnet_id, sizeof(subnet_id), "%s", r->subnet_id);
+    r->busy = true;
+    pthread_mutex_unlock(&pool->lock);
+
+    json_t *attrs = json_pack("{s:s,s:s,s:s,s:s,s:s}", "device_owner", "", "device_id", "", "binding:host_id", "",
+                              "name", KL_POOL_PORT_NAME, "description", pool->desc);
+    kuryr_port *ready = NULL;
+    kuryr_error err;
+    int rc = kuryr_neutron_port_update(pool->p->kn, id, attrs, &ready, &err);
+    json_decref(attrs);
+    if (rc == 0 && (ready->tags.n != 1 || strcmp(ready->tags.items[0], KL_TAG_PORT_KURYR) != 0)) {
+        /* the previous endpoint's tags would only mislead whoever reads them */
+        const char *tags[] = {KL_TAG_PORT_KURYR};
+        kuryr_error terr;
+        if (kuryr_neutron_tags_replace(pool->p->kn, "ports", id, tags, 1, &terr) == 0)
+            ready = with_kuryr_tag(ready);
+        else
+            KLOG_WARN("vif pool: clearing the tags of port %s failed: %s", id, terr.message);
+        if (!ready)
+            rc = kuryr_error_set(&err, KURYR_ERR_INTERNAL, 0, NULL, "out of memory");
+    }
+
+    pthread_mutex_lock(&pool->lock);
+    sub_pool *s = find_sub(pool, subnet_id);
+    bool kept = rc == 0 && s && !full(pool, s) && push_port(s, ready);
+    if (kept)
+        ready = NULL;
+    r = find_rec(pool, id);
+    if (rc < 0 && err.kind == KURYR_ERR_UNAVAILABLE && r) {
+        r->busy = false;
+        r->retry_after = mono_s() + RETRY_S;
+        KLOG_WARN("vif pool: unbinding released port %s failed (again in %d s): %s", id, RETRY_S, err.message);
+        return;
+    }
+    if (r)
+        remove_rec(pool, r);
+    pthread_mutex_unlock(&pool->lock);
+    if (kept) {
+        KLOG_INFO("vif pool: port %s is ready again", id);
+    } else if (rc < 0 && err.kind != KURYR_ERR_NOT_FOUND) {
+        KLOG_ERROR("vif pool: unbinding released port %s failed: %s; the reconciliation removes it later", id,
+                   err.message);
+    } else if (rc == 0) {
+        if (kuryr_neutron_port_delete(pool->p->kn, id, &err) < 0 && err.kind != KURYR_ERR_NOT_FOUND)
+            KLOG_WARN("vif pool: deleting released port %s failed: %s", id, err.message);
+        else
+            KLOG_INFO("deleted port %s (its pool is full or closed)", id);
+    }
+    kuryr_port_free(ready);
+    pthread_mutex_lock(&pool->lock);
+}
+
+/* ---- the thread -------------------------------------------------------------------------------------- */
+
+static sub_pool *next_fill(kl_vif_pool *pool, time_t now)
+{
+    for (size_t i = 0; i < pool->n_subs; i++) {
+        sub_pool *s = &pool->subs[i];
+        if (!s->filling && (long)s->n < pool->cfg.min && !full(pool, s) && s->retry_after <= now)
+            return s;
+    }
+    return NULL;
+}
+
+static recycled *next_recycle(kl_vif_pool *pool, time_t now)
+{
+    for (size_t i = 0; i < pool->n_rec; i++) {
+        if (!pool->rec[i].busy && pool->rec[i].retry_after <= now)
+            return &pool->rec[i];
+    }
+    return NULL;
+}
+
+static void *thread_main(void *arg)
+{
+    kl_vif_pool *pool = arg;
+    pthread_mutex_lock(&pool->lock);
+    while (!pool->stopping) {
+        time_t now = mono_s();
+        recycled *r;
+        sub_pool *s;
+        if (!pool->swept) {
+            pthread_mutex_unlock(&pool->lock);
+            bool ok = sweep(pool);
+            pthread_mutex_lock(&pool->lock);
+            pool->swept = ok;
+            if (ok)
+                continue;
+        } else if ((r = next_recycle(pool, now))) {
+            recycle(pool, r); /* returned ports first: a container may be waiting for an address */
+            continue;
+        } else if ((s = next_fill(pool, now))) {
+            fill(pool, s);
+            continue;
+        }
+        struct timespec ts;
+        clock_gettime(CLOCK_MONOTONIC, &ts);
+        ts.tv_sec += pool->swept ? pool->cfg.update_frequency_s : RETRY_S;
+        if (pool->swept && (pool->n_rec || pool->n_subs))
+            ts.tv_sec = ts.tv_sec < now + RETRY_S ? ts.tv_sec : now + RETRY_S; /* a retry may come due */
+        pthread_cond_timedwait(&pool->work, &pool->lock, &ts);
+    }
+    pthread_mutex_unlock(&pool->lock);
+    return NULL;
+}
+
+/* Called with the lock held. */
+static void start_thread(kl_vif_pool *pool)
+{
+    if (pool->started || pool->stopping)
+        return;
+    if (pthread_create(&pool->thread, NULL, thread_main, pool) == 0)
+        pool->started = true;
+    else
+        KLOG_ERROR("vif pool: cannot start its thread; containers get new ports instead");
+}
+
+/* ---- the handlers' side ------------------------------------------------------------------------------ */
+
+kuryr_port *kl_vif_pool_take(kl_vif_pool *pool, const char *net_id, const char *subnet_id)
+{
+    if (!pool || strlen(subnet_id) >= sizeof(pool->subs[0].subnet_id) ||
+        strlen(net_id) >= sizeof(pool->subs[0].net_id))
+        return NULL;
+    kuryr_port *port = NULL;
+    pthread_mutex_lock(&pool->lock);
+    sub_pool *s = find_sub(pool, subnet_id);
+    if (!s && pool->n_subs == pool->cap_subs) {
+        size_t cap = pool->cap_subs ? pool->cap_subs * 2 : 8;
+        sub_pool *v = realloc(pool->subs, cap * sizeof(*v));
+        if (v) {
+            pool->subs = v;
+            pool->cap_subs = cap;
+        }
+    }
+    if (!s && pool->n_subs < pool->cap_subs) {
+        s = &pool->subs[pool->n_subs++];
+        memset(s, 0, sizeof(*s));
+        snprintf(s->subnet_id, sizeof(s->subnet_id), "%s", subnet_id);
+        snprintf(s->net_id, sizeof(s->net_id), "%s", net_id);
+        KLOG_INFO("vif pool: opened for subnet %s", subnet_id);
+    }
+    if (s && s->n) {
+        port = s->ports[--s->n];
+    }
+    if (s && (long)s->n < pool->cfg.min) {
+        start_thread(pool);
+        pthread_cond_signal(&pool->work);
+    }
+    pthread_mutex_unlock(&pool->lock);
+    return port;
+}
+
+bool kl_vif_pool_take_id(kl_vif_pool *pool, const char *port_id)
+{
+    if (!pool)
+        return false;
+    bool found = false;
+    pthread_mutex_lock(&pool->lock);
+    for (size_t i = 0; i < pool->n_subs && !found; i++) {
+        sub_pool *s = &pool->subs[i];
+        for (size_t j = 0; j < s->n; j++) {
+            if (strcmp(s->ports[j]->id, port_id) == 0) {
+                kuryr_port_free(s->ports[j]);
+                s->ports[j] = s->ports[--s->n];
+                found = true;
+                break;
+            }
+        }
+    }
+    pthread_mutex_unlock(&pool->lock);
+    return found;
+}
+
+bool kl_vif_pool_give(kl_vif_pool *pool, const kuryr_port *port)
+{
+    const char *subnet_id = only_subnet(port);
+    if (!pool || !subnet_id || strlen(subnet_id) >= sizeof(pool->rec[0].subnet_id))
+        return false;
+    json_t *raw = json_deep_copy(port->raw);
+    kuryr_error err;
+    kuryr_port *copy = raw ? kuryr_port_from_json(raw, &err) : NULL;
+    json_decref(raw);
+    if (!copy)
+        return false;
+    bool accepted = false;
+    pthread_mutex_lock(&pool->lock);
+    sub_pool *s = find_sub(pool, subnet_id);
+    for (size_t i = 0; s && i < s->n && !accepted; i++)
+        accepted = strcmp(s->ports[i]->id, copy->id) == 0; /* a repeated release of a port already back */
+    if (!accepted && s && !full(pool, s) && !pool->stopping && !find_rec(pool, copy->id)) {
+        if (pool->n_rec == pool->cap_rec) {
+            size_t cap = pool->cap_rec ? pool->cap_rec * 2 : 16;
+            recycled *v = realloc(pool->rec, cap * sizeof(*v));
+            if (v) {
+                pool->rec = v;
+                pool->cap_rec = cap;
+            }
+        }
+        if (pool->n_rec < pool->cap_rec) {
+            recycled *r = &pool->rec[pool->n_rec++];
+            memset(r, 0, sizeof(*r));
+            r->port = copy;
+            snprintf(r->subnet_id, sizeof(r->subnet_id), "%s", subnet_id);
+            copy = NULL;
+            accepted = true;
+            start_thread(pool);
+            pthread_cond_signal(&pool->work);
+        }
+    }
+    pthread_mutex_unlock(&pool->lock);
+    kuryr_port_free(copy);
+    return accepted;
+}
+
+static bool rec_holds(const kl_vif_pool *pool, const char *net_id, const char *ip)
+{
+    for (size_t i = 0; i < pool->n_rec; i++) {
+        const kuryr_port *port = pool->rec[i].port;
+        if (!port->network_id || strcmp(port->network_id, net_id) != 0)
+            continue;
+        for (size_t j = 0; j < port->n_fixed_ips; j++) {
+            if (port->fixed_ips[j].ip_address && strcmp(port->fixed_ips[j].ip_address, ip) == 0)
+                return true;
+        }
+    }
+    return false;
+}
+
+bool kl_vif_pool_wait_ip(kl_vif_pool *pool, const char *net_id, const char *ip, int timeout_s)
+{
+    if (!pool)
+        return true;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += timeout_s;
+    pthread_mutex_lock(&pool->lock);
+    bool clear;
+    while (!(clear = !rec_holds(pool, net_id, ip)) && !pool->stopping) {
+        if (pthread_cond_timedwait(&pool->done, &pool->lock, &ts) != 0)
+            break;
+    }
+    clear = !rec_holds(pool, net_id, ip);
+    pthread_mutex_unlock(&pool->lock);
+    return clear;
+}
+
+void kl_vif_pool_close_net(kl_vif_pool *pool, const char *net_id, int timeout_s)
+{
+    if (!pool)
+        return;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += timeout_s;
+    pthread_mutex_lock(&pool->lock);
+    /* a released port still waiting to be unbound would keep Neutron from deleting the network */
+    while (pool->started && !pool->stopping) {
+        bool pending = false;
+        for (size_t i = 0; i < pool->n_subs; i++)
+            pending = pending || (pool->subs[i].filling && strcmp(pool->subs[i].net_id, net_id) == 0);
+        for (size_t i = 0; i < pool->n_rec; i++)
+            pending = pending || (pool->rec[i].port->network_id &&
+                                  strcmp(pool->rec[i].port->network_id, net_id) == 0);
+        if (!pending || pthread_cond_timedwait(&pool->done, &pool->lock, &ts) != 0)
+            break;
+    }
+    for (size_t i = 0; i < pool->n_subs;) {
+        if (strcmp(pool->subs[i].net_id, net_id) == 0 && !pool->subs[i].filling) {
+            sub_clear(&pool->subs[i]);
+            pool->subs[i] = pool->subs[--pool->n_subs];
+        } else {
+            i++;
+        }
+    }
+    for (size_t i = 0; i < pool->n_rec;) {
+        if (!pool->rec[i].busy && pool->rec[i].port->network_id &&
+            strcmp(pool->rec[i].port->network_id, net_id) == 0)
+            remove_rec(pool, &pool->rec[i]); /* Neutron unreachable: the network delete fails on it anyway */
+        else
+            i++;
+    }
+    pthread_mutex_unlock(&pool->lock);
+}
+
+size_t kl_vif_pool_ready(kl_vif_pool *pool)
+{
+    if (!pool)
+        return 0;
+    size_t n = 0;
+    pthread_mutex_lock(&pool->lock);
+    for (size_t i = 0; i < pool->n_subs; i++)
+        n += pool->subs[i].n;
+    pthread_mutex_unlock(&pool->lock);
+    return n;
+}
+
+bool kl_vif_pool_port_is_pooled(const kuryr_port *port)
+{
+    const char *desc = json_string_value(json_object_get(port->raw, "description"));
+    return port->name && strcmp(port->name, KL_POOL_PORT_NAME) == 0 && desc &&
+           strncmp(desc, KL_POOL_DESC_PREFIX, strlen(KL_POOL_DESC_PREFIX)) == 0;
+}
