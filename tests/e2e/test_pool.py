@@ -1,0 +1,178 @@
+"""The port pool ([vif_pool] enabled) against the real Docker and Neutron: containers get ports that were made
+ahead of need, with Docker's MAC set at bind time, and a removed container's port goes back to the pool
+instead of being deleted. Dual-stack endpoints, an explicit --ip of a ready port, a daemon restart (which
+deletes the ready ports its predecessor left) and network removal (which leaves nothing) are covered too.
+
+Runs its own daemon (plugin name and socket of the reliability tests) so that the session's daemon keeps its
+configuration."""
+import socket
+
+import docker
+import pytest
+
+from conftest import IMAGE, container_iface, ping, unique_name, wait_for
+from reliability import RELIABILITY_PLUGIN, EnvDaemon
+
+MIN, BATCH = 3, 4
+DESC = "kuryr-pool:" + socket.gethostname()
+
+
+@pytest.fixture(scope="module")
+def pool_daemon(stack_env, dclient, tmp_path_factory):
+    d = EnvDaemon(stack_env["KURYR_STACK_CONF"], str(tmp_path_factory.mktemp("pool")),
+                  extra_conf="reconcile_on_startup = False\n[vif_pool]\nenabled = True\n"
+                             f"ports_pool_min = {MIN}\nports_pool_batch = {BATCH}\n"
+                             "ports_pool_update_frequency = 2\n")
+    d.start()
+    yield d
+    d.stop()
+
+
+@pytest.fixture
+def made(dclient):
+    """Containers and networks of one test, removed in reverse order even when the test fails."""
+    things = []
+    yield things
+    for t in reversed(things):
+        try:
+            t.remove(force=True) if isinstance(t, docker.models.containers.Container) else t.remove()
+        except docker.errors.NotFound:
+            pass
+
+
+def _network(dclient, made, cidr, v6=None):
+    pools = [docker.types.IPAMPool(subnet=cidr)] + ([docker.types.IPAMPool(subnet=v6)] if v6 else [])
+    net = dclient.networks.create(unique_name("kp"), driver=RELIABILITY_PLUGIN, enable_ipv6=bool(v6),
+                                  ipam=docker.types.IPAMConfig(driver=RELIABILITY_PLUGIN, pool_configs=pools))
+    made.append(net)
+    return net
+
+
+def _run(dclient, made, net, **kw):
+    name = unique_name("kpc")
+    try:
+        c = dclient.containers.run(IMAGE, ["sleep", "600"], network=net.name, detach=True, name=name, **kw)
+    except docker.errors.APIError:
+        made.append(dclient.containers.get(name))
+        raise
+    made.append(c)
+    c.reload()
+    return c
+
+
+def _neutron_net(neutron, net):
+    net.reload()
+    tags = [f"kuryr.net.uuid.lh:{net.id[:32]}", f"kuryr.net.uuid.uh:{net.id[32:64]}"]
+    nets = list(neutron.networks(tags=tags))
+    assert len(nets) == 1, nets
+    return nets[0]
+
+
+def _ready(neutron, net_id):
+    return {p.id: p for p in neutron.ports(network_id=net_id, name="kuryr-pool-port") if p.description == DESC}
+
+
+def _port_of(neutron, net_id, ip):
+    ports = list(neutron.ports(network_id=net_id, fixed_ips=[f"ip_address={ip}"]))
+    assert len(ports) == 1, ports
+    return ports[0]
+
+
+def _ip(c, net):
+    return c.attrs["NetworkSettings"]["Networks"][net.name]["IPAddress"]
+
+
+def test_container_gets_a_ready_port_and_gives_it_back(pool_daemon, dclient, neutron, made):
+    net = _network(dclient, made, "10.66.1.0/24")
+    first = _run(dclient, made, net)  # opens the subnet's pool
+    nnet = _neutron_net(neutron, net)
+    ready = wait_for(lambda: len(_ready(neutron, nnet.id)) >= MIN and _ready(neutron, nnet.id), 60,
+                     what="the pool to fill")
+    for p in ready.values():
+        assert p.tags == ["compute:kuryr"] and not p.binding_host_id and not p.device_id, p
+
+    second = _run(dclient, made, net)
+    port = _port_of(neutron, nnet.id, _ip(second, net))
+    assert port.id in ready, "the container's port was not one of the ready ones"
+    # one bind request set Docker's MAC and made it an ordinary IPAM port
+    assert port.mac_address == container_iface(second)["mac"]
+    assert port.name == "kuryr-unbound-port" and port.device_id == second.attrs["NetworkSettings"][
+        "Networks"][net.name]["EndpointID"]
+    assert port.binding_host_id == socket.gethostname()
+    wait_for(lambda: neutron.get_port(port.id).status == "ACTIVE", 60, what="the pool port to turn ACTIVE")
+    ok, out = ping(first, _ip(second, net))
+    assert ok, out
+
+    second.remove(force=True)
+
+    def back():
+        p = neutron.get_port(port.id)
+        return (p.name == "kuryr-pool-port" and p.description == DESC and not p.device_id and
+                not p.binding_host_id and p.tags == ["compute:kuryr"]) and p
+    wait_for(back, 60, what="the released port to be unbound and ready again")
+    third = _run(dclient, made, net)
+    assert _port_of(neutron, nnet.id, _ip(third, net)).mac_address == container_iface(third)["mac"]
+
+
+def test_dual_stack_endpoint_gets_one_port(pool_daemon, dclient, neutron, made):
+    net = _network(dclient, made, "10.66.2.0/24", v6="fd66:2::/64")
+    _run(dclient, made, net)
+    nnet = _neutron_net(neutron, net)
+    wait_for(lambda: len(_ready(neutron, nnet.id)) >= MIN, 60, what="the pool to fill")
+    c = _run(dclient, made, net)
+    settings = c.attrs["NetworkSettings"]["Networks"][net.name]
+    v4, v6 = settings["IPAddress"], settings["GlobalIPv6Address"]
+    assert v4 and v6, settings
+    port = _port_of(neutron, nnet.id, v4)
+    assert sorted(ip["ip_address"] for ip in port.fixed_ips) == sorted([v4, v6])
+    assert port.mac_address == settings["MacAddress"]
+    assert len(list(neutron.ports(network_id=nnet.id, mac_address=port.mac_address))) == 1
+
+
+def test_explicit_ip_of_a_ready_port(pool_daemon, dclient, neutron, made):
+    net = _network(dclient, made, "10.66.3.0/24")
+    _run(dclient, made, net)
+    nnet = _neutron_net(neutron, net)
+    ready = wait_for(lambda: len(_ready(neutron, nnet.id)) >= MIN and _ready(neutron, nnet.id), 60,
+                     what="the pool to fill")
+    chosen = next(iter(ready.values()))
+    ip = chosen.fixed_ips[0]["ip_address"]
+    api = dclient.api
+    cid = api.create_container(IMAGE, ["sleep", "600"], name=unique_name("kpc"),
+                               host_config=api.create_host_config(network_mode=net.name),
+                               networking_config=api.create_networking_config(
+                                   {net.name: api.create_endpoint_config(ipv4_address=ip)}))["Id"]
+    c = dclient.containers.get(cid)
+    made.append(c)
+    c.start()
+    c.reload()
+    assert _ip(c, net) == ip
+    port = _port_of(neutron, nnet.id, ip)
+    assert port.id == chosen.id and port.mac_address == container_iface(c)["mac"]
+
+
+def test_restart_deletes_leftover_ready_ports(pool_daemon, dclient, neutron, made):
+    net = _network(dclient, made, "10.66.4.0/24")
+    first = _run(dclient, made, net)
+    nnet = _neutron_net(neutron, net)
+    before = wait_for(lambda: len(_ready(neutron, nnet.id)) >= MIN and _ready(neutron, nnet.id), 60,
+                      what="the pool to fill")
+    pool_daemon.stop()
+    pool_daemon.start()
+    second = _run(dclient, made, net)  # the first take after the restart sweeps
+    wait_for(lambda: not (set(before) & set(_ready(neutron, nnet.id))), 60,
+             what="the previous run's ready ports to be deleted")
+    wait_for(lambda: len(_ready(neutron, nnet.id)) >= MIN, 60, what="the pool to refill")
+    ok, out = ping(second, _ip(first, net))
+    assert ok, out
+
+
+def test_network_removal_leaves_no_port(pool_daemon, dclient, neutron, made):
+    net = _network(dclient, made, "10.66.5.0/24")
+    c = _run(dclient, made, net)
+    nnet = _neutron_net(neutron, net)
+    wait_for(lambda: len(_ready(neutron, nnet.id)) >= MIN, 60, what="the pool to fill")
+    c.remove(force=True)
+    net.remove()
+    assert neutron.find_network(nnet.id) is None
+    assert not list(neutron.ports(network_id=nnet.id))
