@@ -95,7 +95,7 @@ class Plugin:
 
 
 class KuryrC(Plugin):
-    def __init__(self, workdir, stack_conf, binary, name="kuryrb", vif_wait=False):
+    def __init__(self, workdir, stack_conf, binary, name="kuryrb", vif_wait=False, pool=0):
         super().__init__(workdir, stack_conf)
         self.name = name
         self.binary = binary
@@ -108,6 +108,9 @@ class KuryrC(Plugin):
             if vif_wait:
                 # wait for the port to turn ACTIVE, as Nova does; the bench subtracts the logged wait
                 f.write("[neutron]\nvif_plugging_is_fatal = True\nvif_plugging_timeout = 60\n")
+            if pool:
+                # ports made ahead of need, pool_min per subnet in one bulk request, and recycled on release
+                f.write(f"[vif_pool]\nenabled = True\nports_pool_min = {pool}\nports_pool_batch = {pool}\n")
 
     def command(self):
         return [self.binary, "--config-file", self.stack_conf, "--config-file", self.conf]

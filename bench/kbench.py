@@ -403,6 +403,8 @@ def main():
                     help="Docker plugin name (socket) of the Kuryr-C daemon under test")
     ap.add_argument("--vif-wait", action="store_true", help="Kuryr-C waits for ACTIVE ([neutron]"
                     " vif_plugging_is_fatal); latency is reported with and without that wait")
+    ap.add_argument("--pool", type=int, default=0, metavar="N", help="also measure Kuryr-C with its port pool"
+                    " ([vif_pool] enabled, ports_pool_min = ports_pool_batch = N), as kuryrbp")
     ap.add_argument("--lifecycles", type=int, default=None, help="sequential lifecycles for the fd/RSS/CPU figures"
                     " (Kuryr-C; upstream does a tenth, at least 5)")
     ap.add_argument("--flatness", action="store_true", help="resumable fd/RSS run: --chunk lifecycles per call up to"
@@ -444,6 +446,9 @@ def main():
                "bridge": {}, "none": {}}
     say(f"back end: {backend}\nmachine: {results['machine']}\nphases: {phases}")
     plugins = {"kuryrb": KuryrC(workdir, stack_conf, args.binary, name=args.plugin_name, vif_wait=args.vif_wait)}
+    if args.pool:
+        plugins["kuryrbp"] = KuryrC(workdir, stack_conf, args.binary, name=args.plugin_name + "p",
+                                    vif_wait=args.vif_wait, pool=args.pool)
     up = Upstream(workdir, stack_conf, args.venv)
     if args.no_upstream:
         results["upstream"]["skipped"] = "--no-upstream"
@@ -511,7 +516,7 @@ def report(r):
 
     def ratio(a, b):
         return f"{a / b:.2f}x" if a is not None and b else "-"
-    rows = [d for d in ("bridge", "kuryrb", "kuryrpy") if d in r and "error" not in r[d]]
+    rows = [d for d in ("bridge", "kuryrb", "kuryrbp", "kuryrpy") if d in r and "error" not in r[d]]
     b = r.get("bridge", {})
     say(f"\n== results (medians), back end {r.get('backend', '?')}")
     say(f"{'':34}" + "".join(f"{d:>14}" for d in rows))
@@ -558,26 +563,34 @@ def report(r):
             bt = get(b, "throughput", lvl, "starts_per_min")
             say(f"  x{lvl}: {t['starts_per_min']:.0f}/min ({t['failures']} failed, peak Rss"
                 f" {t.get('peak_rss_mib', float('nan')):.1f} MiB) vs bridge {bt if bt is None else round(bt)}/min")
-    a, u = r.get("kuryrb"), r.get("kuryrpy")
+    a, ap, u = r.get("kuryrb"), r.get("kuryrbp"), r.get("kuryrpy")
+    if get(ap, "run") and get(a, "run"):
+        say(f"ratio kuryrbp/kuryrb (the pool's effect): run warm"
+            f" {ratio(ap['run']['warm_median_s'], a['run']['warm_median_s'])}")
     if get(a, "run") and get(u, "run"):
         say(f"ratio kuryrb/kuryrpy: run warm {ratio(a['run']['warm_median_s'], u['run']['warm_median_s'])}")
+    if get(ap, "neutron_calls") and get(a, "neutron_calls"):
+        say(f"ratio kuryrbp/kuryrb: Neutron calls"
+            f" {ratio(ap['neutron_calls']['per_lifecycle_median'], a['neutron_calls']['per_lifecycle_median'])}")
     if get(a, "neutron_calls") and get(u, "neutron_calls"):
         say(f"ratio kuryrb/kuryrpy: Neutron calls"
             f" {ratio(a['neutron_calls']['per_lifecycle_median'], u['neutron_calls']['per_lifecycle_median'])}")
-    s = get(a, "run", "plugin_share")
-    if s:
-        say(f"kuryrb plugin share: {s['requests']} requests, overhead median {s['overhead_median_ms']:.1f} ms"
+    for d in ("kuryrb", "kuryrbp"):
+        s = get(r.get(d), "run", "plugin_share")
+        if not s:
+            continue
+        say(f"{d} plugin share: {s['requests']} requests, overhead median {s['overhead_median_ms']:.1f} ms"
             f" (p90 {s['overhead_p90_ms']:.1f}, 1 ms log resolution), handler median {s['handler_median_ms']:.1f} ms,"
             f" Neutron wait median {s['neutron_wait_median_ms']:.1f} ms")
         for path, v in s["per_path"].items():
             say(f"  {path}: n {v['n']}, handler {v['handler_median_ms']:.0f} ms, overhead"
                 f" {v['overhead_median_ms']:.0f} ms, Neutron calls {v['neutron_calls_median']}")
-    for d in ("kuryrb", "kuryrpy"):
+    for d in ("kuryrb", "kuryrbp", "kuryrpy"):
         nt = get(r.get(d), "run", "neutron_server_times_warm")
         if nt:
             top = [f"{k} {v['median_ms']:.0f} ms (n {v['n']})" for k, v in list(nt.items())[:4]]
             say(f"{d}: neutron-server's own time per request during the warm runs, slowest kinds: " + "; ".join(top))
-    for d in ("kuryrb", "kuryrpy"):
+    for d in ("kuryrb", "kuryrbp", "kuryrpy"):
         if d in r and "error" in r[d]:
             say(f"{d}: FAILED {r[d]['error']}")
 

@@ -48,7 +48,8 @@ static int set_endpoint_tags(kl_plugin *p, const kuryr_port *port, const char *e
     for (size_t i = 0; i < port->tags.n; i++) {
         const char *t = port->tags.items[i];
         /* a port serves one endpoint: a recycled pool port still carries its previous endpoint's pair */
-        bool other_ep = add && (!strncmp(t, KL_TAG_LH, strlen(KL_TAG_LH)) || !strncmp(t, KL_TAG_UH, strlen(KL_TAG_UH)));
+        bool other_ep =
+            add && (!strncmp(t, KL_TAG_LH, strlen(KL_TAG_LH)) || !strncmp(t, KL_TAG_UH, strlen(KL_TAG_UH)));
         if (strcmp(t, lh) != 0 && strcmp(t, uh) != 0 && !other_ep)
             tags[n++] = t;
     }

@@ -15,11 +15,20 @@
 
 /* Wait after Neutron refused or was unreachable, before the same subnet or port is tried again. */
 #define RETRY_S 5
+/* A recycled port's next tap has the same name (tap<port id>): the linuxbridge agent, which polls every 2 s,
+ * must have seen the old one go, or it never reports the new one up and the port stays DOWN until its next
+ * full resync (18 s measured). Recycled ports rest this long, and the oldest ready port goes first. */
+#define REST_S 5
+
+typedef struct {
+    kuryr_port *port;
+    time_t usable_from;  /* monotonic seconds */
+} ready_port;
 
 typedef struct {
     char subnet_id[64];
     char net_id[64];
-    kuryr_port **ports;  /* ready */
+    ready_port *ports;
     size_t n, cap;
     bool filling;
     time_t retry_after;
@@ -79,7 +88,7 @@ kl_vif_pool *kl_vif_pool_new(kl_plugin *p, const kl_vif_pool_cfg *cfg)
 static void sub_clear(sub_pool *s)
 {
     for (size_t i = 0; i < s->n; i++)
-        kuryr_port_free(s->ports[i]);
+        kuryr_port_free(s->ports[i].port);
     free(s->ports);
     s->ports = NULL;
     s->n = s->cap = 0;
@@ -121,18 +130,26 @@ static sub_pool *find_sub(kl_vif_pool *pool, const char *subnet_id)
     return NULL;
 }
 
-static bool push_port(sub_pool *s, kuryr_port *port)
+static bool push_port(sub_pool *s, kuryr_port *port, time_t usable_from)
 {
     if (s->n == s->cap) {
         size_t cap = s->cap ? s->cap * 2 : 16;
-        kuryr_port **v = realloc(s->ports, cap * sizeof(*v));
+        ready_port *v = realloc(s->ports, cap * sizeof(*v));
         if (!v)
             return false;
         s->ports = v;
         s->cap = cap;
     }
-    s->ports[s->n++] = port;
+    s->ports[s->n++] = (ready_port){port, usable_from};
     return true;
+}
+
+/* Removes entry i and returns its port. */
+static kuryr_port *pop_port(sub_pool *s, size_t i)
+{
+    kuryr_port *port = s->ports[i].port;
+    s->ports[i] = s->ports[--s->n];
+    return port;
 }
 
 static bool full(const kl_vif_pool *pool, const sub_pool *s)
@@ -244,7 +261,7 @@ static void fill(kl_vif_pool *pool, sub_pool *s)
     for (size_t i = 0; i < made.n; i++) {
         if (!made.items[i])
             continue;
-        if (s && push_port(s, made.items[i])) {
+        if (s && push_port(s, made.items[i], mono_s())) {
             made.items[i] = NULL;
             added++;
         } else {
@@ -253,7 +270,7 @@ static void fill(kl_vif_pool *pool, sub_pool *s)
     }
     if (s) {
         s->filling = false;
-        if (!made.n)
+        if (!added) /* nothing made, or every port deleted again (tagging failed): not again at once */
             s->retry_after = mono_s() + RETRY_S;
     }
     pthread_cond_broadcast(&pool->done);
@@ -315,7 +332,7 @@ static void recycle(kl_vif_pool *pool, recycled *r)
 
     pthread_mutex_lock(&pool->lock);
     sub_pool *s = find_sub(pool, subnet_id);
-    bool kept = rc == 0 && s && !full(pool, s) && push_port(s, ready);
+    bool kept = rc == 0 && s && !full(pool, s) && push_port(s, ready, mono_s() + REST_S);
     if (kept)
         ready = NULL;
     r = find_rec(pool, id);
@@ -433,9 +450,15 @@ kuryr_port *kl_vif_pool_take(kl_vif_pool *pool, const char *net_id, const char *
         snprintf(s->net_id, sizeof(s->net_id), "%s", net_id);
         KLOG_INFO("vif pool: opened for subnet %s", subnet_id);
     }
-    if (s && s->n) {
-        port = s->ports[--s->n];
+    time_t now = mono_s();
+    size_t oldest = s ? s->n : 0;
+    for (size_t i = 0; s && i < s->n; i++) {
+        time_t t = s->ports[i].usable_from;
+        if (t <= now && (oldest == s->n || t < s->ports[oldest].usable_from))
+            oldest = i;
     }
+    if (s && oldest < s->n)
+        port = pop_port(s, oldest);
     if (s && (long)s->n < pool->cfg.min) {
         start_thread(pool);
         pthread_cond_signal(&pool->work);
@@ -453,9 +476,8 @@ bool kl_vif_pool_take_id(kl_vif_pool *pool, const char *port_id)
     for (size_t i = 0; i < pool->n_subs && !found; i++) {
         sub_pool *s = &pool->subs[i];
         for (size_t j = 0; j < s->n; j++) {
-            if (strcmp(s->ports[j]->id, port_id) == 0) {
-                kuryr_port_free(s->ports[j]);
-                s->ports[j] = s->ports[--s->n];
+            if (strcmp(s->ports[j].port->id, port_id) == 0) {
+                kuryr_port_free(pop_port(s, j));
                 found = true;
                 break;
             }
@@ -480,8 +502,10 @@ bool kl_vif_pool_give(kl_vif_pool *pool, const kuryr_port *port)
     pthread_mutex_lock(&pool->lock);
     sub_pool *s = find_sub(pool, subnet_id);
     for (size_t i = 0; s && i < s->n && !accepted; i++)
-        accepted = strcmp(s->ports[i]->id, copy->id) == 0; /* a repeated release of a port already back */
-    if (!accepted && s && !full(pool, s) && !pool->stopping && !find_rec(pool, copy->id)) {
+        accepted = strcmp(s->ports[i].port->id, copy->id) == 0; /* a repeated release of a port already back */
+    if (!accepted && s && find_rec(pool, copy->id))
+        accepted = true; /* or of one on its way back: deleting it now would leave the pool a deleted port */
+    if (!accepted && s && !full(pool, s) && !pool->stopping) {
         if (pool->n_rec == pool->cap_rec) {
             size_t cap = pool->cap_rec ? pool->cap_rec * 2 : 16;
             recycled *v = realloc(pool->rec, cap * sizeof(*v));
@@ -558,7 +582,8 @@ void kl_vif_pool_close_net(kl_vif_pool *pool, const char *net_id, int timeout_s)
             break;
     }
     for (size_t i = 0; i < pool->n_subs;) {
-        if (strcmp(pool->subs[i].net_id, net_id) == 0 && !pool->subs[i].filling) {
+        /* a refill still in flight finds its pool gone and deletes what it made (fill) */
+        if (strcmp(pool->subs[i].net_id, net_id) == 0) {
             sub_clear(&pool->subs[i]);
             pool->subs[i] = pool->subs[--pool->n_subs];
         } else {
