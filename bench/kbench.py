@@ -447,8 +447,10 @@ def main():
     say(f"back end: {backend}\nmachine: {results['machine']}\nphases: {phases}")
     plugins = {"kuryrb": KuryrC(workdir, stack_conf, args.binary, name=args.plugin_name, vif_wait=args.vif_wait)}
     if args.pool:
-        plugins["kuryrbp"] = KuryrC(workdir, stack_conf, args.binary, name=args.plugin_name + "p",
-                                    vif_wait=args.vif_wait, pool=args.pool)
+        # a name new to dockerd: it asks an IPAM driver whether it needs a MAC once per name (the pool says no)
+        plugins["kuryrbp"] = KuryrC(workdir, stack_conf, args.binary,
+                                    name="%sp%x" % (args.plugin_name, int(time.time())), vif_wait=args.vif_wait,
+                                    pool=args.pool)
     up = Upstream(workdir, stack_conf, args.venv)
     if args.no_upstream:
         results["upstream"]["skipped"] = "--no-upstream"

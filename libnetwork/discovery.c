@@ -27,10 +27,12 @@ KL_HANDLER(kl_h_discover)
     return 0;
 }
 
+/* Docker's MAC ties both addresses of a dual-stack endpoint (and a retried request) to one port; a pool's
+ * ports are bound already and keep their own MAC, which Docker then takes from CreateEndpoint (vif_pool.h). */
 KL_HANDLER(kl_h_ipam_capabilities)
 {
-    (void)p, (void)req, (void)err;
-    *resp = json_pack("{s:b,s:b}", "RequiresMACAddress", 1, "RequiresRequestReplay", 0);
+    (void)req, (void)err;
+    *resp = json_pack("{s:b,s:b}", "RequiresMACAddress", p->vif_pool == NULL, "RequiresRequestReplay", 0);
     return 0;
 }
 

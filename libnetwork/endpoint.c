@@ -72,6 +72,16 @@ static int unbind_port_attrs(kl_plugin *p, const char *port_id, kuryr_error *err
     return rc;
 }
 
+static int port_copy(const kuryr_port *port, kuryr_port **out, kuryr_error *err)
+{
+    json_t *raw = json_deep_copy(port->raw);
+    *out = raw ? kuryr_port_from_json(raw, err) : NULL;
+    json_decref(raw);
+    if (!raw)
+        return kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "out of memory");
+    return *out ? 0 : -1;
+}
+
 /* Waits for Neutron to report the port ACTIVE, as Nova does with vif_plugging_is_fatal. */
 static int wait_active(kl_plugin *p, const char *port_id, kuryr_error *err)
 {
@@ -160,10 +170,12 @@ find:
         return -1;
     if (!port && find_port_by(p, m.neutron_id, "device_id", ep, &port, err) < 0)
         return -1;
-    retried = port && port->device_id && strcmp(port->device_id, ep) == 0;
-    if (port && !retried && port->device_id && *port->device_id) {
+    char user[65];
+    bool in_use = port && kl_vif_pool_port_endpoint(port, user);
+    retried = in_use && strcmp(user, ep) == 0;
+    if (in_use && !retried) {
         kuryr_error_set(err, KURYR_ERR_CONFLICT, 409, NULL, "port %s holding this address is in use by device %s",
-                        port->id, port->device_id);
+                        port->id, user);
         kuryr_port_free(port);
         return -1;
     }
@@ -193,18 +205,24 @@ find:
     kuryr_log_ctx_set("port", port->id);
     kl_fresh_port_drop_id(p, port->id); /* its other family's entry, or one a MAC lookup made stale */
 
-    json_t *attrs = json_pack("{s:s,s:s,s:s,s:b}", "device_owner", KL_DEVICE_OWNER, "device_id", ep,
-                              "binding:host_id", p->hostname, "admin_state_up", 1);
-    if (mac && (!port->mac_address || strcasecmp(port->mac_address, mac) != 0))
-        json_object_set_new(attrs, "mac_address", json_string(mac));
-    if (kl_vif_pool_port_is_pooled(port)) {
-        /* from here on a pool port is an IPAM port like any other (reconcile.c, ReleaseAddress) */
-        json_object_set_new(attrs, "name", json_string(KL_UNBOUND_PORT_NAME));
-        json_object_set_new(attrs, "description", json_string(""));
-    }
+    bool new_mac = mac && (!port->mac_address || strcasecmp(port->mac_address, mac) != 0);
+    /* a pool port is bound to this host already: the endpoint's tags below are all it needs (vif_pool.h) */
+    bool prebound = kl_vif_pool_port_is_pooled(port) && port->binding_host_id &&
+                    strcmp(port->binding_host_id, p->hostname) == 0 && !new_mac;
     kuryr_port *bound = NULL;
-    int rc = kuryr_neutron_port_update(p->kn, port->id, attrs, &bound, err);
-    json_decref(attrs);
+    int rc;
+    if (prebound) {
+        rc = port_copy(port, &bound, err);
+    } else {
+        if (new_mac && kl_vif_pool_port_is_pooled(port) && unbind_port_attrs(p, port->id, err) < 0)
+            return kl_err_wrap(err, "unbinding the pool port for a MAC of Docker's failed");
+        json_t *attrs = json_pack("{s:s,s:s,s:s,s:b}", "device_owner", KL_DEVICE_OWNER, "device_id", ep,
+                                  "binding:host_id", p->hostname, "admin_state_up", 1);
+        if (new_mac)
+            json_object_set_new(attrs, "mac_address", json_string(mac));
+        rc = kuryr_neutron_port_update(p->kn, port->id, attrs, &bound, err);
+        json_decref(attrs);
+    }
     if (rc < 0 && fresh && err->kind == KURYR_ERR_NOT_FOUND) {
         /* removed since RequestAddress: look again, as without the handed-over port */
         kuryr_error_clear(err);
@@ -261,6 +279,9 @@ find:
         kuryr_error_clear(err);
         if (bound->mac_address)
             json_object_set_new(out_iface, "MacAddress", json_string(bound->mac_address));
+    } else if (!mac && bound->mac_address) {
+        /* Docker asked IPAM for no MAC (a pool, vif_pool.h): the interface takes the port's */
+        json_object_set_new(out_iface, "MacAddress", json_string(bound->mac_address));
     }
     *resp = json_pack("{s:o}", "Interface", out_iface);
     kl_fresh_key_ep(key, ep);
@@ -273,6 +294,8 @@ undo: {
         kuryr_error ignored;
         if (created) {
             kuryr_neutron_port_delete(p->kn, port->id, &ignored);
+        } else if (prebound && !retried) {
+            set_endpoint_tags(p, port, ep, false, &ignored); /* ReleaseAddress hands it back to the pool */
         } else if (!retried) {
             unbind_port_attrs(p, port->id, &ignored);
             set_endpoint_tags(p, port, ep, false, &ignored);

@@ -1,5 +1,6 @@
 /* Remote IPAM, addresses: each container address is a Neutron port, made unbound here and bound to the
  * endpoint by CreateEndpoint. See ipam_pool.c for what a PoolID stands for. */
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -192,6 +193,11 @@ KL_HANDLER(kl_h_request_address)
         return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 400, NULL, "%s is not a MAC address", mac);
     if (mac && !*mac)
         mac = NULL;
+    static atomic_bool mac_warned;
+    if (mac && p->vif_pool && !atomic_exchange(&mac_warned, true))
+        KLOG_WARN("Docker sends a MAC although this IPAM driver asks for none since [vif_pool] was enabled: "
+                  "Docker asks once per plugin name and keeps the answer, so restart dockerd; until then each "
+                  "pool port is unbound and bound again to take Docker's MAC");
     bool gateway = type && strcmp(type, KL_GATEWAY_REQUEST) == 0;
     kuryr_log_ctx_set("pool", pool_id);
 

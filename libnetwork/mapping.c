@@ -1,14 +1,15 @@
 /* Docker↔Neutron mapping and caches (see mapping.h). */
 #include "mapping.h"
 
-#include <stdarg.h>
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kuryr/log.h"
 #include "names.h"
+#include "vif_pool.h"
 
 int kl_tags_supported(kl_plugin *p, bool *out, kuryr_error *err)
 {
@@ -371,6 +372,19 @@ int kl_port_by_endpoint(kl_plugin *p, const char *net_id, const char *endpoint_i
     kuryr_query_add(q, "device_id", endpoint_id);
     if (kl_first_port(p, q, out, err) < 0)
         return -1;
+    if (!*out && p->vif_pool) {
+        /* a pool port's device_id stays empty: its endpoint's tag pair names it (vif_pool.h) */
+        char lh[KL_NAME_LEN], uh[KL_NAME_LEN], both[2 * KL_NAME_LEN + 1];
+        kl_tag_lh(lh, endpoint_id);
+        kl_tag_uh(uh, endpoint_id);
+        snprintf(both, sizeof(both), "%s,%s", lh, uh);
+        q = kuryr_query_new();
+        kuryr_query_add(q, "network_id", net_id);
+        kuryr_query_add(q, "name", KL_POOL_PORT_NAME);
+        kuryr_query_add(q, "tags", both);
+        if (kl_first_port(p, q, out, err) < 0)
+            return -1;
+    }
     if (!*out)
         return kuryr_error_set(err, KURYR_ERR_NOT_FOUND, 404, NULL, "no Neutron port for endpoint %s",
                                endpoint_id);

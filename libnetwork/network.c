@@ -318,6 +318,11 @@ KL_HANDLER(kl_h_create_network)
         check_data(data, err) < 0)
         return -1;
     kuryr_log_ctx_set("net", docker_id);
+    if (p->vif_pool && json_array_size(data[0]) && json_array_size(data[1]))
+        return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 400, NULL,
+                               "a network with both IPv4 and IPv6 subnets needs [vif_pool] enabled = False: with "
+                               "the port pool Docker sends IPAM no MAC to tie an endpoint's two addresses to one "
+                               "Neutron port");
 
     kl_net_map m;
     memset(&m, 0, sizeof(m));
@@ -399,7 +404,8 @@ static int release_existing(kl_plugin *p, const char *docker_id, const kl_net_ma
 }
 
 /* Docker releases aux and gateway addresses only after DeleteNetwork, but Neutron refuses to delete a
- * network that still has ports: kuryr's unbound IPAM ports go first (ReleaseAddress then finds nothing). */
+ * network that still has ports: kuryr's IPAM ports that no endpoint uses go first (ReleaseAddress then finds
+ * nothing), the ready ports of a pool among them. */
 static int delete_unbound_ports(kl_plugin *p, const char *net_id, kuryr_error *err)
 {
     kuryr_query *q = kuryr_query_new();
@@ -407,14 +413,17 @@ static int delete_unbound_ports(kl_plugin *p, const char *net_id, kuryr_error *e
     kuryr_query_add(q, "tags", KL_TAG_PORT_KURYR);
     kuryr_query_field(q, "id");
     kuryr_query_field(q, "device_id");
+    kuryr_query_field(q, "name");
+    kuryr_query_field(q, "description");
+    kuryr_query_field(q, "tags");
     kuryr_port_list l = {0};
     int rc = kuryr_neutron_port_list(p->kn, q, &l, err);
     kuryr_query_free(q);
     if (rc < 0)
         return kl_err_wrap(err, "listing the network's ports failed");
     for (size_t i = 0; i < l.n && rc == 0; i++) {
-        if (l.items[i]->device_id && *l.items[i]->device_id)
-            continue; /* bound to an endpoint: Neutron's refusal is the right answer */
+        if (kl_vif_pool_port_endpoint(l.items[i], NULL))
+            continue; /* an endpoint's: Neutron's refusal is the right answer */
         rc = kuryr_neutron_port_delete(p->kn, l.items[i]->id, err);
         if (rc < 0 && err->kind == KURYR_ERR_NOT_FOUND)
             rc = 0;

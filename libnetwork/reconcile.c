@@ -14,6 +14,7 @@
 #include "mapping.h"
 #include "metrics.h"
 #include "names.h"
+#include "vif_pool.h"
 
 #define EXPOSED_SUFFIX "-exposed_ports"
 
@@ -80,11 +81,14 @@ static void note(pass *ps, const char *kind, const char *id, const char *name, c
     KLOG_INFO("reconcile: %s %s (%s): %s", kind, id, name ? name : "", action);
 }
 
-/* The Docker endpoint a kuryr port stands for: its device_id once bound, or its "<EndpointID>-port" name. */
+/* The Docker endpoint a kuryr port stands for: its device_id once bound, its "<EndpointID>-port" name, or for
+ * a pool port in use its endpoint tags (vif_pool.h). */
 static const char *port_endpoint(const kuryr_port *port, char buf[65])
 {
     if (is_hex_id(port->device_id, 64) && strlen(port->device_id) == 64)
         return port->device_id;
+    if ((!port->device_id || !*port->device_id) && kl_vif_pool_port_endpoint(port, buf) && is_hex_id(buf, 64))
+        return buf;
     if (port->name && strlen(port->name) == 69 && is_hex_id(port->name, 64) && !strcmp(port->name + 64, "-port")) {
         snprintf(buf, 65, "%.64s", port->name);
         return buf;

@@ -172,6 +172,7 @@ static bool sweep(kl_vif_pool *pool)
     kuryr_query_add(q, "description", pool->desc);
     kuryr_query_field(q, "id");
     kuryr_query_field(q, "device_id");
+    kuryr_query_field(q, "tags");
     kuryr_port_list l = {0};
     kuryr_error err;
     int rc = kuryr_neutron_port_list(pool->p->kn, q, &l, &err);
@@ -182,8 +183,8 @@ static bool sweep(kl_vif_pool *pool)
     }
     size_t deleted = 0;
     for (size_t i = 0; i < l.n; i++) {
-        if (l.items[i]->device_id && *l.items[i]->device_id)
-            continue;
+        if (kl_vif_pool_port_endpoint(l.items[i], NULL))
+            continue; /* a container's: the reconciliation judges it against Docker */
         if (kuryr_neutron_port_delete(pool->p->kn, l.items[i]->id, &err) == 0 || err.kind == KURYR_ERR_NOT_FOUND)
             deleted++;
         else
@@ -216,9 +217,11 @@ static kuryr_port_list make_ports(kl_vif_pool *pool, const char *net_id, const c
     kuryr_port_list made = {0};
     json_t *list = json_array();
     for (long i = 0; i < count; i++)
-        json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:b,s:[{s:s}]}", "network_id", net_id, "name",
-                                              KL_POOL_PORT_NAME, "description", pool->desc, "admin_state_up", 1,
-                                              "fixed_ips", "subnet_id", subnet_id));
+        json_array_append_new(list, json_pack("{s:s,s:s,s:s,s:s,s:s,s:b,s:[{s:s}]}", "network_id", net_id,
+                                              "name", KL_POOL_PORT_NAME, "description", pool->desc,
+                                              "binding:host_id", pool->p->hostname, "device_owner",
+                                              KL_DEVICE_OWNER, "admin_state_up", 1, "fixed_ips", "subnet_id",
+                                              subnet_id));
     kuryr_error err;
     int rc = kuryr_neutron_port_create_bulk(pool->p->kn, list, &made, &err);
     json_decref(list);
@@ -303,32 +306,29 @@ static recycled *find_rec(kl_vif_pool *pool, const char *port_id)
     return NULL;
 }
 
-/* Unbinds a released port and renames it ready; a port the pool can no longer take is deleted instead. */
+/* Makes a released port ready again: it stays bound to this host, so only the previous endpoint's tags go
+ * (tags are Neutron's cheapest write: no ML2 work, no agent notified). A port the pool can no longer take is
+ * deleted instead. */
 static void recycle(kl_vif_pool *pool, recycled *r)
 {
     char id[64], subnet_id[64];
     snprintf(id, sizeof(id), "%s", r->port->id);
     snprintf(subnet_id, sizeof(subnet_id), "%s", r->subnet_id);
+    json_t *raw = json_deep_copy(r->port->raw);
     r->busy = true;
     pthread_mutex_unlock(&pool->lock);
 
-    json_t *attrs = json_pack("{s:s,s:s,s:s,s:s,s:s}", "device_owner", "", "device_id", "", "binding:host_id", "",
-                              "name", KL_POOL_PORT_NAME, "description", pool->desc);
-    kuryr_port *ready = NULL;
+    const char *tags[] = {KL_TAG_PORT_KURYR};
     kuryr_error err;
-    int rc = kuryr_neutron_port_update(pool->p->kn, id, attrs, &ready, &err);
-    json_decref(attrs);
-    if (rc == 0 && (ready->tags.n != 1 || strcmp(ready->tags.items[0], KL_TAG_PORT_KURYR) != 0)) {
-        /* the previous endpoint's tags would only mislead whoever reads them */
-        const char *tags[] = {KL_TAG_PORT_KURYR};
-        kuryr_error terr;
-        if (kuryr_neutron_tags_replace(pool->p->kn, "ports", id, tags, 1, &terr) == 0)
-            ready = with_kuryr_tag(ready);
-        else
-            KLOG_WARN("vif pool: clearing the tags of port %s failed: %s", id, terr.message);
-        if (!ready)
+    int rc = kuryr_neutron_tags_replace(pool->p->kn, "ports", id, tags, 1, &err);
+    kuryr_port *ready = NULL;
+    if (rc == 0) {
+        kuryr_error perr;
+        kuryr_port *parsed = raw ? kuryr_port_from_json(raw, &perr) : NULL;
+        if (!parsed || !(ready = with_kuryr_tag(parsed)))
             rc = kuryr_error_set(&err, KURYR_ERR_INTERNAL, 0, NULL, "out of memory");
     }
+    json_decref(raw);
 
     pthread_mutex_lock(&pool->lock);
     sub_pool *s = find_sub(pool, subnet_id);
@@ -339,7 +339,7 @@ static void recycle(kl_vif_pool *pool, recycled *r)
     if (rc < 0 && err.kind == KURYR_ERR_UNAVAILABLE && r) {
         r->busy = false;
         r->retry_after = mono_s() + RETRY_S;
-        KLOG_WARN("vif pool: unbinding released port %s failed (again in %d s): %s", id, RETRY_S, err.message);
+        KLOG_WARN("vif pool: resetting released port %s failed (again in %d s): %s", id, RETRY_S, err.message);
         return;
     }
     if (r)
@@ -347,12 +347,14 @@ static void recycle(kl_vif_pool *pool, recycled *r)
     pthread_mutex_unlock(&pool->lock);
     if (kept) {
         KLOG_INFO("vif pool: port %s is ready again", id);
-    } else if (rc < 0 && err.kind != KURYR_ERR_NOT_FOUND) {
-        KLOG_ERROR("vif pool: unbinding released port %s failed: %s; the reconciliation removes it later", id,
-                   err.message);
-    } else if (rc == 0) {
+    } else if (rc < 0 && err.kind == KURYR_ERR_NOT_FOUND) {
+        /* deleted meanwhile (the network's removal, the reconciliation): nothing left to do */
+    } else {
+        if (rc < 0)
+            KLOG_WARN("vif pool: resetting released port %s failed: %s; deleting it", id, err.message);
         if (kuryr_neutron_port_delete(pool->p->kn, id, &err) < 0 && err.kind != KURYR_ERR_NOT_FOUND)
-            KLOG_WARN("vif pool: deleting released port %s failed: %s", id, err.message);
+            KLOG_ERROR("vif pool: deleting released port %s failed: %s; the reconciliation removes it later", id,
+                       err.message);
         else
             KLOG_INFO("deleted port %s (its pool is full or closed)", id);
     }
@@ -490,7 +492,9 @@ bool kl_vif_pool_take_id(kl_vif_pool *pool, const char *port_id)
 bool kl_vif_pool_give(kl_vif_pool *pool, const kuryr_port *port)
 {
     const char *subnet_id = only_subnet(port);
-    if (!pool || !subnet_id || strlen(subnet_id) >= sizeof(pool->rec[0].subnet_id))
+    if (!pool || !subnet_id || strlen(subnet_id) >= sizeof(pool->rec[0].subnet_id) ||
+        !kl_vif_pool_port_is_pooled(port) || !port->binding_host_id ||
+        strcmp(port->binding_host_id, pool->p->hostname) != 0)
         return false;
     json_t *raw = json_deep_copy(port->raw);
     kuryr_error err;
@@ -610,6 +614,31 @@ size_t kl_vif_pool_ready(kl_vif_pool *pool)
         n += pool->subs[i].n;
     pthread_mutex_unlock(&pool->lock);
     return n;
+}
+
+bool kl_vif_pool_port_endpoint(const kuryr_port *port, char out[65])
+{
+    if (port->device_id && *port->device_id) {
+        if (out)
+            snprintf(out, 65, "%.64s", port->device_id);
+        return true;
+    }
+    if (!kl_vif_pool_port_is_pooled(port))
+        return false;
+    const char *lh = NULL, *uh = NULL;
+    size_t ll = strlen(KL_TAG_LH), ul = strlen(KL_TAG_UH);
+    for (size_t i = 0; i < port->tags.n; i++) {
+        const char *t = port->tags.items[i];
+        if (!strncmp(t, KL_TAG_LH, ll) && strlen(t + ll) == 32)
+            lh = t + ll;
+        else if (!strncmp(t, KL_TAG_UH, ul) && strlen(t + ul) == 32)
+            uh = t + ul;
+    }
+    if (!lh || !uh)
+        return false;
+    if (out)
+        snprintf(out, 65, "%s%s", lh, uh);
+    return true;
 }
 
 bool kl_vif_pool_port_is_pooled(const kuryr_port *port)

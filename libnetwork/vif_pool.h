@@ -1,16 +1,21 @@
-/* Ports made ahead of need ([vif_pool] enabled): creating a Neutron port is the slowest step of a container
- * start after binding it, so each subnet in use keeps ports_pool_min unbound ports ready, made in bulk by a
- * background thread. RequestAddress answers from the pool without a Neutron call, and CreateEndpoint's one
- * bind request also sets the MAC Docker chose (Neutron allows that only on an unbound port, which is why the
- * pool holds unbound ports). A released port goes back to its pool instead of being deleted: one unbind
- * request instead of a delete now and a create later.
+/* Ports made ahead of need ([vif_pool] enabled): creating a Neutron port and binding it to this host are the
+ * slowest steps of a container start, and Neutron's costliest work per container. Each subnet in use keeps
+ * ports_pool_min ports that are already bound to this host, made in bulk by a background thread. RequestAddress
+ * answers from the pool without a Neutron call; CreateEndpoint only tags the port with the endpoint (a tag
+ * write costs Neutron no ML2 work) and plugs it; Docker takes the port's MAC from CreateEndpoint's answer,
+ * which is why the IPAM driver then does not ask Docker for a MAC (RequiresMACAddress: false) and why a network
+ * cannot have both an IPv4 and an IPv6 subnet: without Docker's MAC nothing ties an endpoint's two
+ * RequestAddress calls to one port. A released port goes back to its pool (its tags reset) instead of being
+ * deleted: no delete now and no create and bind later.
  *
- * In Neutron a ready port is named kuryr-pool-port (kuryr-kubernetes' name for the same thing), tagged
- * compute:kuryr like every IPAM port, and described "kuryr-pool:<host>". Only this process knows which of
- * them it has handed out, so a restarted daemon deletes the ones it finds unbound and refills; a port handed
+ * In Neutron a pool port is named kuryr-pool-port (kuryr-kubernetes' name for the same thing), has
+ * device_owner compute:kuryr, is tagged compute:kuryr like every IPAM port, and is described
+ * "kuryr-pool:<host>". Its device_id stays empty while a container uses it; the endpoint's
+ * kuryr.net.uuid.lh/uh tags name the user (kl_vif_pool_port_endpoint). Only this process knows which ready
+ * ports it has handed out, so a restarted daemon deletes the untagged ones it finds and refills; a port handed
  * out just before the restart is then missing when CreateEndpoint looks for it, and CreateEndpoint makes the
  * endpoint its own port with the same address, as for any port released under it. DeleteNetwork deletes the
- * ready ports with the network's other unbound ones (network.c). */
+ * ready ports with the network's other unused ones (network.c). */
 #ifndef KL_VIF_POOL_H
 #define KL_VIF_POOL_H
 
@@ -40,10 +45,11 @@ void kl_vif_pool_free(kl_vif_pool *pool);
 kuryr_port *kl_vif_pool_take(kl_vif_pool *pool, const char *net_id, const char *subnet_id);
 /* Takes port_id out of the pool (Docker asked for its address by name). False when it is not there. */
 bool kl_vif_pool_take_id(kl_vif_pool *pool, const char *port_id);
-/* Accepts a released kuryr port (one address, in a subnet whose pool is open and not full): a background
- * request unbinds and renames it, and then it is ready again. False when not accepted: delete it. */
+/* Accepts a released pool port (one address, bound to this host, in a subnet whose pool is open and not
+ * full): a background request resets its tags, and after a rest it is ready again. False when not accepted:
+ * delete it. */
 bool kl_vif_pool_give(kl_vif_pool *pool, const kuryr_port *port);
-/* Waits (at most timeout_s) until no accepted port holding ip in net_id is still being unbound. */
+/* Waits (at most timeout_s) until no accepted port holding ip in net_id is still being reset. */
 bool kl_vif_pool_wait_ip(kl_vif_pool *pool, const char *net_id, const char *ip, int timeout_s);
 /* The network is being deleted: waits (at most timeout_s) for its refills and recycles to finish, then
  * forgets its ready ports (DeleteNetwork deletes them in Neutron with the network's other unbound ports). A
@@ -52,7 +58,10 @@ void kl_vif_pool_close_net(kl_vif_pool *pool, const char *net_id, int timeout_s)
 /* Ready ports, over all subnets (for /metrics and tests). */
 size_t kl_vif_pool_ready(kl_vif_pool *pool);
 
-/* True for a ready port that this host's pool made or recycled (by its name and description). */
+/* True for a port that a pool made (by its name and description), ready or in use. */
 bool kl_vif_pool_port_is_pooled(const kuryr_port *port);
+/* The endpoint using a port: its device_id, or for a pool port (whose device_id stays empty, see above) the
+ * endpoint's kuryr.net.uuid.lh/uh tag pair. out (65 bytes, may be NULL) receives it. False when none. */
+bool kl_vif_pool_port_endpoint(const kuryr_port *port, char out[65]);
 
 #endif

@@ -1,20 +1,24 @@
 """The port pool ([vif_pool] enabled) against the real Docker and Neutron: containers get ports that were made
-ahead of need, with Docker's MAC set at bind time, and a removed container's port goes back to the pool
-instead of being deleted. Dual-stack endpoints, an explicit --ip of a ready port, a daemon restart (which
-deletes the ready ports its predecessor left) and network removal (which leaves nothing) are covered too.
+and bound to this host ahead of need, and take the port's MAC; a container's port is marked by its endpoint's
+tags only, and a removed container's port goes back to the pool instead of being deleted. An explicit --ip of
+a ready port, the refusal of dual-stack networks, a daemon restart (which deletes the ready ports its
+predecessor left) and network removal (which leaves nothing) are covered too.
 
-Runs its own daemon (plugin name and socket of the reliability tests) so that the session's daemon keeps its
-configuration."""
+Runs its own daemon under a plugin name of its own, new to this dockerd: Docker asks an IPAM driver for its
+capabilities (RequiresMACAddress) once per name and keeps the answer until it restarts."""
 import socket
+import time
 
 import docker
 import pytest
 
 from conftest import IMAGE, container_iface, ping, unique_name, wait_for
-from reliability import RELIABILITY_PLUGIN, EnvDaemon
+from reliability import EnvDaemon
 
 MIN, BATCH = 3, 4
 DESC = "kuryr-pool:" + socket.gethostname()
+POOL_PLUGIN = "kuryrpool%x" % int(time.time() * 1000)
+POOL_SOCK = f"/run/docker/plugins/{POOL_PLUGIN}.sock"
 
 
 @pytest.fixture(scope="module")
@@ -22,7 +26,7 @@ def pool_daemon(stack_env, dclient, tmp_path_factory):
     d = EnvDaemon(stack_env["KURYR_STACK_CONF"], str(tmp_path_factory.mktemp("pool")),
                   extra_conf="reconcile_on_startup = False\n[vif_pool]\nenabled = True\n"
                              f"ports_pool_min = {MIN}\nports_pool_batch = {BATCH}\n"
-                             "ports_pool_update_frequency = 2\n")
+                             "ports_pool_update_frequency = 2\n", sock=POOL_SOCK)
     d.start()
     yield d
     d.stop()
@@ -42,8 +46,8 @@ def made(dclient):
 
 def _network(dclient, made, cidr, v6=None):
     pools = [docker.types.IPAMPool(subnet=cidr)] + ([docker.types.IPAMPool(subnet=v6)] if v6 else [])
-    net = dclient.networks.create(unique_name("kp"), driver=RELIABILITY_PLUGIN, enable_ipv6=bool(v6),
-                                  ipam=docker.types.IPAMConfig(driver=RELIABILITY_PLUGIN, pool_configs=pools))
+    net = dclient.networks.create(unique_name("kp"), driver=POOL_PLUGIN, enable_ipv6=bool(v6),
+                                  ipam=docker.types.IPAMConfig(driver=POOL_PLUGIN, pool_configs=pools))
     made.append(net)
     return net
 
@@ -69,7 +73,13 @@ def _neutron_net(neutron, net):
 
 
 def _ready(neutron, net_id):
-    return {p.id: p for p in neutron.ports(network_id=net_id, name="kuryr-pool-port") if p.description == DESC}
+    """The network's pool ports that no container uses (complete: tagged as well as made)."""
+    return {p.id: p for p in neutron.ports(network_id=net_id, name="kuryr-pool-port") if _is_ready(p)}
+
+
+def _is_ready(p):
+    return (p.name == "kuryr-pool-port" and p.description == DESC and p.tags == ["compute:kuryr"] and
+            p.binding_host_id == socket.gethostname() and p.device_owner == "compute:kuryr" and not p.device_id)
 
 
 def _port_of(neutron, net_id, ip):
@@ -88,45 +98,33 @@ def test_container_gets_a_ready_port_and_gives_it_back(pool_daemon, dclient, neu
     nnet = _neutron_net(neutron, net)
     ready = wait_for(lambda: len(_ready(neutron, nnet.id)) >= MIN and _ready(neutron, nnet.id), 60,
                      what="the pool to fill")
-    for p in ready.values():
-        assert p.tags == ["compute:kuryr"] and not p.binding_host_id and not p.device_id, p
 
     second = _run(dclient, made, net)
+    ep = second.attrs["NetworkSettings"]["Networks"][net.name]["EndpointID"]
     port = _port_of(neutron, nnet.id, _ip(second, net))
     assert port.id in ready, "the container's port was not one of the ready ones"
-    # one bind request set Docker's MAC and made it an ordinary IPAM port
-    assert port.mac_address == container_iface(second)["mac"]
-    assert port.name == "kuryr-unbound-port" and port.device_id == second.attrs["NetworkSettings"][
-        "Networks"][net.name]["EndpointID"]
-    assert port.binding_host_id == socket.gethostname()
+    # bound already: the container took the port's MAC, and only the endpoint's tags were added
+    assert container_iface(second)["mac"] == port.mac_address == ready[port.id].mac_address
+    assert sorted(port.tags) == sorted(["compute:kuryr", f"kuryr.net.uuid.lh:{ep[:32]}",
+                                        f"kuryr.net.uuid.uh:{ep[32:]}"])
+    assert port.binding_host_id == socket.gethostname() and not port.device_id
     wait_for(lambda: neutron.get_port(port.id).status == "ACTIVE", 60, what="the pool port to turn ACTIVE")
     ok, out = ping(first, _ip(second, net))
     assert ok, out
 
     second.remove(force=True)
-
-    def back():
-        p = neutron.get_port(port.id)
-        return (p.name == "kuryr-pool-port" and p.description == DESC and not p.device_id and
-                not p.binding_host_id and p.tags == ["compute:kuryr"]) and p
-    wait_for(back, 60, what="the released port to be unbound and ready again")
+    wait_for(lambda: _is_ready(neutron.get_port(port.id)), 60,
+             what="the released port to be ready again (kept, tags reset, still bound)")
     third = _run(dclient, made, net)
     assert _port_of(neutron, nnet.id, _ip(third, net)).mac_address == container_iface(third)["mac"]
 
 
-def test_dual_stack_endpoint_gets_one_port(pool_daemon, dclient, neutron, made):
-    net = _network(dclient, made, "10.66.2.0/24", v6="fd66:2::/64")
-    _run(dclient, made, net)
-    nnet = _neutron_net(neutron, net)
-    wait_for(lambda: len(_ready(neutron, nnet.id)) >= MIN, 60, what="the pool to fill")
-    c = _run(dclient, made, net)
-    settings = c.attrs["NetworkSettings"]["Networks"][net.name]
-    v4, v6 = settings["IPAddress"], settings["GlobalIPv6Address"]
-    assert v4 and v6, settings
-    port = _port_of(neutron, nnet.id, v4)
-    assert sorted(ip["ip_address"] for ip in port.fixed_ips) == sorted([v4, v6])
-    assert port.mac_address == settings["MacAddress"]
-    assert len(list(neutron.ports(network_id=nnet.id, mac_address=port.mac_address))) == 1
+def test_dual_stack_network_is_refused(pool_daemon, dclient, neutron, made):
+    with pytest.raises(docker.errors.APIError) as e:
+        _network(dclient, made, "10.66.2.0/24", v6="fd66:2::/64")
+    assert "both IPv4 and IPv6" in str(e.value)
+    assert not [n for n in neutron.networks() if n.subnet_ids and any(
+        s.cidr == "10.66.2.0/24" for s in neutron.subnets(network_id=n.id))]
 
 
 def test_explicit_ip_of_a_ready_port(pool_daemon, dclient, neutron, made):
