@@ -102,6 +102,7 @@ class KuryrC(Plugin):
         self.sock = f"/run/docker/plugins/{name}.sock"
         self.log_path = os.path.join(workdir, f"{name}.log")
         self.conf = os.path.join(workdir, f"{name}.conf")
+        self.pool = pool
         with open(self.conf, "w") as f:
             # No TCP listener: other helpers' daemons may hold the default port.
             f.write(f"[DEFAULT]\ndebug = False\nunix_socket = {self.sock}\nkuryr_uri =\n")
@@ -114,6 +115,20 @@ class KuryrC(Plugin):
 
     def command(self):
         return [self.binary, "--config-file", self.stack_conf, "--config-file", self.conf]
+
+    def wait_pool_filled(self, offset, timeout=180):
+        """With the pool on: waits until the daemon logs a refill after log offset offset (a network's first
+        container opens its subnet's pool; the bench measures a filled pool, as on a host in steady use)."""
+        if not self.pool:
+            return
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with open(self.log_path, errors="replace") as f:
+                f.seek(offset)
+                if "ports ready in subnet" in f.read():
+                    return
+            time.sleep(0.2)
+        raise RuntimeError(f"the pool was not filled within {timeout} s")
 
     def answers(self):
         if not os.path.exists(self.sock):

@@ -285,7 +285,16 @@ find:
     }
     *resp = json_pack("{s:o}", "Interface", out_iface);
     kl_fresh_key_ep(key, ep);
-    kl_fresh_port_put(p, key, bound, NULL, 0); /* Join comes next and needs its id and subnets */
+    if (prebound) {
+        /* Join knows a pool port's endpoint by its tags, which Neutron has only since set_endpoint_tags */
+        char lh[KL_NAME_LEN], uh[KL_NAME_LEN];
+        kl_tag_lh(lh, ep);
+        kl_tag_uh(uh, ep);
+        const char *tags[] = {KL_TAG_PORT_KURYR, lh, uh};
+        kl_fresh_port_put(p, key, bound, tags, 3); /* Join comes next and needs its id and subnets */
+    } else {
+        kl_fresh_port_put(p, key, bound, NULL, 0); /* Join comes next and needs its id and subnets */
+    }
     kuryr_port_free(bound);
     kuryr_port_free(port);
     return 0;
@@ -341,6 +350,12 @@ KL_HANDLER(kl_h_delete_endpoint)
         KLOG_ERROR("unplugging port %s failed: %s", port->id, err->message);
     KURYR_FAULT_POINT("delete_endpoint.unplugged");
     kuryr_error_clear(err);
+    for (size_t i = 0; kl_vif_pool_port_is_pooled(port) && i < port->n_fixed_ips; i++) {
+        /* ReleaseAddress comes next and would look this very port up by its address */
+        char addr_key[KL_FRESH_KEY_LEN];
+        kl_fresh_key_addr(addr_key, m.neutron_id, port->fixed_ips[i].ip_address);
+        kl_fresh_port_put(p, addr_key, port, NULL, 0);
+    }
 
     char name[KL_NAME_LEN];
     kl_endpoint_port_name(name, ep);
@@ -389,7 +404,8 @@ KL_HANDLER(kl_h_join)
     if (kl_net_lookup(p, docker_net, &m, err) < 0)
         return -1;
     port = kl_fresh_port_take(p, key, m.neutron_id);
-    if (port && (!port->device_id || strcmp(port->device_id, ep) != 0)) {
+    char user[65];
+    if (port && (!kl_vif_pool_port_endpoint(port, user) || strcmp(user, ep) != 0)) {
         kuryr_port_free(port);
         port = NULL;
     }

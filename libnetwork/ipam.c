@@ -393,15 +393,21 @@ KL_HANDLER(kl_h_release_address)
     snprintf(f2, sizeof(f2), "ip_address=%s", ip);
     snprintf(net_id, sizeof(net_id), "%s", subnet->network_id);
     kl_fresh_key_addr(key, subnet->network_id, ip);
-    kl_fresh_port_drop(p, key);
+    kuryr_port *port = kl_fresh_port_take(p, key, subnet->network_id);
     kuryr_subnet_free(subnet);
-    kuryr_query *q = kuryr_query_new();
-    kuryr_query_add(q, "fixed_ips", f1);
-    kuryr_query_add(q, "fixed_ips", f2);
-    kuryr_port *port;
-    if (kl_first_port(p, q, &port, err) < 0) {
-        kl_subnet_cache_drop_pool(p, docker_pool_id);
-        return -1;
+    if (port && !kl_vif_pool_port_is_pooled(port)) {
+        /* only DeleteEndpoint hands over a port, a pool port; anything else is RequestAddress's, now stale */
+        kuryr_port_free(port);
+        port = NULL;
+    }
+    if (!port) {
+        kuryr_query *q = kuryr_query_new();
+        kuryr_query_add(q, "fixed_ips", f1);
+        kuryr_query_add(q, "fixed_ips", f2);
+        if (kl_first_port(p, q, &port, err) < 0) {
+            kl_subnet_cache_drop_pool(p, docker_pool_id);
+            return -1;
+        }
     }
     int rc = 0;
     if (!port) {

@@ -364,24 +364,32 @@ int kl_first_port(kl_plugin *p, kuryr_query *q, kuryr_port **out, kuryr_error *e
     return 0;
 }
 
+/* A pool port's device_id stays empty: its endpoint's tag pair names it (vif_pool.h). */
+static int pool_port_by_endpoint(kl_plugin *p, const char *net_id, const char *endpoint_id, kuryr_port **out,
+                                 kuryr_error *err)
+{
+    char lh[KL_NAME_LEN], uh[KL_NAME_LEN], both[2 * KL_NAME_LEN + 1];
+    kl_tag_lh(lh, endpoint_id);
+    kl_tag_uh(uh, endpoint_id);
+    snprintf(both, sizeof(both), "%s,%s", lh, uh);
+    kuryr_query *q = kuryr_query_new();
+    kuryr_query_add(q, "network_id", net_id);
+    kuryr_query_add(q, "name", KL_POOL_PORT_NAME);
+    kuryr_query_add(q, "tags", both);
+    return kl_first_port(p, q, out, err);
+}
+
 int kl_port_by_endpoint(kl_plugin *p, const char *net_id, const char *endpoint_id, kuryr_port **out,
                         kuryr_error *err)
 {
-    kuryr_query *q = kuryr_query_new();
-    kuryr_query_add(q, "network_id", net_id);
-    kuryr_query_add(q, "device_id", endpoint_id);
-    if (kl_first_port(p, q, out, err) < 0)
+    *out = NULL;
+    /* with the pool on, most endpoints have a pool port: look for that first */
+    if (p->vif_pool && pool_port_by_endpoint(p, net_id, endpoint_id, out, err) < 0)
         return -1;
-    if (!*out && p->vif_pool) {
-        /* a pool port's device_id stays empty: its endpoint's tag pair names it (vif_pool.h) */
-        char lh[KL_NAME_LEN], uh[KL_NAME_LEN], both[2 * KL_NAME_LEN + 1];
-        kl_tag_lh(lh, endpoint_id);
-        kl_tag_uh(uh, endpoint_id);
-        snprintf(both, sizeof(both), "%s,%s", lh, uh);
-        q = kuryr_query_new();
+    if (!*out) {
+        kuryr_query *q = kuryr_query_new();
         kuryr_query_add(q, "network_id", net_id);
-        kuryr_query_add(q, "name", KL_POOL_PORT_NAME);
-        kuryr_query_add(q, "tags", both);
+        kuryr_query_add(q, "device_id", endpoint_id);
         if (kl_first_port(p, q, out, err) < 0)
             return -1;
     }
