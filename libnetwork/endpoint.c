@@ -235,7 +235,9 @@ find:
         kl_err_wrap(err, "binding the Neutron port to this host failed");
         goto undo;
     }
-    if (set_endpoint_tags(p, port, ep, true, err) < 0)
+    /* a pool port is tagged by Join: Docker creates one network's endpoints one at a time, and joins them in
+     * parallel, so every Neutron request moved out of CreateEndpoint shortens a burst of container starts */
+    if (!prebound && set_endpoint_tags(p, port, ep, true, err) < 0)
         goto undo;
     KURYR_FAULT_POINT("create_endpoint.port_bound");
 
@@ -246,9 +248,10 @@ find:
         kl_err_wrap(err, "plugging the port on the host failed");
         goto undo;
     }
-    if (retried) {
+    if (retried || prebound) {
         kuryr_error ignored;
-        kuryr_unbind(&p->bcfg, &br, &ignored); /* a retry starts from a clean host side */
+        /* a retry, or a pool port whose last user's Join failed or died, starts from a clean host side */
+        kuryr_unbind(&p->bcfg, &br, &ignored);
     }
     if (kuryr_bind(&p->bcfg, &br, &res, err) < 0) {
         kl_metrics_binding_failure();
@@ -285,16 +288,7 @@ find:
     }
     *resp = json_pack("{s:o}", "Interface", out_iface);
     kl_fresh_key_ep(key, ep);
-    if (prebound) {
-        /* Join knows a pool port's endpoint by its tags, which Neutron has only since set_endpoint_tags */
-        char lh[KL_NAME_LEN], uh[KL_NAME_LEN];
-        kl_tag_lh(lh, ep);
-        kl_tag_uh(uh, ep);
-        const char *tags[] = {KL_TAG_PORT_KURYR, lh, uh};
-        kl_fresh_port_put(p, key, bound, tags, 3); /* Join comes next and needs its id and subnets */
-    } else {
-        kl_fresh_port_put(p, key, bound, NULL, 0); /* Join comes next and needs its id and subnets */
-    }
+    kl_fresh_port_put(p, key, bound, NULL, 0); /* Join comes next and needs its id and subnets */
     kuryr_port_free(bound);
     kuryr_port_free(port);
     return 0;
@@ -303,8 +297,8 @@ undo: {
         kuryr_error ignored;
         if (created) {
             kuryr_neutron_port_delete(p->kn, port->id, &ignored);
-        } else if (prebound && !retried) {
-            set_endpoint_tags(p, port, ep, false, &ignored); /* ReleaseAddress hands it back to the pool */
+        } else if (prebound) {
+            /* untagged: ReleaseAddress hands it back to the pool */
         } else if (!retried) {
             unbind_port_attrs(p, port->id, &ignored);
             set_endpoint_tags(p, port, ep, false, &ignored);
@@ -333,10 +327,18 @@ KL_HANDLER(kl_h_delete_endpoint)
     kl_unexposed_take(p, ep);
     char key[KL_FRESH_KEY_LEN];
     kl_fresh_key_ep(key, ep);
-    kl_fresh_port_drop(p, key);
-    kl_net_map m;
-    kuryr_port *port = NULL;
-    if (kl_net_lookup(p, docker_net, &m, err) < 0 || kl_port_by_endpoint(p, m.neutron_id, ep, &port, err) < 0) {
+    kl_net_map m = {0};
+    kuryr_port *port = NULL, *handed = NULL;
+    if (kl_net_lookup(p, docker_net, &m, err) == 0)
+        handed = kl_fresh_port_take(p, key, m.neutron_id);
+    else
+        kl_fresh_port_drop(p, key);
+    if (handed && kl_vif_pool_port_is_pooled(handed) && !kl_vif_pool_port_endpoint(handed, NULL)) {
+        port = handed; /* a pool port CreateEndpoint plugged for a Join that never came: not tagged yet */
+        handed = NULL;
+    }
+    kuryr_port_free(handed);
+    if (!port && (m.neutron_id[0] == '\0' || kl_port_by_endpoint(p, m.neutron_id, ep, &port, err) < 0)) {
         if (err->kind != KURYR_ERR_NOT_FOUND)
             return -1;
         KLOG_WARN("endpoint %.12s has no Neutron port: nothing to delete", ep);
@@ -405,13 +407,25 @@ KL_HANDLER(kl_h_join)
         return -1;
     port = kl_fresh_port_take(p, key, m.neutron_id);
     char user[65];
-    if (port && (!kl_vif_pool_port_endpoint(port, user) || strcmp(user, ep) != 0)) {
+    bool untagged_pool_port = false; /* CreateEndpoint's pool port, which this Join tags */
+    if (port && !kl_vif_pool_port_endpoint(port, user) && kl_vif_pool_port_is_pooled(port)) {
+        untagged_pool_port = true;
+    } else if (port && (!kl_vif_pool_port_endpoint(port, user) || strcmp(user, ep) != 0)) {
         kuryr_port_free(port);
         port = NULL;
     }
     if (!port && kl_port_by_endpoint(p, m.neutron_id, ep, &port, err) < 0)
         return -1;
     kuryr_log_ctx_set("port", port->id);
+    if (untagged_pool_port && set_endpoint_tags(p, port, ep, true, err) < 0) {
+        /* Docker gives up on the endpoint: nothing of it stays on the host, ReleaseAddress returns the port */
+        kuryr_bind_request br = {.port = port, .mtu = m.mtu, .owner_id = ep};
+        kuryr_error ignored;
+        if (kl_bind_request_prepare(p, &br, &ignored) == 0)
+            kuryr_unbind(&p->bcfg, &br, &ignored);
+        kuryr_port_free(port);
+        return -1;
+    }
 
     json_t *routes = json_array();
     const char *gw4 = NULL, *gw6 = NULL;

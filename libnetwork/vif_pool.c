@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "kuryr/binding.h"
 #include "kuryr/log.h"
 #include "mapping.h"
 #include "names.h"
@@ -170,10 +171,7 @@ static bool sweep(kl_vif_pool *pool)
     kuryr_query *q = kuryr_query_new();
     kuryr_query_add(q, "name", KL_POOL_PORT_NAME);
     kuryr_query_add(q, "description", pool->desc);
-    kuryr_query_field(q, "id");
-    kuryr_query_field(q, "device_id");
-    kuryr_query_field(q, "tags");
-    kuryr_port_list l = {0};
+    kuryr_port_list l = {0}; /* whole ports: unplugging needs their binding */
     kuryr_error err;
     int rc = kuryr_neutron_port_list(pool->p->kn, q, &l, &err);
     kuryr_query_free(q);
@@ -185,6 +183,11 @@ static bool sweep(kl_vif_pool *pool)
     for (size_t i = 0; i < l.n; i++) {
         if (kl_vif_pool_port_endpoint(l.items[i], NULL))
             continue; /* a container's: the reconciliation judges it against Docker */
+        /* one CreateEndpoint plugged just before the previous run died, with its Join still to come */
+        kuryr_bind_request br = {.port = l.items[i], .owner_id = l.items[i]->id};
+        kuryr_error ignored;
+        if (kl_bind_request_prepare(pool->p, &br, &ignored) == 0)
+            kuryr_unbind(&pool->p->bcfg, &br, &ignored);
         if (kuryr_neutron_port_delete(pool->p->kn, l.items[i]->id, &err) == 0 || err.kind == KURYR_ERR_NOT_FOUND)
             deleted++;
         else
@@ -445,7 +448,7 @@ kuryr_port *kl_vif_pool_take(kl_vif_pool *pool, const char *net_id, const char *
             pool->cap_subs = cap;
         }
     }
-    if (!s && pool->n_subs < pool->cap_subs) {
+    if (!s && pool->subs && pool->n_subs < pool->cap_subs) {
         s = &pool->subs[pool->n_subs++];
         memset(s, 0, sizeof(*s));
         snprintf(s->subnet_id, sizeof(s->subnet_id), "%s", subnet_id);
@@ -629,9 +632,9 @@ bool kl_vif_pool_port_endpoint(const kuryr_port *port, char out[65])
     size_t ll = strlen(KL_TAG_LH), ul = strlen(KL_TAG_UH);
     for (size_t i = 0; i < port->tags.n; i++) {
         const char *t = port->tags.items[i];
-        if (!strncmp(t, KL_TAG_LH, ll) && strlen(t + ll) == 32)
+        if (!strncmp(t, KL_TAG_LH, ll) && strlen(t) == ll + 32)
             lh = t + ll;
-        else if (!strncmp(t, KL_TAG_UH, ul) && strlen(t + ul) == 32)
+        else if (!strncmp(t, KL_TAG_UH, ul) && strlen(t) == ul + 32)
             uh = t + ul;
     }
     if (!lh || !uh)
