@@ -8,6 +8,7 @@ Runs its own daemon under a plugin name of its own, new to this dockerd: Docker 
 capabilities (RequiresMACAddress) once per name and keeps the answer until it restarts."""
 import socket
 import time
+from concurrent.futures import ThreadPoolExecutor
 
 import docker
 import pytest
@@ -174,3 +175,22 @@ def test_network_removal_leaves_no_port(pool_daemon, dclient, neutron, made):
     net.remove()
     assert neutron.find_network(nnet.id) is None
     assert not list(neutron.ports(network_id=nnet.id))
+
+
+def test_parallel_starts_on_ready_ports_all_ping(pool_daemon, dclient, neutron, made):
+    """A burst of starts on a filled pool (the case the pool is for): every container has its own ready port,
+    every port turns ACTIVE, and every container reaches the first one."""
+    net = _network(dclient, made, "10.66.6.0/24")
+    first = _run(dclient, made, net)
+    nnet = _neutron_net(neutron, net)
+    wait_for(lambda: len(_ready(neutron, nnet.id)) >= MIN, 60, what="the pool to fill")
+    with ThreadPoolExecutor(max_workers=8) as ex:
+        burst = list(ex.map(lambda _: _run(dclient, made, net), range(8)))
+    ips = [_ip(c, net) for c in burst]
+    assert len(set(ips)) == len(ips), ips
+    for c in burst:
+        port = _port_of(neutron, nnet.id, _ip(c, net))
+        assert port.mac_address == container_iface(c)["mac"]
+        wait_for(lambda: neutron.get_port(port.id).status == "ACTIVE", 60, what=f"port {port.id} ACTIVE")
+        ok, out = ping(c, _ip(first, net))
+        assert ok, out
