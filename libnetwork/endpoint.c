@@ -338,6 +338,12 @@ KL_HANDLER(kl_h_delete_endpoint)
         handed = NULL;
     }
     kuryr_port_free(handed);
+    kuryr_port *joined = kl_vif_pool_leaving(p->vif_pool, ep);
+    if (!port && m.neutron_id[0] && joined && joined->network_id && !strcmp(joined->network_id, m.neutron_id)) {
+        port = joined; /* the pool port Join tagged: no lookup */
+        joined = NULL;
+    }
+    kuryr_port_free(joined);
     if (!port && (m.neutron_id[0] == '\0' || kl_port_by_endpoint(p, m.neutron_id, ep, &port, err) < 0)) {
         if (err->kind != KURYR_ERR_NOT_FOUND)
             return -1;
@@ -426,6 +432,8 @@ KL_HANDLER(kl_h_join)
         kuryr_port_free(port);
         return -1;
     }
+    if (untagged_pool_port)
+        kl_vif_pool_joined(p->vif_pool, ep, port);
 
     json_t *routes = json_array();
     const char *gw4 = NULL, *gw6 = NULL;

@@ -42,6 +42,11 @@ typedef struct {
     time_t retry_after;
 } recycled;
 
+typedef struct {
+    char endpoint_id[65];
+    kuryr_port *port;
+} joined;
+
 struct kl_vif_pool {
     kl_plugin *p;
     kl_vif_pool_cfg cfg;
@@ -53,6 +58,8 @@ struct kl_vif_pool {
     size_t n_subs, cap_subs;
     recycled *rec;
     size_t n_rec, cap_rec;
+    joined *used;  /* pool ports in use, by endpoint: DeleteEndpoint finds them without a Neutron lookup */
+    size_t n_used, cap_used;
     pthread_t thread;
     bool started, stopping, swept;
 };
@@ -114,8 +121,11 @@ void kl_vif_pool_free(kl_vif_pool *pool)
         KLOG_INFO("vif pool: %zu ready ports stay in Neutron until the next start", ready);
     for (size_t i = 0; i < pool->n_rec; i++)
         kuryr_port_free(pool->rec[i].port);
+    for (size_t i = 0; i < pool->n_used; i++)
+        kuryr_port_free(pool->used[i].port);
     free(pool->subs);
     free(pool->rec);
+    free(pool->used);
     pthread_cond_destroy(&pool->work);
     pthread_cond_destroy(&pool->done);
     pthread_mutex_destroy(&pool->lock);
@@ -597,6 +607,14 @@ void kl_vif_pool_close_net(kl_vif_pool *pool, const char *net_id, int timeout_s)
             i++;
         }
     }
+    for (size_t i = 0; i < pool->n_used;) {
+        if (pool->used[i].port->network_id && strcmp(pool->used[i].port->network_id, net_id) == 0) {
+            kuryr_port_free(pool->used[i].port);
+            pool->used[i] = pool->used[--pool->n_used];
+        } else {
+            i++;
+        }
+    }
     for (size_t i = 0; i < pool->n_rec;) {
         if (!pool->rec[i].busy && pool->rec[i].port->network_id &&
             strcmp(pool->rec[i].port->network_id, net_id) == 0)
@@ -605,6 +623,52 @@ void kl_vif_pool_close_net(kl_vif_pool *pool, const char *net_id, int timeout_s)
             i++;
     }
     pthread_mutex_unlock(&pool->lock);
+}
+
+void kl_vif_pool_joined(kl_vif_pool *pool, const char *endpoint_id, const kuryr_port *port)
+{
+    if (!pool || strlen(endpoint_id) >= sizeof(pool->used[0].endpoint_id))
+        return;
+    json_t *raw = json_deep_copy(port->raw);
+    kuryr_error err;
+    kuryr_port *copy = raw ? kuryr_port_from_json(raw, &err) : NULL;
+    json_decref(raw);
+    if (!copy)
+        return;
+    pthread_mutex_lock(&pool->lock);
+    if (pool->n_used == pool->cap_used) {
+        size_t cap = pool->cap_used ? pool->cap_used * 2 : 16;
+        joined *v = realloc(pool->used, cap * sizeof(*v));
+        if (v) {
+            pool->used = v;
+            pool->cap_used = cap;
+        }
+    }
+    if (pool->n_used < pool->cap_used) {
+        joined *j = &pool->used[pool->n_used++];
+        snprintf(j->endpoint_id, sizeof(j->endpoint_id), "%s", endpoint_id);
+        j->port = copy;
+        copy = NULL;
+    }
+    pthread_mutex_unlock(&pool->lock);
+    kuryr_port_free(copy);
+}
+
+kuryr_port *kl_vif_pool_leaving(kl_vif_pool *pool, const char *endpoint_id)
+{
+    if (!pool)
+        return NULL;
+    kuryr_port *port = NULL;
+    pthread_mutex_lock(&pool->lock);
+    for (size_t i = 0; i < pool->n_used; i++) {
+        if (strcmp(pool->used[i].endpoint_id, endpoint_id) == 0) {
+            port = pool->used[i].port;
+            pool->used[i] = pool->used[--pool->n_used];
+            break;
+        }
+    }
+    pthread_mutex_unlock(&pool->lock);
+    return port;
 }
 
 size_t kl_vif_pool_ready(kl_vif_pool *pool)

@@ -55,6 +55,10 @@ bool kl_vif_pool_wait_ip(kl_vif_pool *pool, const char *net_id, const char *ip, 
  * forgets its ready ports (DeleteNetwork deletes them in Neutron with the network's other unbound ports). A
  * later take opens its pools again. */
 void kl_vif_pool_close_net(kl_vif_pool *pool, const char *net_id, int timeout_s);
+/* A pool port that Join gave to endpoint_id (copied), and the same taken back by DeleteEndpoint (the caller
+ * owns it; NULL when unknown, e.g. after a restart: look it up in Neutron). */
+void kl_vif_pool_joined(kl_vif_pool *pool, const char *endpoint_id, const kuryr_port *port);
+kuryr_port *kl_vif_pool_leaving(kl_vif_pool *pool, const char *endpoint_id);
 /* Ready ports, over all subnets (for /metrics and tests). */
 size_t kl_vif_pool_ready(kl_vif_pool *pool);
 
