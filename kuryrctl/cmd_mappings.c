@@ -7,6 +7,7 @@
 
 #include "ctx.h"
 #include "render.h"
+#include "vif_pool.h"
 
 #define TAG_LH "kuryr.net.uuid.lh:"
 #define TAG_EXISTING "kuryr.net.existing:"
@@ -43,7 +44,7 @@ static bool ours(kc_ctx *c, json_t *dnet)
 
 static char *short_id(const char *id, char *buf)
 {
-    snprintf(buf, 13, "%s", id ? id : "");
+    snprintf(buf, 13, "%.12s", id ? id : "");
     return buf;
 }
 
@@ -192,6 +193,13 @@ static json_t *docker_endpoints(kc_ctx *c, json_t *dnets, kuryr_error *err)
     return eps;
 }
 
+/* The endpoint a port serves (its device_id, or a pool port's endpoint tags), "" when none. */
+static void port_endpoint(const kuryr_port *port, char out[65])
+{
+    if (!kl_vif_pool_port_endpoint(port, out))
+        out[0] = '\0';
+}
+
 int kc_cmd_ports(kc_ctx *c)
 {
     kuryr_error err;
@@ -225,7 +233,9 @@ int kc_cmd_ports(kc_ctx *c)
         kuryr_port *p = NULL;
         for (size_t k = 0; k < ports.n; k++) {
             const kuryr_port *cand = ports.items[k];
-            if ((cand->device_id && eid && !strcmp(cand->device_id, eid)) || (cand->name && !strcmp(cand->name, want))) {
+            char user[65];
+            port_endpoint(cand, user);
+            if ((eid && *user && !strcmp(user, eid)) || (cand->name && !strcmp(cand->name, want))) {
                 p = ports.items[k];
                 used[k] = true;
             }
@@ -245,12 +255,16 @@ int kc_cmd_ports(kc_ctx *c)
         kuryr_port *p = ports.items[k];
         if (used[k])
             continue;
-        problems = true;
+        char user[65];
+        port_endpoint(p, user);
+        /* a pool port no container uses is waiting for one, not lost */
+        bool ready = !*user && kl_vif_pool_port_is_pooled(p);
+        problems = problems || !ready;
         json_array_append_new(rows, json_pack("{s:n, s:s?, s:n, s:s, s:s?, s:s?, s:s?, s:s}", "container",
-                                              "endpoint_id", p->device_id && *p->device_id ? short_id(p->device_id, sid) : NULL, "network",
+                                              "endpoint_id", *user ? short_id(user, sid) : NULL, "network",
                                               "port_id", p->id, "status", p->status, "ip",
                                               p->n_fixed_ips ? p->fixed_ips[0].ip_address : NULL, "host",
-                                              p->binding_host_id, "state", "orphan"));
+                                              p->binding_host_id, "state", ready ? "ready (pool)" : "orphan"));
     }
     free(used);
     kc_render(stdout, rows, port_cols, sizeof(port_cols) / sizeof(port_cols[0]), c->args.json);
