@@ -70,7 +70,6 @@ class Bench:
 
     def net_rm(self, net):
         # dockerd releases a removed container's endpoint a moment later: under 30 parallel starts the network
-        # can still show an "active endpoint" right after the last container is gone
         # can still show an "active endpoint" right after the last container is gone. Once in a while (seen with
         # the bridge driver after 30 parallel starts) dockerd 20.10 keeps a stale count until it restarts: that
         # network is reported and left behind rather than ending the benchmark.

@@ -245,6 +245,16 @@ static kuryr_port_list make_ports(kl_vif_pool *pool, const char *net_id, const c
     /* Neutron drops tags given at creation: they follow, one request per port */
     const char *tags[] = {KL_TAG_PORT_KURYR};
     for (size_t i = 0; i < made.n; i++) {
+        const char *vif_type = made.items[i]->binding_vif_type;
+        if (vif_type && (!strcmp(vif_type, "binding_failed") || !strcmp(vif_type, "unbound"))) {
+            /* a port no container could use: no live L2 agent (or ovn-controller) for this host name */
+            KLOG_ERROR("vif pool: Neutron could not bind port %s to host %s (vif_type %s): deleting it; is this "
+                       "host's L2 agent alive? (kuryrctl doctor)", made.items[i]->id, pool->p->hostname, vif_type);
+            kuryr_neutron_port_delete(pool->p->kn, made.items[i]->id, &err);
+            kuryr_port_free(made.items[i]);
+            made.items[i] = NULL;
+            continue;
+        }
         if (kuryr_neutron_tags_replace(pool->p->kn, "ports", made.items[i]->id, tags, 1, &err) == 0 &&
             (made.items[i] = with_kuryr_tag(made.items[i])))
             continue;
