@@ -1,5 +1,6 @@
 /* Endpoints: CreateEndpoint binds the port IPAM made to this host and plugs it; Join tells Docker which device
  * to move into the sandbox and the gateways and routes of the port's subnets. */
+#include <net/if.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -248,9 +249,12 @@ find:
         kl_err_wrap(err, "plugging the port on the host failed");
         goto undo;
     }
-    if (retried || prebound) {
+    char tap[KURYR_IFNAME_LEN];
+    kuryr_ifname(tap, "tap", port->id);
+    if (retried || (prebound && if_nametoindex(tap) != 0)) {
         kuryr_error ignored;
-        /* a retry, or a pool port whose last user's Join failed or died, starts from a clean host side */
+        /* a retry, or a pool port whose last user's Join failed or died, starts from a clean host side (the
+         * check spares OVS hosts an ovs-vsctl run per start) */
         kuryr_unbind(&p->bcfg, &br, &ignored);
     }
     if (kuryr_bind(&p->bcfg, &br, &res, err) < 0) {
