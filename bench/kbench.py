@@ -357,10 +357,13 @@ def flatness(args, stack_conf):
     if state is None:
         workdir = time.strftime("/tmp/kuryr-bench-flat-%Y%m%d-%H%M%S")
         os.makedirs(workdir, exist_ok=True)
-        plugin = KuryrC(workdir, stack_conf, args.binary, name=args.plugin_name)
+        name = "%sp%x" % (args.plugin_name, int(time.time())) if args.pool else args.plugin_name
+        plugin = KuryrC(workdir, stack_conf, args.binary, name=name, pool=args.pool)
         plugin.start()
         net = bench.net_create(plugin.name)
+        offset = plugin.log_offset()
         bench.run_once(net.name)
+        plugin.wait_pool_filled(offset)
         state = {"pid": plugin.proc.pid, "name": plugin.name, "net": net.id, "net_name": net.name, "done": 0,
                  "target": args.lifecycles, "workdir": workdir, "backend": os.environ.get("KURYR_STACK_BACKEND"),
                  "samples_lifecycle_fds_rss_pss_private_mib": [sample(plugin.proc.pid, 0)], "failures": 0}
