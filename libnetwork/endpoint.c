@@ -207,7 +207,8 @@ find:
     kl_fresh_port_drop_id(p, port->id); /* its other family's entry, or one a MAC lookup made stale */
 
     bool new_mac = mac && (!port->mac_address || strcasecmp(port->mac_address, mac) != 0);
-    /* a pool port is bound to this host already: the endpoint's tags below are all it needs (vif_pool.h) */
+    /* a pool port is bound to this host already: the endpoint's tags, which Join adds, are all it needs (and a
+     * MAC of Docker's, when Docker still sends one, takes an unbind and a new bind: vif_pool.h) */
     bool prebound = kl_vif_pool_port_is_pooled(port) && port->binding_host_id &&
                     strcmp(port->binding_host_id, p->hostname) == 0 && !new_mac;
     kuryr_port *bound = NULL;

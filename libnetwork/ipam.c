@@ -296,7 +296,7 @@ KL_HANDLER(kl_h_request_address)
         if (pooled && mac)
             kl_fresh_port_put(p, mac_key, port, NULL, 0);
     } else if (!addr && (port = kl_vif_pool_take(p->vif_pool, subnet->network_id, subnet->id))) {
-        /* a ready port: no Neutron request now; CreateEndpoint's bind sets Docker's MAC on it */
+        /* a ready port, bound already: no Neutron request now, and CreateEndpoint answers the port's MAC */
         KLOG_INFO("took ready port %s from the pool", port->id);
         const char *ready_ip = port_ip_in(port, subnet->id);
         if (ready_ip && *ready_ip) {
