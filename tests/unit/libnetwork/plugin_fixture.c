@@ -96,3 +96,22 @@ json_t *pf_call(plugin_fixture *f, const char *uri, const char *body, int *statu
     assert_non_null(j);
     return j;
 }
+
+json_t *pf_body_of(const test_httpd_request *r, const char *envelope)
+{
+    json_t *j = json_loads(r->body, 0, NULL);
+    if (!j)
+        fail_msg("%s %s: body '%s' is not JSON", r->method, r->path, r->body);
+    json_t *inner = json_incref(json_object_get(j, envelope));
+    json_decref(j);
+    if (!inner)
+        fail_msg("body %s has no %s", r->body, envelope);
+    return inner;
+}
+
+void pf_assert_json_str(json_t *o, const char *key, const char *want)
+{
+    const char *got = json_string_value(json_object_get(o, key));
+    if (!got || strcmp(got, want) != 0)
+        fail_msg("%s is %s, expected %s", key, got ? got : "(missing)", want);
+}

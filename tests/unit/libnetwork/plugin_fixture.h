@@ -38,4 +38,10 @@ int pf_teardown(void **state);
 /* One plugin call through the router: the parsed answer (never NULL; asserted) and its HTTP status. */
 json_t *pf_call(plugin_fixture *f, const char *uri, const char *body, int *status);
 
+/* The object under envelope in a recorded request's JSON body (a new reference); fails the test when the body
+ * is not JSON or has no such member. */
+json_t *pf_body_of(const test_httpd_request *r, const char *envelope);
+/* Fails the test unless o's string member key equals want. */
+void pf_assert_json_str(json_t *o, const char *key, const char *want);
+
 #endif

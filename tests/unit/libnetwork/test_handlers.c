@@ -141,24 +141,6 @@ static void assert_contains(const char *hay, const char *needle)
         fail_msg("'%s' does not contain '%s'", hay ? hay : "(null)", needle);
 }
 
-static json_t *body_of(const test_httpd_request *r, const char *envelope)
-{
-    json_t *j = json_loads(r->body, 0, NULL);
-    assert_non_null(j);
-    json_t *inner = json_incref(json_object_get(j, envelope));
-    json_decref(j);
-    if (!inner)
-        fail_msg("body %s has no %s", r->body, envelope);
-    return inner;
-}
-
-static void assert_json_str(json_t *o, const char *key, const char *want)
-{
-    const char *got = json_string_value(json_object_get(o, key));
-    if (!got || strcmp(got, want) != 0)
-        fail_msg("%s is %s, expected %s", key, got ? got : "(missing)", want);
-}
-
 /* docker network create --subnet 10.0.0.0/24 n; docker network rm n */
 static void test_network_lifecycle(void **state)
 {
@@ -174,11 +156,11 @@ static void test_network_lifecycle(void **state)
 
     json_t *r = call_ok(f, "/IpamDriver.RequestPool", "{\"AddressSpace\":\"no_address_space\",\"Pool\":\"10.0.0.0/24\","
                                                       "\"SubPool\":\"\",\"Options\":{},\"V6\":false}");
-    assert_json_str(r, "PoolID", POOL);
-    assert_json_str(r, "Pool", "10.0.0.0/24");
+    pf_assert_json_str(r, "PoolID", POOL);
+    pf_assert_json_str(r, "Pool", "10.0.0.0/24");
     json_decref(r);
-    json_t *pool = body_of(nth(f, "POST", "/v2.0/subnetpools", 0), "subnetpool");
-    assert_json_str(pool, "name", "kuryrPool-10.0.0.0/24");
+    json_t *pool = pf_body_of(nth(f, "POST", "/v2.0/subnetpools", 0), "subnetpool");
+    pf_assert_json_str(pool, "name", "kuryrPool-10.0.0.0/24");
     assert_string_equal(json_string_value(json_array_get(json_object_get(pool, "prefixes"), 0)), "10.0.0.0/24");
     json_decref(pool);
     assert_contains(nth(f, "GET", "/v2.0/subnetpools", 0)->path, "name=kuryrPool-10.0.0.0/24");
@@ -186,7 +168,7 @@ static void test_network_lifecycle(void **state)
     /* no --gateway: the first host, which Neutron will also pick */
     r = call_ok(f, "/IpamDriver.RequestAddress", "{\"PoolID\":\"" POOL "\",\"Address\":\"\",\"Options\":"
                                                  "{\"RequestAddressType\":\"com.docker.network.gateway\"}}");
-    assert_json_str(r, "Address", "10.0.0.1/24");
+    pf_assert_json_str(r, "Address", "10.0.0.1/24");
     json_decref(r);
 
     r = call_ok(f, "/NetworkDriver.CreateNetwork",
@@ -197,19 +179,19 @@ static void test_network_lifecycle(void **state)
     assert_contains(nth(f, "GET", "/v2.0/networks", 0)->path,
                     "tags=kuryr.net.uuid.lh:0123abcd0123abcd0123abcd0123abcd,kuryr.net.uuid.uh:"
                     "89ef89ef89ef89ef89ef89ef89ef89ef");
-    json_t *net = body_of(nth(f, "POST", "/v2.0/networks", 0), "network");
-    assert_json_str(net, "name", "kuryr-net-0123abcd");
+    json_t *net = pf_body_of(nth(f, "POST", "/v2.0/networks", 0), "network");
+    pf_assert_json_str(net, "name", "kuryr-net-0123abcd");
     json_t *tags = json_object_get(net, "tags");
     assert_int_equal(json_array_size(tags), 2);
     assert_string_equal(json_string_value(json_array_get(tags, 0)), "kuryr.net.uuid.lh:0123abcd0123abcd0123abcd0123abcd");
     assert_string_equal(json_string_value(json_array_get(tags, 1)), "kuryr.net.uuid.uh:89ef89ef89ef89ef89ef89ef89ef89ef");
     json_decref(net);
-    json_t *sub = body_of(nth(f, "POST", "/v2.0/subnets", 0), "subnet");
-    assert_json_str(sub, "name", "kuryr-subnet-10.0.0.0/24");
-    assert_json_str(sub, "network_id", NEUTRON_NET);
-    assert_json_str(sub, "cidr", "10.0.0.0/24");
-    assert_json_str(sub, "subnetpool_id", POOL);
-    assert_json_str(sub, "gateway_ip", "10.0.0.1");
+    json_t *sub = pf_body_of(nth(f, "POST", "/v2.0/subnets", 0), "subnet");
+    pf_assert_json_str(sub, "name", "kuryr-subnet-10.0.0.0/24");
+    pf_assert_json_str(sub, "network_id", NEUTRON_NET);
+    pf_assert_json_str(sub, "cidr", "10.0.0.0/24");
+    pf_assert_json_str(sub, "subnetpool_id", POOL);
+    pf_assert_json_str(sub, "gateway_ip", "10.0.0.1");
     assert_string_equal(json_string_value(json_array_get(json_object_get(sub, "tags"), 0)), POOL);
     assert_true(json_is_true(json_object_get(sub, "enable_dhcp")));
     json_decref(sub);
@@ -258,13 +240,13 @@ static void test_endpoint_flow(void **state)
     json_t *r = call_ok(f, "/IpamDriver.RequestAddress",
                         "{\"PoolID\":\"" POOL "\",\"Address\":\"\",\"Options\":"
                         "{\"com.docker.network.endpoint.macaddress\":\"02:42:0a:00:00:02\"}}");
-    assert_json_str(r, "Address", "10.0.0.2/24");
+    pf_assert_json_str(r, "Address", "10.0.0.2/24");
     json_decref(r);
-    json_t *port = body_of(nth(f, "POST", "/v2.0/ports", 0), "port");
-    assert_json_str(port, "name", "kuryr-unbound-port");
-    assert_json_str(port, "network_id", NEUTRON_NET);
-    assert_json_str(port, "mac_address", "02:42:0a:00:00:02");
-    assert_json_str(json_array_get(json_object_get(port, "fixed_ips"), 0), "subnet_id", SUBNET);
+    json_t *port = pf_body_of(nth(f, "POST", "/v2.0/ports", 0), "port");
+    pf_assert_json_str(port, "name", "kuryr-unbound-port");
+    pf_assert_json_str(port, "network_id", NEUTRON_NET);
+    pf_assert_json_str(port, "mac_address", "02:42:0a:00:00:02");
+    pf_assert_json_str(json_array_get(json_object_get(port, "fixed_ips"), 0), "subnet_id", SUBNET);
     assert_string_equal(json_string_value(json_array_get(json_object_get(port, "tags"), 0)), "compute:kuryr");
     json_decref(port);
 
@@ -286,17 +268,17 @@ static void test_endpoint_flow(void **state)
     assert_contains(metrics, "kuryr_binding_failures_total 1\n");
     free(metrics);
     json_decref(r);
-    json_t *bind = body_of(nth(f, "PUT", "/v2.0/ports/" PORT, 0), "port");
-    assert_json_str(bind, "device_owner", "compute:kuryr");
-    assert_json_str(bind, "device_id", EPID);
-    assert_json_str(bind, "binding:host_id", "node1");
+    json_t *bind = pf_body_of(nth(f, "PUT", "/v2.0/ports/" PORT, 0), "port");
+    pf_assert_json_str(bind, "device_owner", "compute:kuryr");
+    pf_assert_json_str(bind, "device_id", EPID);
+    pf_assert_json_str(bind, "binding:host_id", "node1");
     json_decref(bind);
     const test_httpd_request *tagreq = nth(f, "PUT", "/v2.0/ports/" PORT "/tags", 0);
     assert_contains(tagreq->body, "kuryr.net.uuid.lh:fedcba9876543210fedcba9876543210");
     /* roll-back: unbound again, endpoint tags dropped, the IPAM port itself kept */
-    json_t *undo = body_of(nth(f, "PUT", "/v2.0/ports/" PORT, 2), "port");
-    assert_json_str(undo, "device_owner", "");
-    assert_json_str(undo, "device_id", "");
+    json_t *undo = pf_body_of(nth(f, "PUT", "/v2.0/ports/" PORT, 2), "port");
+    pf_assert_json_str(undo, "device_owner", "");
+    pf_assert_json_str(undo, "device_id", "");
     json_decref(undo);
     assert_int_equal(count(f, "DELETE", "/v2.0/ports"), 0);
 
@@ -360,7 +342,7 @@ static void request_address_mac(fixture *f)
     json_t *r = call_ok(f, "/IpamDriver.RequestAddress",
                         "{\"PoolID\":\"" POOL "\",\"Address\":\"\",\"Options\":"
                         "{\"com.docker.network.endpoint.macaddress\":\"02:42:0a:00:00:02\"}}");
-    assert_json_str(r, "Address", "10.0.0.2/24");
+    pf_assert_json_str(r, "Address", "10.0.0.2/24");
     json_decref(r);
     answer(f, "GET", "/v2.0/extensions", 200, "extensions.json", 0);
     answer(f, "GET", "/v2.0/networks", 200, "networks_found.json", 0);
@@ -380,8 +362,8 @@ static void test_fresh_port_handover(void **state)
     assert_int_not_equal(status, 200); /* the binding fails in unit tests; the Neutron side is what counts */
     json_decref(r);
     assert_int_equal(count(f, "GET", "/v2.0/ports?"), 1); /* RequestAddress's MAC lookup only */
-    json_t *bind = body_of(nth(f, "PUT", "/v2.0/ports/" PORT, 0), "port");
-    assert_json_str(bind, "device_id", EPID);
+    json_t *bind = pf_body_of(nth(f, "PUT", "/v2.0/ports/" PORT, 0), "port");
+    pf_assert_json_str(bind, "device_id", EPID);
     json_decref(bind);
     const test_httpd_request *tagreq = nth(f, "PUT", "/v2.0/ports/" PORT "/tags", 0);
     assert_contains(tagreq->body, "compute:kuryr"); /* the tags RequestAddress's answer had are kept */
@@ -420,8 +402,8 @@ static void test_fresh_port_gone(void **state)
     json_t *r = pf_call(f, "/NetworkDriver.CreateEndpoint", create_ep_by_addr, &status);
     json_decref(r);
     assert_int_equal(count(f, "GET", "/v2.0/ports?network_id=" NEUTRON_NET "&fixed_ips"), 1);
-    json_t *own = body_of(nth(f, "POST", "/v2.0/ports", 1), "port");
-    assert_json_str(own, "name", EPID "-port");
+    json_t *own = pf_body_of(nth(f, "POST", "/v2.0/ports", 1), "port");
+    pf_assert_json_str(own, "name", EPID "-port");
     json_decref(own);
 }
 
@@ -435,16 +417,16 @@ static void test_default_pool(void **state)
     answer(f, "GET", "/v2.0/subnets?subnetpool_id=" DEFPOOL "&fields", 200, "subnets_default_used.json", 0);
     answer_text(f, "GET", "/v2.0/subnets?subnetpool_id=" DEFPOOL "&cidr", 200, "{\"subnets\": []}", 0);
     json_t *r = call_ok(f, "/IpamDriver.RequestPool", "{\"AddressSpace\":\"\",\"Pool\":\"\",\"Options\":{},\"V6\":false}");
-    assert_json_str(r, "Pool", "10.10.1.0/24");
-    assert_json_str(r, "PoolID", DEFPOOL "@10.10.1.0/24");
+    pf_assert_json_str(r, "Pool", "10.10.1.0/24");
+    pf_assert_json_str(r, "PoolID", DEFPOOL "@10.10.1.0/24");
     json_decref(r);
     /* a second network gets the next block, not the same one */
     r = call_ok(f, "/IpamDriver.RequestPool", "{\"Options\":{}}");
-    assert_json_str(r, "Pool", "10.10.2.0/24");
+    pf_assert_json_str(r, "Pool", "10.10.2.0/24");
     json_decref(r);
     r = call_ok(f, "/IpamDriver.RequestAddress", "{\"PoolID\":\"" DEFPOOL "@10.10.1.0/24\",\"Options\":"
                                                  "{\"RequestAddressType\":\"com.docker.network.gateway\"}}");
-    assert_json_str(r, "Address", "10.10.1.1/24");
+    pf_assert_json_str(r, "Address", "10.10.1.1/24");
     json_decref(r);
     assert_int_equal(count(f, "POST", "/v2.0/"), 0);
     /* releasing a carved block changes nothing in Neutron (it only looks for an adopted subnet to untag) */
@@ -507,15 +489,15 @@ static void test_v6_gateway(void **state)
                 "\"prefixes\":[\"fd00:1::/64\"],\"default_prefixlen\":64}}", 0);
     answer_text(f, "GET", "/v2.0/subnets", 200, "{\"subnets\": []}", 0);
     json_t *r = call_ok(f, "/IpamDriver.RequestPool", "{\"Pool\":\"fd00:1::/64\",\"V6\":true}");
-    assert_json_str(r, "PoolID", POOL);
+    pf_assert_json_str(r, "PoolID", POOL);
     json_decref(r);
-    json_t *pool = body_of(nth(f, "POST", "/v2.0/subnetpools", 0), "subnetpool");
+    json_t *pool = pf_body_of(nth(f, "POST", "/v2.0/subnetpools", 0), "subnetpool");
     assert_int_equal(json_integer_value(json_object_get(pool, "default_prefixlen")), 64);
     assert_int_equal(json_integer_value(json_object_get(pool, "min_prefixlen")), 64);
     json_decref(pool);
     r = call_ok(f, "/IpamDriver.RequestAddress",
                 "{\"PoolID\":\"" POOL "\",\"Options\":{\"RequestAddressType\":\"com.docker.network.gateway\"}}");
-    assert_json_str(r, "Address", "fd00:1::1/64");
+    pf_assert_json_str(r, "Address", "fd00:1::1/64");
     json_decref(r);
     int status;
     r = pf_call(f, "/IpamDriver.RequestPool", "{\"Pool\":\"10.0.0.0/24\",\"V6\":true}", &status);
@@ -538,14 +520,14 @@ static void test_ip_range(void **state)
                 "\"tags\":[\"kuryr.pool.cidr:10.20.0.0/16\"]}}", 0);
     answer_text(f, "GET", "/v2.0/subnets", 200, "{\"subnets\": []}", 1);
     json_t *r = call_ok(f, "/IpamDriver.RequestPool", "{\"Pool\":\"10.20.0.0/16\",\"SubPool\":\"10.20.5.0/24\"}");
-    assert_json_str(r, "Pool", "10.20.0.0/16");
+    pf_assert_json_str(r, "Pool", "10.20.0.0/16");
     json_decref(r);
-    json_t *pool = body_of(nth(f, "POST", "/v2.0/subnetpools", 0), "subnetpool");
-    assert_json_str(pool, "name", "kuryrPool-10.20.5.0/24");
+    json_t *pool = pf_body_of(nth(f, "POST", "/v2.0/subnetpools", 0), "subnetpool");
+    pf_assert_json_str(pool, "name", "kuryrPool-10.20.5.0/24");
     json_decref(pool);
     r = call_ok(f, "/IpamDriver.RequestAddress", "{\"PoolID\":\"" POOL "\",\"Address\":\"10.20.0.1\",\"Options\":"
                                                  "{\"RequestAddressType\":\"com.docker.network.gateway\"}}");
-    assert_json_str(r, "Address", "10.20.0.1/16");
+    pf_assert_json_str(r, "Address", "10.20.0.1/16");
     json_decref(r);
     answer_text(f, "GET", "/v2.0/subnets", 200,
                 "{\"subnets\":[{\"id\":\"" SUBNET "\",\"network_id\":\"" NEUTRON_NET "\",\"cidr\":\"10.20.5.0/24\","
@@ -554,7 +536,7 @@ static void test_ip_range(void **state)
     answer_text(f, "POST", "/v2.0/ports", 201, "{\"port\":{\"id\":\"" PORT "\",\"tags\":[\"compute:kuryr\"],"
                 "\"fixed_ips\":[{\"subnet_id\":\"" SUBNET "\",\"ip_address\":\"10.20.5.2\"}]}}", 0);
     r = call_ok(f, "/IpamDriver.RequestAddress", "{\"PoolID\":\"" POOL "\"}");
-    assert_json_str(r, "Address", "10.20.5.2/16");
+    pf_assert_json_str(r, "Address", "10.20.5.2/16");
     json_decref(r);
 }
 
@@ -570,8 +552,8 @@ static void test_conflict(void **state)
     assert_int_equal(status, 409);
     assert_contains(json_string_value(json_object_get(r, "Err")), "already allocated");
     json_decref(r);
-    json_t *port = body_of(nth(f, "POST", "/v2.0/ports", 0), "port");
-    assert_json_str(json_array_get(json_object_get(port, "fixed_ips"), 0), "ip_address", "10.0.0.9");
+    json_t *port = pf_body_of(nth(f, "POST", "/v2.0/ports", 0), "port");
+    pf_assert_json_str(json_array_get(json_object_get(port, "fixed_ips"), 0), "ip_address", "10.0.0.9");
     json_decref(port);
 }
 
@@ -599,8 +581,8 @@ static void test_no_tag_extension(void **state)
     answer(f, "POST", "/v2.0/networks", 201, "network.json", 0);
     json_decref(call_ok(f, "/NetworkDriver.CreateNetwork", "{\"NetworkID\":\"" NETID "\",\"IPv4Data\":[]}"));
     assert_contains(nth(f, "GET", "/v2.0/networks", 0)->path, "name=" NETID);
-    json_t *net = body_of(nth(f, "POST", "/v2.0/networks", 0), "network");
-    assert_json_str(net, "name", NETID);
+    json_t *net = pf_body_of(nth(f, "POST", "/v2.0/networks", 0), "network");
+    pf_assert_json_str(net, "name", NETID);
     assert_null(json_object_get(net, "tags"));
     json_decref(net);
 }
@@ -621,18 +603,18 @@ static void test_exposed_ports(void **state)
                         "\"com.docker.network.endpoint.exposedports\":[{\"Proto\":6,\"Port\":81},"
                         "{\"Proto\":6,\"Port\":80},{\"Proto\":17,\"Port\":53}],"
                         "\"com.docker.network.portmap\":[]}}"));
-    json_t *sg = body_of(nth(f, "POST", "/v2.0/security-groups", 0), "security_group");
-    assert_json_str(sg, "name", PORT "-exposed_ports");
+    json_t *sg = pf_body_of(nth(f, "POST", "/v2.0/security-groups", 0), "security_group");
+    pf_assert_json_str(sg, "name", PORT "-exposed_ports");
     json_decref(sg);
     assert_int_equal(count(f, "POST", "/v2.0/security-group-rules"), 2);
-    json_t *rule = body_of(nth(f, "POST", "/v2.0/security-group-rules", 0), "security_group_rule");
-    assert_json_str(rule, "protocol", "tcp");
-    assert_json_str(rule, "direction", "ingress");
-    assert_json_str(rule, "ethertype", "IPv4");
+    json_t *rule = pf_body_of(nth(f, "POST", "/v2.0/security-group-rules", 0), "security_group_rule");
+    pf_assert_json_str(rule, "protocol", "tcp");
+    pf_assert_json_str(rule, "direction", "ingress");
+    pf_assert_json_str(rule, "ethertype", "IPv4");
     assert_int_equal(json_integer_value(json_object_get(rule, "port_range_min")), 80);
     assert_int_equal(json_integer_value(json_object_get(rule, "port_range_max")), 81);
     json_decref(rule);
-    json_t *upd = body_of(nth(f, "PUT", "/v2.0/ports/" PORT, 0), "port");
+    json_t *upd = pf_body_of(nth(f, "PUT", "/v2.0/ports/" PORT, 0), "port");
     json_t *groups = json_object_get(upd, "security_groups");
     assert_int_equal(json_array_size(groups), 2);
     assert_string_equal(json_string_value(json_array_get(groups, 1)), SG);
@@ -690,11 +672,11 @@ static void test_existing_subnet(void **state)
     answer(f, "GET", "/v2.0/subnets?id", 200, "subnets_one.json", 0);
     json_t *r = call_ok(f, "/IpamDriver.RequestPool",
                         "{\"Pool\":\"10.0.0.0/24\",\"Options\":{\"neutron.subnet.uuid\":\"" SUBNET "\"}}");
-    assert_json_str(r, "PoolID", "subnet:" SUBNET "@10.0.0.0/24");
+    pf_assert_json_str(r, "PoolID", "subnet:" SUBNET "@10.0.0.0/24");
     json_decref(r);
     r = call_ok(f, "/IpamDriver.RequestAddress", "{\"PoolID\":\"subnet:" SUBNET "@10.0.0.0/24\",\"Options\":"
                                                  "{\"RequestAddressType\":\"com.docker.network.gateway\"}}");
-    assert_json_str(r, "Address", "10.0.0.1/24");
+    pf_assert_json_str(r, "Address", "10.0.0.1/24");
     json_decref(r);
     assert_contains(nth(f, "GET", "/v2.0/subnets?id", 1)->path, "id=" SUBNET);
     size_t before = test_httpd_request_count(f->srv);
@@ -713,7 +695,7 @@ static void test_adopted_port(void **state)
                 "\"fixed_ips\":[{\"subnet_id\":\"" SUBNET "\",\"ip_address\":\"10.0.0.50\"}]}]}", 1);
     answer(f, "PUT", "/v2.0/ports/" PORT "/tags/", 201, NULL, 0);
     json_t *r = call_ok(f, "/IpamDriver.RequestAddress", "{\"PoolID\":\"" POOL "\",\"Address\":\"10.0.0.50\"}");
-    assert_json_str(r, "Address", "10.0.0.50/24");
+    pf_assert_json_str(r, "Address", "10.0.0.50/24");
     json_decref(r);
     assert_contains(nth(f, "PUT", "/v2.0/ports/" PORT "/tags/", 0)->path, "kuryr.port.existing");
     assert_int_equal(count(f, "POST", "/v2.0/ports"), 0);
@@ -740,9 +722,9 @@ static void test_adopted_port_endpoint_deleted(void **state)
     answer(f, "PUT", "/v2.0/ports/" PORT "/tags", 200, NULL, 0);
     answer(f, "PUT", "/v2.0/ports/" PORT, 200, "port_direct.json", 0);
     json_decref(call_ok(f, "/NetworkDriver.DeleteEndpoint", "{\"NetworkID\":\"" NETID "\",\"EndpointID\":\"" EPID "\"}"));
-    json_t *port = body_of(nth(f, "PUT", "/v2.0/ports/" PORT, 0), "port");
-    assert_json_str(port, "device_id", "");
-    assert_json_str(port, "binding:host_id", "");
+    json_t *port = pf_body_of(nth(f, "PUT", "/v2.0/ports/" PORT, 0), "port");
+    pf_assert_json_str(port, "device_id", "");
+    pf_assert_json_str(port, "binding:host_id", "");
     json_decref(port);
     assert_int_equal(count(f, "DELETE", "/v2.0/ports"), 0);
 }
@@ -762,13 +744,13 @@ static void test_dual_stack_second_family(void **state)
     json_t *r = call_ok(f, "/IpamDriver.RequestAddress",
                         "{\"PoolID\":\"" POOL "\",\"Address\":\"\",\"Options\":"
                         "{\"com.docker.network.endpoint.macaddress\":\"02:42:0a:00:00:02\"}}");
-    assert_json_str(r, "Address", "fd00:1::9/64");
+    pf_assert_json_str(r, "Address", "fd00:1::9/64");
     json_decref(r);
     assert_int_equal(count(f, "POST", "/v2.0/ports"), 0);
-    json_t *upd = body_of(nth(f, "PUT", "/v2.0/ports/" PORT, 0), "port");
+    json_t *upd = pf_body_of(nth(f, "PUT", "/v2.0/ports/" PORT, 0), "port");
     json_t *ips = json_object_get(upd, "fixed_ips");
     assert_int_equal(json_array_size(ips), 2);
-    assert_json_str(json_array_get(ips, 1), "subnet_id", "v6sub");
+    pf_assert_json_str(json_array_get(ips, 1), "subnet_id", "v6sub");
     json_decref(upd);
 }
 
@@ -803,10 +785,10 @@ static void test_static_and_invalid(void **state)
     assert_true(json_is_true(json_object_get(r, "RequiresMACAddress")));
     json_decref(r);
     r = call_ok(f, "/IpamDriver.GetDefaultAddressSpaces", "");
-    assert_json_str(r, "LocalDefaultAddressSpace", "no_address_space");
+    pf_assert_json_str(r, "LocalDefaultAddressSpace", "no_address_space");
     json_decref(r);
     r = call_ok(f, "/NetworkDriver.GetCapabilities", "");
-    assert_json_str(r, "Scope", "local");
+    pf_assert_json_str(r, "Scope", "local");
     json_decref(r);
     r = call_ok(f, "/NetworkDriver.DiscoverNew", "{\"DiscoveryType\":1,\"DiscoveryData\":{}}");
     json_decref(r);
@@ -851,7 +833,7 @@ static void test_existing_subnet_of_pool(void **state)
     answer(f, "POST", "/v2.0/subnetpools", 201, "subnetpool.json", 0);
     json_t *r = call_ok(f, "/IpamDriver.RequestPool", "{\"Pool\":\"10.0.0.0/24\",\"Options\":"
                                                       "{\"neutron.net.uuid\":\"" NEUTRON_NET "\"}}");
-    assert_json_str(r, "PoolID", POOL);
+    pf_assert_json_str(r, "PoolID", POOL);
     json_decref(r);
 
     answer_text(f, "GET", "/v2.0/networks?tags", 200, "{\"networks\": []}", 1);
@@ -874,7 +856,7 @@ static void test_existing_subnet_of_pool(void **state)
                 "\"gateway_ip\":\"10.0.0.254\",\"ip_version\":4,\"tags\":[\"" POOL "\"]}]}", 0);
     r = call_ok(f, "/IpamDriver.RequestAddress",
                 "{\"PoolID\":\"" POOL "\",\"Options\":{\"RequestAddressType\":\"com.docker.network.gateway\"}}");
-    assert_json_str(r, "Address", "10.0.0.254/24");
+    pf_assert_json_str(r, "Address", "10.0.0.254/24");
     json_decref(r);
     assert_contains(nth(f, "GET", "/v2.0/subnets?subnetpool_id", 0)->path, "subnetpool_id=" POOL);
     assert_contains(nth(f, "GET", "/v2.0/subnets?tags", 0)->path, "tags=" POOL);
@@ -922,7 +904,7 @@ static void test_restart_between_pool_and_network(void **state)
     answer_text(f, "GET", "/v2.0/subnetpools?name", 200, "{\"subnetpools\": []}", 0);
     answer_text(f, "POST", "/v2.0/subnetpools", 201, "{\"subnetpool\":" RANGE_POOL "}", 0);
     json_decref(call_ok(f, "/IpamDriver.RequestPool", "{\"Pool\":\"10.20.0.0/16\",\"SubPool\":\"10.20.5.0/24\"}"));
-    json_t *pool = body_of(nth(f, "POST", "/v2.0/subnetpools", 0), "subnetpool");
+    json_t *pool = pf_body_of(nth(f, "POST", "/v2.0/subnetpools", 0), "subnetpool");
     assert_string_equal(json_string_value(json_array_get(json_object_get(pool, "tags"), 0)),
                         "kuryr.pool.cidr:10.20.0.0/16");
     json_decref(pool);
@@ -933,7 +915,7 @@ static void test_restart_between_pool_and_network(void **state)
     answer_text(f, "GET", "/v2.0/subnetpools/" POOL, 200, "{\"subnetpool\":" RANGE_POOL "}", 0);
     json_t *r = call_ok(f, "/IpamDriver.RequestAddress", "{\"PoolID\":\"" POOL "\",\"Options\":"
                                                          "{\"RequestAddressType\":\"com.docker.network.gateway\"}}");
-    assert_json_str(r, "Address", "10.20.5.1/16");
+    pf_assert_json_str(r, "Address", "10.20.5.1/16");
     json_decref(r);
 
     restart(f);
@@ -947,9 +929,9 @@ static void test_restart_between_pool_and_network(void **state)
                         "\"IPv4Data\":[{\"Pool\":\"10.20.0.0/16\",\"Gateway\":\"10.20.5.1/16\"}],\"IPv6Data\":[]}"));
     assert_contains(nth(f, "GET", "/v2.0/subnetpools?name", 1)->path, "name=kuryrPool-10.20.0.0/16");
     assert_contains(nth(f, "GET", "/v2.0/subnetpools?tags", 0)->path, "tags=kuryr.pool.cidr:10.20.0.0/16");
-    json_t *sub = body_of(nth(f, "POST", "/v2.0/subnets", 0), "subnet");
-    assert_json_str(sub, "cidr", "10.20.5.0/24");
-    assert_json_str(sub, "subnetpool_id", POOL);
+    json_t *sub = pf_body_of(nth(f, "POST", "/v2.0/subnets", 0), "subnet");
+    pf_assert_json_str(sub, "cidr", "10.20.5.0/24");
+    pf_assert_json_str(sub, "subnetpool_id", POOL);
     json_decref(sub);
 
     /* the pool is remembered again, as this network's */
@@ -1002,10 +984,10 @@ static void test_restart_carved_block(void **state)
     assert_int_equal(count(f, "PUT", "/v2.0/networks/"), 0);
     assert_contains(nth(f, "PUT", "/v2.0/subnets/", 0)->path, "/tags");
     assert_contains(nth(f, "PUT", "/v2.0/subnets/", 0)->body, DEFPOOL);
-    json_t *sub = body_of(nth(f, "POST", "/v2.0/subnets", 0), "subnet");
+    json_t *sub = pf_body_of(nth(f, "POST", "/v2.0/subnets", 0), "subnet");
     assert_non_null(json_object_get(sub, "tags"));
-    assert_json_str(sub, "cidr", "10.10.1.0/24");
-    assert_json_str(sub, "subnetpool_id", DEFPOOL);
+    pf_assert_json_str(sub, "cidr", "10.10.1.0/24");
+    pf_assert_json_str(sub, "subnetpool_id", DEFPOOL);
     json_decref(sub);
     kl_pool_info info;
     assert_true(kl_pool_by_docker_id(&f->p, DEFPOOL "@10.10.1.0/24", &info));

@@ -175,6 +175,14 @@ static kuryr_port *released(const char *id, const char *net, const char *subnet,
     return port_of(port_obj(id, net, subnet, ip, KL_POOL_PORT_NAME, DESC, "node1", in_use_tags()));
 }
 
+/* ReleaseAddress handing RPORT (RIP in NET/SUBNET) to the pool, which must accept it. */
+static void give_released(fixture *f)
+{
+    kuryr_port *port = released(RPORT, NET, SUBNET, RIP);
+    assert_true(kl_vif_pool_give(f->pool, port));
+    kuryr_port_free(port);
+}
+
 /* ---- what Neutron received --------------------------------------------------------------------------- */
 
 static void dump_requests(fixture *f)
@@ -254,29 +262,10 @@ static void assert_contains(const char *hay, const char *needle)
         fail_msg("'%s' does not contain '%s'", hay ? hay : "(null)", needle);
 }
 
-static json_t *body_of(const test_httpd_request *r, const char *envelope)
-{
-    json_t *j = json_loads(r->body, 0, NULL);
-    if (!j)
-        fail_msg("%s %s: body '%s' is not JSON", r->method, r->path, r->body);
-    json_t *inner = json_incref(json_object_get(j, envelope));
-    json_decref(j);
-    if (!inner)
-        fail_msg("body %s has no %s", r->body, envelope);
-    return inner;
-}
-
-static void assert_json_str(json_t *o, const char *key, const char *want)
-{
-    const char *got = json_string_value(json_object_get(o, key));
-    if (!got || strcmp(got, want) != 0)
-        fail_msg("%s is %s, expected %s", key, got ? got : "(missing)", want);
-}
-
 /* The body of a tags request is exactly {"tags": ["compute:kuryr"]}. */
 static void assert_kuryr_tag_only(const test_httpd_request *r)
 {
-    json_t *tags = body_of(r, "tags");
+    json_t *tags = pf_body_of(r, "tags");
     const char *tag = json_string_value(json_array_get(tags, 0));
     if (json_array_size(tags) != 1 || !tag || strcmp(tag, KURYR_TAG) != 0)
         fail_msg("%s %s sets tags %s, expected only " KURYR_TAG, r->method, r->path, r->body);
@@ -360,19 +349,19 @@ static void test_first_take_sweeps_then_refills_in_bulk(void **state)
     assert_int_equal(count(f, "POST", "/v2.0/ports", true), 1);
     long post_at = find_req(f, "POST", "/v2.0/ports", true, 0);
     assert_true(find_req(f, "DELETE", "/v2.0/ports/" LEFT_FREE, true, 0) < post_at);
-    json_t *items = body_of(nth(f, "POST", "/v2.0/ports", true, 0), "ports");
+    json_t *items = pf_body_of(nth(f, "POST", "/v2.0/ports", true, 0), "ports");
     assert_int_equal(json_array_size(items), 3);
     for (size_t i = 0; i < json_array_size(items); i++) {
         json_t *item = json_array_get(items, i);
-        assert_json_str(item, "network_id", NET);
-        assert_json_str(item, "name", KL_POOL_PORT_NAME);
-        assert_json_str(item, "description", DESC);
+        pf_assert_json_str(item, "network_id", NET);
+        pf_assert_json_str(item, "name", KL_POOL_PORT_NAME);
+        pf_assert_json_str(item, "description", DESC);
         /* made bound to this host: a container start then needs no binding */
-        assert_json_str(item, "binding:host_id", "node1");
-        assert_json_str(item, "device_owner", KURYR_TAG);
+        pf_assert_json_str(item, "binding:host_id", "node1");
+        pf_assert_json_str(item, "device_owner", KURYR_TAG);
         json_t *ips = json_object_get(item, "fixed_ips");
         assert_int_equal(json_array_size(ips), 1);
-        assert_json_str(json_array_get(ips, 0), "subnet_id", SUBNET);
+        pf_assert_json_str(json_array_get(ips, 0), "subnet_id", SUBNET);
     }
     json_decref(items);
 
@@ -454,7 +443,7 @@ static void test_max_caps_a_refill(void **state)
     assert_null(kl_vif_pool_take(f->pool, NET, SUBNET));
     wait_ready(f, 3);
     assert_int_equal(count(f, "POST", "/v2.0/ports", true), 1);
-    json_t *items = body_of(nth(f, "POST", "/v2.0/ports", true, 0), "ports");
+    json_t *items = pf_body_of(nth(f, "POST", "/v2.0/ports", true, 0), "ports");
     assert_int_equal(json_array_size(items), 3);
     json_decref(items);
 
@@ -560,9 +549,7 @@ static void test_recycle_retried_while_neutron_unreachable(void **state)
     open_pool(f, 0, 0, 1);
     assert_null(kl_vif_pool_take(f->pool, NET, SUBNET));
 
-    kuryr_port *port = released(RPORT, NET, SUBNET, RIP);
-    assert_true(kl_vif_pool_give(f->pool, port));
-    kuryr_port_free(port);
+    give_released(f);
     wait_ready(f, 1);
     assert_int_equal(count(f, "PUT", "/v2.0/ports/" RPORT "/tags", true), 5);
     assert_int_equal(count(f, "DELETE", "/v2.0/ports/", false), 0);
@@ -576,9 +563,7 @@ static void test_recycle_of_a_gone_port_drops_it(void **state)
     open_pool(f, 0, 0, 1);
     assert_null(kl_vif_pool_take(f->pool, NET, SUBNET));
 
-    kuryr_port *port = released(RPORT, NET, SUBNET, RIP);
-    assert_true(kl_vif_pool_give(f->pool, port));
-    kuryr_port_free(port);
+    give_released(f);
     assert_true(kl_vif_pool_wait_ip(f->pool, NET, RIP, WAIT_S));
     assert_int_equal(kl_vif_pool_ready(f->pool), 0);
     assert_int_equal(count(f, "PUT", "/v2.0/ports/" RPORT "/tags", true), 1); /* a 404 is not retried */
@@ -596,9 +581,7 @@ static void test_recycle_refused_deletes_the_port(void **state)
     open_pool(f, 0, 0, 1);
     assert_null(kl_vif_pool_take(f->pool, NET, SUBNET));
 
-    kuryr_port *port = released(RPORT, NET, SUBNET, RIP);
-    assert_true(kl_vif_pool_give(f->pool, port));
-    kuryr_port_free(port);
+    give_released(f);
     wait_requests(f, "DELETE", "/v2.0/ports/" RPORT, true, 1);
     assert_int_equal(kl_vif_pool_ready(f->pool), 0);
     assert_int_equal(count(f, "PUT", "/v2.0/ports/" RPORT "/tags", true), 1);
@@ -616,9 +599,7 @@ static void test_wait_ip_waits_for_its_recycle_only(void **state)
     assert_true(kl_vif_pool_wait_ip(f->pool, NET, RIP, 0));
     assert_null(kl_vif_pool_take(f->pool, NET, SUBNET));
 
-    kuryr_port *port = released(RPORT, NET, SUBNET, RIP);
-    assert_true(kl_vif_pool_give(f->pool, port));
-    kuryr_port_free(port);
+    give_released(f);
     /* another address, or the same one in another network, is not held up by the slow reset */
     assert_true(kl_vif_pool_wait_ip(f->pool, NET, "10.0.0.51", 0));
     assert_true(kl_vif_pool_wait_ip(f->pool, NET2, RIP, 0));
@@ -666,9 +647,7 @@ static void test_close_net_waits_for_a_recycle(void **state)
     answer_rport_tags(f, 200, 1500, 0);
     open_pool(f, 0, 0, 1);
     assert_null(kl_vif_pool_take(f->pool, NET, SUBNET));
-    kuryr_port *port = released(RPORT, NET, SUBNET, RIP);
-    assert_true(kl_vif_pool_give(f->pool, port));
-    kuryr_port_free(port);
+    give_released(f);
 
     /* DeleteNetwork deletes the network's unused ports next: this one must be done with by then */
     kl_vif_pool_close_net(f->pool, NET, WAIT_S);
@@ -743,9 +722,7 @@ static void test_free_with_ports_ready_and_queued(void **state)
     open_pool(f, 1, 0, 2);
     assert_null(kl_vif_pool_take(f->pool, NET, SUBNET));
     wait_ready(f, 2);
-    kuryr_port *port = released(RPORT, NET, SUBNET, RIP);
-    assert_true(kl_vif_pool_give(f->pool, port));
-    kuryr_port_free(port);
+    give_released(f);
     wait_requests(f, "PUT", "/v2.0/ports/" RPORT "/tags", true, 1);
 
     kl_vif_pool_free(f->pool);
