@@ -241,6 +241,15 @@ static void fill_port(kn_parser *p, kuryr_port *o)
 }
 KN_FROM_JSON(kuryr_port, "port", fill_port)
 
+kuryr_port *kuryr_port_copy(const kuryr_port *port)
+{
+    json_t *raw = port && port->raw ? json_deep_copy(port->raw) : NULL;
+    kuryr_error err;
+    kuryr_port *copy = raw ? kuryr_port_from_json(raw, &err) : NULL;
+    json_decref(raw);
+    return copy;
+}
+
 void kuryr_port_free(kuryr_port *o)
 {
     if (!o)

@@ -73,16 +73,6 @@ static int unbind_port_attrs(kl_plugin *p, const char *port_id, kuryr_error *err
     return rc;
 }
 
-static int port_copy(const kuryr_port *port, kuryr_port **out, kuryr_error *err)
-{
-    json_t *raw = json_deep_copy(port->raw);
-    *out = raw ? kuryr_port_from_json(raw, err) : NULL;
-    json_decref(raw);
-    if (!raw)
-        return kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "out of memory");
-    return *out ? 0 : -1;
-}
-
 /* Waits for Neutron to report the port ACTIVE, as Nova does with vif_plugging_is_fatal. */
 static int wait_active(kl_plugin *p, const char *port_id, kuryr_error *err)
 {
@@ -214,7 +204,8 @@ find:
     kuryr_port *bound = NULL;
     int rc;
     if (prebound) {
-        rc = port_copy(port, &bound, err);
+        bound = kuryr_port_copy(port);
+        rc = bound ? 0 : kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "out of memory");
     } else {
         if (new_mac && kl_vif_pool_port_is_pooled(port) && unbind_port_attrs(p, port->id, err) < 0)
             return kl_err_wrap(err, "unbinding the pool port for a MAC of Docker's failed");

@@ -141,16 +141,25 @@ static sub_pool *find_sub(kl_vif_pool *pool, const char *subnet_id)
     return NULL;
 }
 
+/* items (n of *cap used) with room for one more: the same array, a larger one (then *cap grows), or NULL
+ * when out of memory (items is then still valid). */
+static void *grow(void *items, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return items;
+    size_t want = *cap ? *cap * 2 : 16;
+    void *v = realloc(items, want * size);
+    if (v)
+        *cap = want;
+    return v;
+}
+
 static bool push_port(sub_pool *s, kuryr_port *port, time_t usable_from)
 {
-    if (s->n == s->cap) {
-        size_t cap = s->cap ? s->cap * 2 : 16;
-        ready_port *v = realloc(s->ports, cap * sizeof(*v));
-        if (!v)
-            return false;
-        s->ports = v;
-        s->cap = cap;
-    }
+    ready_port *v = grow(s->ports, s->n, &s->cap, sizeof(*v));
+    if (!v)
+        return false;
+    s->ports = v;
     s->ports[s->n++] = (ready_port){port, usable_from};
     return true;
 }
@@ -209,12 +218,11 @@ static bool sweep(kl_vif_pool *pool)
     return true;
 }
 
-/* The port as Neutron has it after tagging (the copy the handlers see must carry the tag, or CreateEndpoint's
- * tag update would drop it). Frees port; NULL when out of memory. */
-static kuryr_port *with_kuryr_tag(kuryr_port *port)
+/* A copy of port as Neutron has it after tagging (the copy the handlers see must carry the tag, or
+ * CreateEndpoint's tag update would drop it); NULL when out of memory. */
+static kuryr_port *tagged_copy(const kuryr_port *port)
 {
     json_t *raw = json_deep_copy(port->raw);
-    kuryr_port_free(port);
     if (!raw)
         return NULL;
     json_object_set_new(raw, "tags", json_pack("[s]", KL_TAG_PORT_KURYR));
@@ -255,11 +263,12 @@ static kuryr_port_list make_ports(kl_vif_pool *pool, const char *net_id, const c
             made.items[i] = NULL;
             continue;
         }
-        if (kuryr_neutron_tags_replace(pool->p->kn, "ports", made.items[i]->id, tags, 1, &err) == 0 &&
-            (made.items[i] = with_kuryr_tag(made.items[i])))
+        if (kuryr_neutron_tags_replace(pool->p->kn, "ports", made.items[i]->id, tags, 1, &err) == 0) {
+            kuryr_port *tagged = tagged_copy(made.items[i]);
+            kuryr_port_free(made.items[i]);
+            made.items[i] = tagged;
             continue;
-        if (!made.items[i])
-            continue;
+        }
         KLOG_WARN("vif pool: tagging port %s failed (%s): deleting it", made.items[i]->id, err.message);
         kuryr_neutron_port_delete(pool->p->kn, made.items[i]->id, &err);
         kuryr_port_free(made.items[i]);
@@ -337,7 +346,8 @@ static void recycle(kl_vif_pool *pool, recycled *r)
     char id[64], subnet_id[64];
     snprintf(id, sizeof(id), "%s", r->port->id);
     snprintf(subnet_id, sizeof(subnet_id), "%s", r->subnet_id);
-    json_t *raw = json_deep_copy(r->port->raw);
+    /* only this thread removes a busy entry, so its port outlives the unlocked part (the array may move) */
+    const kuryr_port *released = r->port;
     r->busy = true;
     pthread_mutex_unlock(&pool->lock);
 
@@ -345,13 +355,8 @@ static void recycle(kl_vif_pool *pool, recycled *r)
     kuryr_error err;
     int rc = kuryr_neutron_tags_replace(pool->p->kn, "ports", id, tags, 1, &err);
     kuryr_port *ready = NULL;
-    if (rc == 0) {
-        kuryr_error perr;
-        kuryr_port *parsed = raw ? kuryr_port_from_json(raw, &perr) : NULL;
-        if (!parsed || !(ready = with_kuryr_tag(parsed)))
-            rc = kuryr_error_set(&err, KURYR_ERR_INTERNAL, 0, NULL, "out of memory");
-    }
-    json_decref(raw);
+    if (rc == 0 && !(ready = tagged_copy(released)))
+        rc = kuryr_error_set(&err, KURYR_ERR_INTERNAL, 0, NULL, "out of memory");
 
     pthread_mutex_lock(&pool->lock);
     sub_pool *s = find_sub(pool, subnet_id);
@@ -460,19 +465,14 @@ kuryr_port *kl_vif_pool_take(kl_vif_pool *pool, const char *net_id, const char *
     kuryr_port *port = NULL;
     pthread_mutex_lock(&pool->lock);
     sub_pool *s = find_sub(pool, subnet_id);
-    if (!s && pool->n_subs == pool->cap_subs) {
-        size_t cap = pool->cap_subs ? pool->cap_subs * 2 : 8;
-        sub_pool *v = realloc(pool->subs, cap * sizeof(*v));
-        if (v) {
-            pool->subs = v;
-            pool->cap_subs = cap;
-        }
-    }
-    if (!s && pool->subs && pool->n_subs < pool->cap_subs) {
-        s = &pool->subs[pool->n_subs++];
-        memset(s, 0, sizeof(*s));
-        snprintf(s->subnet_id, sizeof(s->subnet_id), "%s", subnet_id);
-        snprintf(s->net_id, sizeof(s->net_id), "%s", net_id);
+    sub_pool *grown = s ? NULL : grow(pool->subs, pool->n_subs, &pool->cap_subs, sizeof(*grown));
+    if (grown) {
+        sub_pool opened = {0};
+        snprintf(opened.subnet_id, sizeof(opened.subnet_id), "%s", subnet_id);
+        snprintf(opened.net_id, sizeof(opened.net_id), "%s", net_id);
+        pool->subs = grown;
+        s = &grown[pool->n_subs++];
+        *s = opened;
         KLOG_INFO("vif pool: opened for subnet %s", subnet_id);
     }
     time_t now = mono_s();
@@ -519,10 +519,7 @@ bool kl_vif_pool_give(kl_vif_pool *pool, const kuryr_port *port)
         !kl_vif_pool_port_is_pooled(port) || !port->binding_host_id ||
         strcmp(port->binding_host_id, pool->p->hostname) != 0)
         return false;
-    json_t *raw = json_deep_copy(port->raw);
-    kuryr_error err;
-    kuryr_port *copy = raw ? kuryr_port_from_json(raw, &err) : NULL;
-    json_decref(raw);
+    kuryr_port *copy = kuryr_port_copy(port);
     if (!copy)
         return false;
     bool accepted = false;
@@ -533,15 +530,9 @@ bool kl_vif_pool_give(kl_vif_pool *pool, const kuryr_port *port)
     if (!accepted && s && find_rec(pool, copy->id))
         accepted = true; /* or of one on its way back: deleting it now would leave the pool a deleted port */
     if (!accepted && s && !full(pool, s) && !pool->stopping) {
-        if (pool->n_rec == pool->cap_rec) {
-            size_t cap = pool->cap_rec ? pool->cap_rec * 2 : 16;
-            recycled *v = realloc(pool->rec, cap * sizeof(*v));
-            if (v) {
-                pool->rec = v;
-                pool->cap_rec = cap;
-            }
-        }
-        if (pool->n_rec < pool->cap_rec) {
+        recycled *grown = grow(pool->rec, pool->n_rec, &pool->cap_rec, sizeof(*grown));
+        if (grown) {
+            pool->rec = grown;
             recycled *r = &pool->rec[pool->n_rec++];
             memset(r, 0, sizeof(*r));
             r->port = copy;
@@ -639,22 +630,13 @@ void kl_vif_pool_joined(kl_vif_pool *pool, const char *endpoint_id, const kuryr_
 {
     if (!pool || strlen(endpoint_id) >= sizeof(pool->used[0].endpoint_id))
         return;
-    json_t *raw = json_deep_copy(port->raw);
-    kuryr_error err;
-    kuryr_port *copy = raw ? kuryr_port_from_json(raw, &err) : NULL;
-    json_decref(raw);
+    kuryr_port *copy = kuryr_port_copy(port);
     if (!copy)
         return;
     pthread_mutex_lock(&pool->lock);
-    if (pool->n_used == pool->cap_used) {
-        size_t cap = pool->cap_used ? pool->cap_used * 2 : 16;
-        joined *v = realloc(pool->used, cap * sizeof(*v));
-        if (v) {
-            pool->used = v;
-            pool->cap_used = cap;
-        }
-    }
-    if (pool->n_used < pool->cap_used) {
+    joined *grown = grow(pool->used, pool->n_used, &pool->cap_used, sizeof(*grown));
+    if (grown) {
+        pool->used = grown;
         joined *j = &pool->used[pool->n_used++];
         snprintf(j->endpoint_id, sizeof(j->endpoint_id), "%s", endpoint_id);
         j->port = copy;

@@ -151,6 +151,9 @@ kuryr_security_group *kuryr_security_group_from_json(json_t *obj, kuryr_error *e
 kuryr_sg_rule *kuryr_sg_rule_from_json(json_t *obj, kuryr_error *err);
 kuryr_trunk *kuryr_trunk_from_json(json_t *obj, kuryr_error *err);
 
+/* An independent copy of a parsed port (from its raw JSON); NULL when out of memory. */
+kuryr_port *kuryr_port_copy(const kuryr_port *port);
+
 void kuryr_network_free(kuryr_network *o);
 void kuryr_subnet_free(kuryr_subnet *o);
 void kuryr_subnetpool_free(kuryr_subnetpool *o);
