@@ -1,6 +1,7 @@
 /* vif_type ovs against a real Open vSwitch: add an interface with the external_ids the agents read, find it
- * by iface-id + owner=kuryr, re-add a re-created veth, delete it. Runs in the host namespace (ovs-vswitchd
- * lives there) on a bridge and veth of its own; skips when OVS is not running. */
+ * by iface-id + owner=kuryr, re-add a re-created veth, delete it; on a netdev bridge the host end is silenced.
+ * Runs in the host namespace (ovs-vswitchd lives there) on a bridge and veth of its own; skips when OVS is not
+ * running. */
 #include <stdarg.h>
 #include <stddef.h>
 #include <setjmp.h>
@@ -15,16 +16,41 @@
 static char bridge[16], veth[16], peer[16];
 static kuryr_binding_cfg cfg = { .ovsdb_sock = KB_OVSDB_SOCK };
 
-static int setup(void **state)
+static int setup_typed(const char *datapath_type)
 {
-    (void)state;
-    const char *add[] = { "--may-exist", "add-br", bridge, NULL };
+    char type[64];
+    snprintf(type, sizeof(type), "datapath_type=%s", datapath_type);
+    const char *add[] = { "--may-exist", "add-br", bridge, "--", "set", "Bridge", bridge, type, NULL };
     if (bt_vsctl(add, NULL) < 0)
         return -1;
     struct nl_sock *sk = bt_sock();
     int rc = bt_veth(sk, veth, peer);
     nl_socket_free(sk);
     return rc;
+}
+
+static int setup(void **state)
+{
+    (void)state;
+    return setup_typed("system");
+}
+
+static int setup_netdev(void **state)
+{
+    (void)state;
+    return setup_typed("netdev");
+}
+
+static long host_sysctl(const char *name)
+{
+    char path[128];
+    snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/%s", veth, name);
+    FILE *f = fopen(path, "r");
+    assert_non_null(f);
+    long v = -1;
+    assert_int_equal(fscanf(f, "%ld", &v), 1);
+    fclose(f);
+    return v;
 }
 
 static int teardown(void **state)
@@ -58,6 +84,8 @@ static void test_add_find_delete(void **state)
     assert_non_null(strstr(ext, "iface-status=active"));
     assert_non_null(strstr(ext, "owner=kuryr"));
     free(ext);
+    /* a kernel datapath owns the veth's frames: the host stack is left alone */
+    assert_int_not_equal(host_sysctl("arp_ignore"), 8);
     /* The veth is re-created under the same name: plugging again must replace the OVS port. */
     struct nl_sock *sk = bt_sock();
     bt_del(sk, veth);
@@ -71,6 +99,24 @@ static void test_add_find_delete(void **state)
     assert_int_equal(kb_ovs_unplug(&cfg, PORT_ID, &err), 0); /* already gone */
 }
 
+/* On a userspace (netdev) bridge the kernel still receives the veth's frames: the plug silences the host end,
+ * having learnt the bridge's type from the same ovs-vsctl run that added the port. */
+static void test_netdev_bridge_quiets_host_end(void **state)
+{
+    (void)state;
+    kb_ovs_iface ids = { .port_id = PORT_ID, .mac = "fa:16:3e:11:22:34", .owner_id = "ep-ovs-netdev" };
+    kuryr_error err;
+    if (kb_ovs_plug(&cfg, veth, &ids, &err) != 0)
+        fail_msg("plug: %s", err.message);
+    assert_int_equal(host_sysctl("arp_ignore"), 8);
+    assert_int_equal(host_sysctl("forwarding"), 0);
+    char *names = NULL;
+    assert_int_equal(kb_ovs_find(&cfg, PORT_ID, &names, &err), 0);
+    assert_non_null(strstr(names, veth));
+    free(names);
+    assert_int_equal(kb_ovs_unplug(&cfg, PORT_ID, &err), 0);
+}
+
 int main(void)
 {
     bt_require_ovs("the OVS test");
@@ -81,6 +127,7 @@ int main(void)
     cfg.ovs_bridge = bridge;
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_add_find_delete, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_netdev_bridge_quiets_host_end, setup_netdev, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
