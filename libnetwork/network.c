@@ -358,6 +358,10 @@ KL_HANDLER(kl_h_create_network)
         }
     }
     kl_net_cache_put(p, &m);
+    for (int k = 0; k < 2; k++) {
+        if (made[k][0])
+            kl_vif_pool_seed(p->vif_pool, m.neutron_id, made[k]);
+    }
     *resp = json_object();
     return 0;
 fail:

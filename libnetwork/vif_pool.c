@@ -20,6 +20,9 @@
  * must have seen the old one go, or it never reports the new one up and the port stays DOWN until its next
  * full resync (18 s measured). Recycled ports rest this long, and the oldest ready port goes first. */
 #define REST_S 5
+/* How long a RequestAddress waits for a new network's first ready port (seed, below) before it makes a port
+ * of its own. A bulk create of one bound port took 0.3-0.6 s here; this only bounds a Neutron in trouble. */
+#define SEED_WAIT_S 10
 
 typedef struct {
     kuryr_port *port;
@@ -32,6 +35,10 @@ typedef struct {
     ready_port *ports;
     size_t n, cap;
     bool filling;
+    /* Opened by CreateNetwork and not used yet: the pool holds one port (a new network's first container
+     * then starts without waiting for a port create and bind) and fills to ports_pool_min at the first take. */
+    bool seed;
+    bool filling_seed;  /* the fill in flight makes that one port: a take waits for it */
     time_t retry_after;
 } sub_pool;
 
@@ -177,6 +184,12 @@ static bool full(const kl_vif_pool *pool, const sub_pool *s)
     return pool->cfg.max > 0 && (long)s->n >= pool->cfg.max;
 }
 
+/* How many ready ports the subnet should hold now. */
+static long target(const kl_vif_pool *pool, const sub_pool *s)
+{
+    return s->seed && pool->cfg.min > 1 ? 1 : pool->cfg.min;
+}
+
 static const char *only_subnet(const kuryr_port *port)
 {
     return port->n_fixed_ips == 1 ? port->fixed_ips[0].subnet_id : NULL;
@@ -282,10 +295,11 @@ static void fill(kl_vif_pool *pool, sub_pool *s)
     char net_id[64], subnet_id[64];
     snprintf(net_id, sizeof(net_id), "%s", s->net_id);
     snprintf(subnet_id, sizeof(subnet_id), "%s", s->subnet_id);
-    long count = pool->cfg.batch;
+    long count = s->seed ? target(pool, s) - (long)s->n : pool->cfg.batch;
     if (pool->cfg.max > 0 && count > pool->cfg.max - (long)s->n)
         count = pool->cfg.max - (long)s->n;
     s->filling = true;
+    s->filling_seed = s->seed;
     pthread_mutex_unlock(&pool->lock);
 
     kuryr_port_list made = make_ports(pool, net_id, subnet_id, count);
@@ -305,6 +319,7 @@ static void fill(kl_vif_pool *pool, sub_pool *s)
     }
     if (s) {
         s->filling = false;
+        s->filling_seed = false;
         if (!added) /* nothing made, or every port deleted again (tagging failed): not again at once */
             s->retry_after = mono_s() + RETRY_S;
     }
@@ -396,7 +411,7 @@ static sub_pool *next_fill(kl_vif_pool *pool, time_t now)
 {
     for (size_t i = 0; i < pool->n_subs; i++) {
         sub_pool *s = &pool->subs[i];
-        if (!s->filling && (long)s->n < pool->cfg.min && !full(pool, s) && s->retry_after <= now)
+        if (!s->filling && (long)s->n < target(pool, s) && !full(pool, s) && s->retry_after <= now)
             return s;
     }
     return NULL;
@@ -457,36 +472,84 @@ static void start_thread(kl_vif_pool *pool)
 
 /* ---- the handlers' side ------------------------------------------------------------------------------ */
 
-kuryr_port *kl_vif_pool_take(kl_vif_pool *pool, const char *net_id, const char *subnet_id)
+/* The subnet's pool, opened when absent (NULL when out of memory). Called with the lock held. */
+static sub_pool *open_sub(kl_vif_pool *pool, const char *net_id, const char *subnet_id, bool seed)
 {
-    if (!pool || strlen(subnet_id) >= sizeof(pool->subs[0].subnet_id) ||
-        strlen(net_id) >= sizeof(pool->subs[0].net_id))
-        return NULL;
-    kuryr_port *port = NULL;
-    pthread_mutex_lock(&pool->lock);
     sub_pool *s = find_sub(pool, subnet_id);
-    sub_pool *grown = s ? NULL : grow(pool->subs, pool->n_subs, &pool->cap_subs, sizeof(*grown));
-    if (grown) {
-        sub_pool opened = {0};
-        snprintf(opened.subnet_id, sizeof(opened.subnet_id), "%s", subnet_id);
-        snprintf(opened.net_id, sizeof(opened.net_id), "%s", net_id);
-        pool->subs = grown;
-        s = &grown[pool->n_subs++];
-        *s = opened;
-        KLOG_INFO("vif pool: opened for subnet %s", subnet_id);
+    if (s)
+        return s;
+    sub_pool *grown = grow(pool->subs, pool->n_subs, &pool->cap_subs, sizeof(*grown));
+    if (!grown)
+        return NULL;
+    sub_pool opened = {.seed = seed};
+    snprintf(opened.subnet_id, sizeof(opened.subnet_id), "%s", subnet_id);
+    snprintf(opened.net_id, sizeof(opened.net_id), "%s", net_id);
+    pool->subs = grown;
+    s = &grown[pool->n_subs++];
+    *s = opened;
+    KLOG_INFO("vif pool: opened for subnet %s%s", subnet_id, seed ? " (one port until its first container)" : "");
+    return s;
+}
+
+/* Wakes the thread when s holds fewer ports than it should. Called with the lock held. */
+static void want_fill(kl_vif_pool *pool, const sub_pool *s)
+{
+    if ((long)s->n < target(pool, s)) {
+        start_thread(pool);
+        pthread_cond_signal(&pool->work);
     }
-    time_t now = mono_s();
-    size_t oldest = s ? s->n : 0;
-    for (size_t i = 0; s && i < s->n; i++) {
+}
+
+static bool ids_fit(const kl_vif_pool *pool, const char *net_id, const char *subnet_id)
+{
+    return pool && strlen(subnet_id) < sizeof(pool->subs[0].subnet_id) &&
+           strlen(net_id) < sizeof(pool->subs[0].net_id);
+}
+
+void kl_vif_pool_seed(kl_vif_pool *pool, const char *net_id, const char *subnet_id)
+{
+    if (!ids_fit(pool, net_id, subnet_id) || pool->cfg.min < 1)
+        return;
+    pthread_mutex_lock(&pool->lock);
+    sub_pool *s = open_sub(pool, net_id, subnet_id, true);
+    if (s)
+        want_fill(pool, s);
+    pthread_mutex_unlock(&pool->lock);
+}
+
+/* The oldest usable ready port of s, taken out; NULL when none. */
+static kuryr_port *pick(sub_pool *s, time_t now)
+{
+    size_t oldest = s->n;
+    for (size_t i = 0; i < s->n; i++) {
         time_t t = s->ports[i].usable_from;
         if (t <= now && (oldest == s->n || t < s->ports[oldest].usable_from))
             oldest = i;
     }
-    if (s && oldest < s->n)
-        port = pop_port(s, oldest);
-    if (s && (long)s->n < pool->cfg.min) {
-        start_thread(pool);
-        pthread_cond_signal(&pool->work);
+    return oldest < s->n ? pop_port(s, oldest) : NULL;
+}
+
+kuryr_port *kl_vif_pool_take(kl_vif_pool *pool, const char *net_id, const char *subnet_id)
+{
+    if (!ids_fit(pool, net_id, subnet_id))
+        return NULL;
+    struct timespec deadline;
+    clock_gettime(CLOCK_MONOTONIC, &deadline);
+    deadline.tv_sec += SEED_WAIT_S;
+    pthread_mutex_lock(&pool->lock);
+    sub_pool *s = open_sub(pool, net_id, subnet_id, false);
+    kuryr_port *port = s ? pick(s, mono_s()) : NULL;
+    /* a new network's first port is on its way: sooner here than a port made and bound for this request.
+     * Only that one-port fill is waited for; a batch takes seconds, and a request makes its own port faster. */
+    while (!port && s && s->filling_seed && !pool->stopping) {
+        if (pthread_cond_timedwait(&pool->done, &pool->lock, &deadline) != 0)
+            break;
+        s = find_sub(pool, subnet_id); /* the array may have moved, or the network gone */
+        port = s ? pick(s, mono_s()) : NULL;
+    }
+    if (s) {
+        s->seed = false; /* in use: fill to ports_pool_min */
+        want_fill(pool, s);
     }
     pthread_mutex_unlock(&pool->lock);
     return port;

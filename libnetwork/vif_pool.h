@@ -40,8 +40,13 @@ kl_vif_pool *kl_vif_pool_new(struct kl_plugin *p, const kl_vif_pool_cfg *cfg);
 /* Stops the thread. Ready ports stay in Neutron for the next start to delete. */
 void kl_vif_pool_free(kl_vif_pool *pool);
 
+/* CreateNetwork made subnet_id: its pool opens with one ready port (made in the background), so that the
+ * network's first container need not wait for Neutron; it fills to ports_pool_min at the first take. Nothing
+ * when the pool is open already or ports_pool_min is 0. */
+void kl_vif_pool_seed(kl_vif_pool *pool, const char *net_id, const char *subnet_id);
 /* A ready port of subnet_id (the caller owns it), or NULL when there is none yet. Either way the subnet's
- * pool is (re)opened and refilled in the background when it runs below ports_pool_min. */
+ * pool is (re)opened and refilled in the background when it runs below ports_pool_min. When the one-port fill
+ * of a seeded pool is in flight, waits for it (at most a few seconds). */
 kuryr_port *kl_vif_pool_take(kl_vif_pool *pool, const char *net_id, const char *subnet_id);
 /* Takes port_id out of the pool (Docker asked for its address by name). False when it is not there. */
 bool kl_vif_pool_take_id(kl_vif_pool *pool, const char *port_id);

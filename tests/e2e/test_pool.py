@@ -1,8 +1,8 @@
 """The port pool ([vif_pool] enabled) against the real Docker and Neutron: containers get ports that were made
 and bound to this host ahead of need, and take the port's MAC; a container's port is marked by its endpoint's
-tags only, and a removed container's port goes back to the pool instead of being deleted. An explicit --ip of
-a ready port, the refusal of dual-stack networks, a daemon restart (which deletes the ready ports its
-predecessor left) and network removal (which leaves nothing) are covered too.
+tags only, and a removed container's port goes back to the pool instead of being deleted. A new network's one
+seeded port, an explicit --ip of a ready port, the refusal of dual-stack networks, a daemon restart (which
+deletes the ready ports its predecessor left) and network removal (which leaves nothing) are covered too.
 
 Runs its own daemon under a plugin name of its own, new to this dockerd: Docker asks an IPAM driver for its
 capabilities (RequiresMACAddress) once per name and keeps the answer until it restarts."""
@@ -118,6 +118,30 @@ def test_container_gets_a_ready_port_and_gives_it_back(pool_daemon, dclient, neu
              what="the released port to be ready again (kept, tags reset, still bound)")
     third = _run(dclient, made, net)
     assert _port_of(neutron, nnet.id, _ip(third, net)).mac_address == container_iface(third)["mac"]
+
+
+def test_new_network_is_seeded_with_one_port(pool_daemon, dclient, neutron, made):
+    """A new network's pool holds one ready port before any container, no more until that port is taken,
+    and its first container gets that port; then the pool fills to its minimum."""
+    net = _network(dclient, made, "10.66.7.0/24")
+    nnet = _neutron_net(neutron, net)
+    seeded = wait_for(lambda: len(_ready(neutron, nnet.id)) == 1 and _ready(neutron, nnet.id), 60,
+                      what="the new network's one ready port")
+    time.sleep(3)  # longer than the daemon's ports_pool_update_frequency: a refill would have started
+    assert set(_ready(neutron, nnet.id)) == set(seeded)
+    assert len(list(neutron.ports(network_id=nnet.id, name="kuryr-pool-port"))) == 1
+
+    first = _run(dclient, made, net)
+    port = _port_of(neutron, nnet.id, _ip(first, net))
+    assert port.id in seeded and port.mac_address == container_iface(first)["mac"]
+    wait_for(lambda: len(_ready(neutron, nnet.id)) >= MIN, 60, what="the pool to fill once in use")
+
+    # removed while its seed may still be in the making: nothing of it stays in Neutron
+    other = _network(dclient, made, "10.66.8.0/24")
+    nother = _neutron_net(neutron, other)
+    other.remove()
+    assert neutron.find_network(nother.id) is None
+    assert not list(neutron.ports(network_id=nother.id))
 
 
 def test_dual_stack_network_is_refused(pool_daemon, dclient, neutron, made):

@@ -1,6 +1,7 @@
 /* The port pool of [vif_pool] (vif_pool.h) against a scripted Neutron on 127.0.0.1: off means no pool at all;
  * the first take sweeps the unused ports an earlier run left and refills with one bulk create of ports bound
- * to this host plus a tag request per port, capped by ports_pool_max; a released pool port gets its tags reset
+ * to this host plus a tag request per port, capped by ports_pool_max; a new network's pool seeded with one port,
+ * which a take waits for; a released pool port gets its tags reset
  * and goes back into its pool, retried while Neutron is unreachable, dropped when Neutron says it is gone and
  * deleted when Neutron refuses; RequestAddress's wait for an address being recycled; a deleted network's ready
  * ports forgotten and a refill still in flight for it deleted; take_id; and stopping with ports ready (the ASan
@@ -430,6 +431,87 @@ static void test_ports_neutron_could_not_bind_are_deleted(void **state)
     assert_int_equal(kl_vif_pool_ready(f->pool), 0);
 }
 
+/* ---- 2b. a new network's seed ------------------------------------------------------------------------- */
+
+/* CreateNetwork seeds its subnet's pool: one port at once, and no more until a container takes it; then the
+ * pool fills to ports_pool_min in batches as before. */
+static void test_seed_makes_one_port_then_fills_at_first_take(void **state)
+{
+    fixture *f = *state;
+    answer_no_leftovers(f);
+    answer_bulk(f, NET, SUBNET, 0, 1, 0);
+    answer_bulk(f, NET, SUBNET, 1, 3, 0);
+    answer_made_tags(f);
+    open_pool(f, 3, 0, 3);
+
+    kl_vif_pool_seed(f->pool, NET, SUBNET);
+    wait_ready(f, 1);
+    json_t *items = pf_body_of(nth(f, "POST", "/v2.0/ports", true, 0), "ports");
+    assert_int_equal(json_array_size(items), 1);
+    pf_assert_json_str(json_array_get(items, 0), "binding:host_id", "node1");
+    json_decref(items);
+    /* seeding an open pool again changes nothing, and the seed alone does not fill to the minimum: the thread
+     * looks for work every second here, so a wrong refill would have been sent within this pause */
+    kl_vif_pool_seed(f->pool, NET, SUBNET);
+    sleep_ms(1500);
+    assert_int_equal(count(f, "POST", "/v2.0/ports", true), 1);
+    assert_int_equal(kl_vif_pool_ready(f->pool), 1);
+
+    char first[64];
+    made_id(first, sizeof(first), 0);
+    kuryr_port *port = kl_vif_pool_take(f->pool, NET, SUBNET);
+    assert_non_null(port);
+    assert_string_equal(port->id, first);
+    kuryr_port_free(port);
+    /* in use now: one batch brings it to ports_pool_min */
+    wait_ready(f, 3);
+    assert_int_equal(count(f, "POST", "/v2.0/ports", true), 2);
+    items = pf_body_of(nth(f, "POST", "/v2.0/ports", true, 1), "ports");
+    assert_int_equal(json_array_size(items), 3);
+    json_decref(items);
+}
+
+/* A take while the seed's one port is being made waits for it rather than making a port of its own; a take
+ * while a batch is being made does not wait (a batch takes seconds). */
+static void test_take_waits_for_the_seed_only(void **state)
+{
+    fixture *f = *state;
+    answer_no_leftovers(f);
+    answer_bulk(f, NET, SUBNET, 0, 1, 800);
+    answer_bulk(f, NET, SUBNET, 1, 2, 3000);
+    answer_made_tags(f);
+    open_pool(f, 2, 0, 2);
+
+    kl_vif_pool_seed(f->pool, NET, SUBNET);
+    wait_requests(f, "POST", "/v2.0/ports", true, 1);
+    assert_int_equal(kl_vif_pool_ready(f->pool), 0);
+    char first[64];
+    made_id(first, sizeof(first), 0);
+    kuryr_port *port = kl_vif_pool_take(f->pool, NET, SUBNET);
+    if (!port) {
+        dump_requests(f);
+        fail_msg("the take did not wait for the seed's port");
+    }
+    assert_string_equal(port->id, first);
+    kuryr_port_free(port);
+
+    /* had this take waited for the batch now in flight, it would have got one of its ports */
+    wait_requests(f, "POST", "/v2.0/ports", true, 2);
+    assert_null(kl_vif_pool_take(f->pool, NET, SUBNET));
+    wait_ready(f, 2);
+}
+
+/* With ports_pool_min 0 there is nothing to seed. */
+static void test_no_seed_without_a_minimum(void **state)
+{
+    fixture *f = *state;
+    open_pool(f, 0, 0, 2);
+    kl_vif_pool_seed(f->pool, NET, SUBNET);
+    assert_null(kl_vif_pool_take(f->pool, NET, SUBNET));
+    sleep_ms(1500);
+    assert_int_equal(test_httpd_request_count(f->srv), 0);
+}
+
 /* ---- 3. ports_pool_max --------------------------------------------------------------------------------- */
 
 static void test_max_caps_a_refill(void **state)
@@ -738,6 +820,9 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_first_take_sweeps_then_refills_in_bulk, setup, teardown),
         cmocka_unit_test_setup_teardown(test_ports_neutron_could_not_bind_are_deleted, setup, teardown),
         cmocka_unit_test_setup_teardown(test_refill_of_untaggable_ports_waits, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_seed_makes_one_port_then_fills_at_first_take, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_take_waits_for_the_seed_only, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_seed_without_a_minimum, setup, teardown),
         cmocka_unit_test_setup_teardown(test_max_caps_a_refill, setup, teardown),
         cmocka_unit_test_setup_teardown(test_give_recycles_a_released_port, setup, teardown),
         cmocka_unit_test_setup_teardown(test_give_refuses_what_it_cannot_pool, setup, teardown),
