@@ -1,6 +1,7 @@
 """The two network plugins under test, started and stopped by the benchmark: Kuryr-C's kuryr-libnetwork on its
 own unix socket, and upstream's Python kuryr-server behind a spec file on its own TCP port."""
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -9,6 +10,8 @@ import time
 import stackcpu
 
 TOP = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# the pool logs each refill: "vif pool: N ports ready in subnet <id>"
+READY = re.compile(r"vif pool: (\d+) ports ready in subnet")
 
 
 def _proc_status(pid, key):
@@ -117,15 +120,16 @@ class KuryrC(Plugin):
         return [self.binary, "--config-file", self.stack_conf, "--config-file", self.conf]
 
     def wait_pool_filled(self, offset, timeout=180):
-        """With the pool on: waits until the daemon logs a refill after log offset offset (a network's first
-        container opens its subnet's pool; the bench measures a filled pool, as on a host in steady use)."""
+        """With the pool on: waits until the daemon logs a full refill (pool-size ports) after log offset offset.
+        A network's first container starts its subnet's refill to ports_pool_min; the bench measures a filled
+        pool, as on a host in steady use. The one port a new network is seeded with does not count."""
         if not self.pool:
             return
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with open(self.log_path, errors="replace") as f:
                 f.seek(offset)
-                if "ports ready in subnet" in f.read():
+                if any(int(n) >= self.pool for n in READY.findall(f.read())):
                     return
             time.sleep(0.2)
         raise RuntimeError(f"the pool was not filled within {timeout} s")
