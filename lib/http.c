@@ -91,6 +91,11 @@ double kuryr_http_thread_wait_s(void)
     return thread_wait_s;
 }
 
+void kuryr_http_thread_requests_add(unsigned long n)
+{
+    thread_requests += n;
+}
+
 char *kuryr_http_escape(const char *s)
 {
     if (!s)

@@ -220,6 +220,11 @@ const char *kuryr_log_request_id(void)
     return request_id;
 }
 
+void kuryr_log_request_id_set(const char *id)
+{
+    snprintf(request_id, sizeof(request_id), "%s", id ? id : "");
+}
+
 /* Newlines would let one message forge further log lines; keep every record on one line. */
 static void flatten(char *s)
 {

@@ -1,6 +1,7 @@
 /* Endpoints: CreateEndpoint binds the port IPAM made to this host and plugs it; Join tells Docker which device
  * to move into the sandbox and the gateways and routes of the port's subnets. */
 #include <net/if.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -10,6 +11,7 @@
 #include "addr.h"
 #include "handlers.h"
 #include "kuryr/fault.h"
+#include "kuryr/http.h"
 #include "kuryr/log.h"
 #include "mapping.h"
 #include "metrics.h"
@@ -63,6 +65,26 @@ static int set_endpoint_tags(kl_plugin *p, const kuryr_port *port, const char *e
         rc = kuryr_neutron_tags_replace(p->kn, "ports", port->id, tags, n, err);
     free(tags);
     return rc < 0 ? kl_err_wrap(err, "tagging the Neutron port failed") : 0;
+}
+
+/* Join's helper thread: set_endpoint_tags (add) for a pool port, under the request's id. */
+typedef struct {
+    kl_plugin *p;
+    const kuryr_port *port;
+    const char *ep;
+    char request_id[64];
+    int rc;
+    unsigned long calls; /* Neutron requests it sent, for the request's count */
+    kuryr_error err;
+} tag_job;
+
+static void *tag_job_run(void *arg)
+{
+    tag_job *job = arg;
+    kuryr_log_request_id_set(job->request_id);
+    job->rc = set_endpoint_tags(job->p, job->port, job->ep, true, &job->err);
+    job->calls = kuryr_http_thread_requests();
+    return NULL;
 }
 
 static int unbind_port_attrs(kl_plugin *p, const char *port_id, kuryr_error *err)
@@ -419,17 +441,17 @@ KL_HANDLER(kl_h_join)
     if (!port && kl_port_by_endpoint(p, m.neutron_id, ep, &port, err) < 0)
         return -1;
     kuryr_log_ctx_set("port", port->id);
-    if (untagged_pool_port && set_endpoint_tags(p, port, ep, true, err) < 0) {
-        /* Docker gives up on the endpoint: nothing of it stays on the host, ReleaseAddress returns the port */
-        kuryr_bind_request br = {.port = port, .mtu = m.mtu, .owner_id = ep};
-        kuryr_error ignored;
-        if (kl_bind_request_prepare(p, &br, &ignored) == 0)
-            kuryr_unbind(&p->bcfg, &br, &ignored);
-        kuryr_port_free(port);
-        return -1;
+    /* a pool port's endpoint tags are written by a helper thread while this one reads the subnets: the two
+     * requests do not depend on each other, and Join is on every container start's path */
+    tag_job job = {.p = p, .port = port, .ep = ep};
+    pthread_t helper;
+    bool helper_started = false;
+    if (untagged_pool_port) {
+        snprintf(job.request_id, sizeof(job.request_id), "%s", kuryr_log_request_id());
+        helper_started = pthread_create(&helper, NULL, tag_job_run, &job) == 0;
+        if (!helper_started)
+            job.rc = set_endpoint_tags(p, port, ep, true, &job.err);
     }
-    if (untagged_pool_port)
-        kl_vif_pool_joined(p->vif_pool, ep, port);
 
     json_t *routes = json_array();
     const char *gw4 = NULL, *gw6 = NULL;
@@ -447,6 +469,24 @@ KL_HANDLER(kl_h_join)
         if (rc < 0)
             kl_err_wrap(err, "looking up the port's subnets failed");
     }
+    if (helper_started) {
+        pthread_join(helper, NULL);
+        kuryr_http_thread_requests_add(job.calls);
+    }
+    if (untagged_pool_port && job.rc < 0) {
+        /* Docker gives up on the endpoint: nothing of it stays on the host, ReleaseAddress returns the port */
+        *err = job.err;
+        kuryr_bind_request br = {.port = port, .mtu = m.mtu, .owner_id = ep};
+        kuryr_error ignored;
+        if (kl_bind_request_prepare(p, &br, &ignored) == 0)
+            kuryr_unbind(&p->bcfg, &br, &ignored);
+        json_decref(routes);
+        kuryr_subnet_list_clear(&subs);
+        kuryr_port_free(port);
+        return -1;
+    }
+    if (untagged_pool_port)
+        kl_vif_pool_joined(p->vif_pool, ep, port);
     for (size_t i = 0; rc == 0 && i < subs.n; i++) {
         const kuryr_subnet *s = subs.items[i];
         if (s->gateway_ip && *s->gateway_ip) {

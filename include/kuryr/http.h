@@ -55,6 +55,9 @@ unsigned long kuryr_http_thread_requests(void);
 void kuryr_http_thread_requests_reset(void);
 /* Seconds the calling thread spent waiting on HTTP since the last reset (for the plugin-overhead figure). */
 double kuryr_http_thread_wait_s(void);
+/* Counts n requests that a helper thread sent on the calling thread's behalf. Their wait overlapped this
+ * thread's own and is not added: the overhead figure stays an upper bound. */
+void kuryr_http_thread_requests_add(unsigned long n);
 
 /* URL-escapes s into a malloc'd string. */
 char *kuryr_http_escape(const char *s);

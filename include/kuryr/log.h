@@ -42,6 +42,8 @@ void kuryr_log_ctx_clear(void);
 /* A per-thread request id ("req-<hex>"), generated when a plugin request starts; "" when none. */
 void kuryr_log_new_request_id(void);
 const char *kuryr_log_request_id(void);
+/* Gives the calling thread a request id (a helper thread working for a request logs under the request's). */
+void kuryr_log_request_id_set(const char *id);
 
 /* Returns a malloc'd copy of s with secrets masked as "***": the values of X-Auth-Token and X-Subject-Token
  * headers, JSON string values whose key is "password", "secret" or "token", and fernet tokens ("gAAAA...")

@@ -19,6 +19,7 @@
 #include "plugin.h"
 #include "release.h"
 #include "router.h"
+#include "vif_pool.h"
 #include "plugin_fixture.h"
 #include "test_httpd.h"
 
@@ -994,6 +995,76 @@ static void test_restart_carved_block(void **state)
     assert_string_equal(info.claimed_by, NETID);
 }
 
+/* Join of a port from the [vif_pool] that CreateEndpoint plugged: the endpoint's tags are written (by a helper
+ * thread, while Join reads the subnets) and counted with the request's Neutron calls; the pool learns who
+ * uses the port. When the tag write fails, Join fails with it and the pool learns nothing. */
+static int setup_pool(void **state)
+{
+    const pf_setting s[] = {{"vif_pool", "enabled", "true"}};
+    return pf_setup(state, s, sizeof(s) / sizeof(*s));
+}
+
+static void put_pool_port(fixture *f)
+{
+    json_t *raw = json_pack("{s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:s,s:[{s:s,s:s}],s:[s]}", "id", PORT, "name",
+                            "kuryr-pool-port", "description", "kuryr-pool:node1", "network_id", NEUTRON_NET,
+                            "mac_address", "fa:16:3e:00:00:02", "device_owner", "compute:kuryr", "device_id", "",
+                            "binding:host_id", "node1", "fixed_ips", "subnet_id", SUBNET, "ip_address", "10.0.0.2",
+                            "tags", "compute:kuryr");
+    kuryr_error err;
+    kuryr_port *port = kuryr_port_from_json(raw, &err);
+    json_decref(raw);
+    assert_non_null(port);
+    char key[KL_FRESH_KEY_LEN];
+    kl_fresh_key_ep(key, EPID);
+    kl_fresh_port_put(&f->p, key, port, NULL, 0);
+    kuryr_port_free(port);
+}
+
+static void test_join_of_a_pool_port(void **state)
+{
+    fixture *f = *state;
+    assert_non_null(f->p.vif_pool);
+    answer(f, "GET", "/v2.0/extensions", 200, "extensions.json", 0);
+    answer(f, "GET", "/v2.0/networks", 200, "networks_found.json", 0);
+    answer(f, "GET", "/v2.0/subnets?id=" SUBNET, 200, "subnets_one.json", 0);
+    answer_text(f, "PUT", "/v2.0/ports/" PORT "/tags", 200, "{\"tags\": []}", 1);
+    const char *join = "{\"NetworkID\":\"" NETID "\",\"EndpointID\":\"" EPID "\","
+                       "\"SandboxKey\":\"/var/run/docker/netns/0123456789ab\",\"Options\":{}}";
+    put_pool_port(f);
+    kl_metrics_reset();
+    size_t before = test_httpd_request_count(f->srv);
+    json_t *r = call_ok(f, "/NetworkDriver.Join", join);
+    pf_assert_json_str(r, "Gateway", "10.0.0.1");
+    json_decref(r);
+    const test_httpd_request *tagreq = nth(f, "PUT", "/v2.0/ports/" PORT "/tags", 0);
+    assert_contains(tagreq->body, "compute:kuryr");
+    assert_contains(tagreq->body, "kuryr.net.uuid.lh:fedcba9876543210fedcba9876543210");
+    assert_contains(tagreq->body, "kuryr.net.uuid.uh:fedcba9876543210fedcba9876543210");
+    assert_int_equal(count(f, "GET", "/v2.0/subnets?id=" SUBNET), 1);
+    /* every request Join caused, the helper's tag write included, is counted as Join's */
+    char want[160];
+    snprintf(want, sizeof(want), "kuryr_neutron_calls_total{endpoint=\"NetworkDriver.Join\"} %zu\n",
+             test_httpd_request_count(f->srv) - before);
+    char *metrics = kl_metrics_render();
+    assert_contains(metrics, want);
+    free(metrics);
+    kuryr_port *joined = kl_vif_pool_leaving(f->p.vif_pool, EPID);
+    assert_non_null(joined);
+    assert_string_equal(joined->id, PORT);
+    kuryr_port_free(joined);
+
+    /* Neutron refuses the tags: Join fails saying so, and the port is nobody's */
+    answer_text(f, "PUT", "/v2.0/ports/" PORT "/tags", 409, "{\"NeutronError\": {\"message\": \"no\"}}", 1);
+    put_pool_port(f);
+    int status;
+    r = pf_call(f, "/NetworkDriver.Join", join, &status);
+    assert_int_not_equal(status, 200);
+    assert_contains(json_string_value(json_object_get(r, "Err")), "tagging the Neutron port failed");
+    json_decref(r);
+    assert_null(kl_vif_pool_leaving(f->p.vif_pool, EPID));
+}
+
 int main(void)
 {
     kuryr_log_init("test_handlers", KURYR_LOG_ERROR, false);
@@ -1021,6 +1092,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_dual_stack_second_family, setup, pf_teardown),
         cmocka_unit_test_setup_teardown(test_nested_parent_port, setup_nested, pf_teardown),
         cmocka_unit_test_setup_teardown(test_static_and_invalid, setup, pf_teardown),
+        cmocka_unit_test_setup_teardown(test_join_of_a_pool_port, setup_pool, pf_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
