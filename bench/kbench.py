@@ -25,6 +25,10 @@ import stackcpu  # noqa: E402
 
 IMAGE = os.environ.get("KURYR_STACK_IMAGE", "busybox:latest")
 PREFIX = "kb-"
+# Paired runs (a plugin's alternating with bridge runs) each start after this pause: without it a bridge run
+# pays for the background work the plugin run before it left (Neutron port status updates, OVN flows, the
+# pool's tag resets), which made the paired bridge median up to twice the bridge block's.
+SETTLE_S = 2.0
 SUBNET_BASE = {"bridge": 61, "kuryrpy": 62}  # any other name: Kuryr-C, 10.63.x.0/24
 LOGLINE = re.compile(r"POST (\S+) (\d+) in ([\d.]+) s, (\d+) Neutron calls \(([\d.]+) s\)")
 ACTIVE_WAIT = re.compile(r"port \S+ ACTIVE after ([\d.]+) s")
@@ -145,8 +149,10 @@ class Bench:
         for _ in range(self.args.cold):
             if plugin:  # a bridge network's first container just before, for the same reason as the warm runs
                 bnet = self.net_create("bridge")
+                time.sleep(SETTLE_S)
                 paired_cold.append(self.run_once(bnet.name))
                 self.net_rm(bnet)
+                time.sleep(SETTLE_S)
             net = self.net_create(driver)
             took, wait = self.run_timed(net.name, plugin)
             cold.append(took)
@@ -167,7 +173,9 @@ class Bench:
         n0 = neutron_times.offset(nlog)
         for _ in range(self.args.warm):
             if bnet:
+                time.sleep(SETTLE_S)
                 paired.append(self.run_once(bnet.name))
+                time.sleep(SETTLE_S)
             took, wait = self.run_timed(net.name, plugin)
             warm.append(took)
             warm_waits.append(wait)
