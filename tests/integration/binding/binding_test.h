@@ -20,6 +20,18 @@
 
 #define BT_SKIP 77
 
+/* The number in a /proc or /sys file (a sysctl), or -1 when it cannot be read. */
+static inline long bt_read_long(const char *path)
+{
+    FILE *f = fopen(path, "r");
+    long v = -1;
+    if (f && fscanf(f, "%ld", &v) != 1)
+        v = -1;
+    if (f)
+        fclose(f);
+    return v;
+}
+
 static inline void bt_skip(const char *why)
 {
     printf("SKIP: %s\n", why);

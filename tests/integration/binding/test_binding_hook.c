@@ -195,16 +195,6 @@ static void test_tap_vif_type_plugs_nothing(void **state)
     assert_no_veth();
 }
 
-static long read_long(const char *path)
-{
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    long v = -1;
-    assert_int_equal(fscanf(f, "%ld", &v), 1);
-    fclose(f);
-    return v;
-}
-
 static void test_netdev_datapath_sysctls(void **state)
 {
     (void)state;
@@ -214,9 +204,9 @@ static void test_netdev_datapath_sysctls(void **state)
     kuryr_error err;
     if (kb_sysctl_quiet_host_iface("kt-quiet", &err) != 0)
         fail_msg("%s", err.message);
-    assert_int_equal(read_long("/proc/sys/net/ipv4/conf/kt-quiet/arp_ignore"), 8);
-    assert_int_equal(read_long("/proc/sys/net/ipv4/conf/kt-quiet/forwarding"), 0);
-    assert_int_equal(read_long("/proc/sys/net/ipv6/conf/kt-quiet/disable_ipv6"), 1);
+    assert_int_equal(bt_read_long("/proc/sys/net/ipv4/conf/kt-quiet/arp_ignore"), 8);
+    assert_int_equal(bt_read_long("/proc/sys/net/ipv4/conf/kt-quiet/forwarding"), 0);
+    assert_int_equal(bt_read_long("/proc/sys/net/ipv6/conf/kt-quiet/disable_ipv6"), 1);
     bt_del(sk, "kt-quiet");
     nl_socket_free(sk);
 }

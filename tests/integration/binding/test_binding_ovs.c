@@ -41,15 +41,13 @@ static int setup_netdev(void **state)
     return setup_typed("netdev");
 }
 
+/* A sysctl of the veth's host end; fails the test when it cannot be read. */
 static long host_sysctl(const char *name)
 {
     char path[128];
     snprintf(path, sizeof(path), "/proc/sys/net/ipv4/conf/%s/%s", veth, name);
-    FILE *f = fopen(path, "r");
-    assert_non_null(f);
-    long v = -1;
-    assert_int_equal(fscanf(f, "%ld", &v), 1);
-    fclose(f);
+    long v = bt_read_long(path);
+    assert_true(v >= 0);
     return v;
 }
 

@@ -433,18 +433,24 @@ static void test_ports_neutron_could_not_bind_are_deleted(void **state)
 
 /* ---- 2b. a new network's seed ------------------------------------------------------------------------- */
 
+/* A pool (min, batch) that CreateNetwork seeded for NET/SUBNET: Neutron answers the seed's one-port create
+ * after seed_ms, and the batch that follows (ids from 1 on) after batch_ms. */
+static void seed_pool(fixture *f, long min, long batch, unsigned seed_ms, unsigned batch_ms)
+{
+    answer_no_leftovers(f);
+    answer_bulk(f, NET, SUBNET, 0, 1, seed_ms);
+    answer_bulk(f, NET, SUBNET, 1, (int)batch, batch_ms);
+    answer_made_tags(f);
+    open_pool(f, min, 0, batch);
+    kl_vif_pool_seed(f->pool, NET, SUBNET);
+}
+
 /* CreateNetwork seeds its subnet's pool: one port at once, and no more until a container takes it; then the
  * pool fills to ports_pool_min in batches as before. */
 static void test_seed_makes_one_port_then_fills_at_first_take(void **state)
 {
     fixture *f = *state;
-    answer_no_leftovers(f);
-    answer_bulk(f, NET, SUBNET, 0, 1, 0);
-    answer_bulk(f, NET, SUBNET, 1, 3, 0);
-    answer_made_tags(f);
-    open_pool(f, 3, 0, 3);
-
-    kl_vif_pool_seed(f->pool, NET, SUBNET);
+    seed_pool(f, 3, 3, 0, 0);
     wait_ready(f, 1);
     json_t *items = pf_body_of(nth(f, "POST", "/v2.0/ports", true, 0), "ports");
     assert_int_equal(json_array_size(items), 1);
@@ -476,13 +482,7 @@ static void test_seed_makes_one_port_then_fills_at_first_take(void **state)
 static void test_take_waits_for_the_seed_only(void **state)
 {
     fixture *f = *state;
-    answer_no_leftovers(f);
-    answer_bulk(f, NET, SUBNET, 0, 1, 800);
-    answer_bulk(f, NET, SUBNET, 1, 2, 3000);
-    answer_made_tags(f);
-    open_pool(f, 2, 0, 2);
-
-    kl_vif_pool_seed(f->pool, NET, SUBNET);
+    seed_pool(f, 2, 2, 800, 3000);
     wait_requests(f, "POST", "/v2.0/ports", true, 1);
     assert_int_equal(kl_vif_pool_ready(f->pool), 0);
     char first[64];
