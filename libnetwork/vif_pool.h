@@ -35,7 +35,7 @@ typedef struct {
 } kl_vif_pool_cfg;
 
 /* NULL when the pool is off ([vif_pool] enabled = false); every call below accepts NULL and then does
- * nothing. The thread starts with the first take. */
+ * nothing. The thread starts with the first take or seed. */
 kl_vif_pool *kl_vif_pool_new(struct kl_plugin *p, const kl_vif_pool_cfg *cfg);
 /* Stops the thread. Ready ports stay in Neutron for the next start to delete. */
 void kl_vif_pool_free(kl_vif_pool *pool);
