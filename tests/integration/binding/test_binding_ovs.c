@@ -62,17 +62,25 @@ static int teardown(void **state)
     return 0;
 }
 
+/* Plugs the veth with ids and checks that it is then found by its Neutron port id. */
+static void plug_and_find(const kb_ovs_iface *ids)
+{
+    kuryr_error err;
+    if (kb_ovs_plug(&cfg, veth, ids, &err) != 0)
+        fail_msg("plug: %s", err.message);
+    char *names = NULL;
+    assert_int_equal(kb_ovs_find(&cfg, ids->port_id, &names, &err), 0);
+    assert_non_null(strstr(names, veth));
+    free(names);
+}
+
 static void test_add_find_delete(void **state)
 {
     (void)state;
     kb_ovs_iface ids = { .port_id = PORT_ID, .mac = "fa:16:3e:11:22:33", .owner_id = "ep-ovs" };
+    plug_and_find(&ids);
     kuryr_error err;
-    if (kb_ovs_plug(&cfg, veth, &ids, &err) != 0)
-        fail_msg("plug: %s", err.message);
     char *names = NULL;
-    assert_int_equal(kb_ovs_find(&cfg, PORT_ID, &names, &err), 0);
-    assert_non_null(strstr(names, veth));
-    free(names);
     char *ext = NULL;
     const char *get[] = { "get", "Interface", veth, "external_ids", NULL };
     assert_int_equal(bt_vsctl(get, &ext), 0);
@@ -103,15 +111,10 @@ static void test_netdev_bridge_quiets_host_end(void **state)
 {
     (void)state;
     kb_ovs_iface ids = { .port_id = PORT_ID, .mac = "fa:16:3e:11:22:34", .owner_id = "ep-ovs-netdev" };
-    kuryr_error err;
-    if (kb_ovs_plug(&cfg, veth, &ids, &err) != 0)
-        fail_msg("plug: %s", err.message);
+    plug_and_find(&ids);
     assert_int_equal(host_sysctl("arp_ignore"), 8);
     assert_int_equal(host_sysctl("forwarding"), 0);
-    char *names = NULL;
-    assert_int_equal(kb_ovs_find(&cfg, PORT_ID, &names, &err), 0);
-    assert_non_null(strstr(names, veth));
-    free(names);
+    kuryr_error err;
     assert_int_equal(kb_ovs_unplug(&cfg, PORT_ID, &err), 0);
 }
 
