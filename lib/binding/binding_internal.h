@@ -78,8 +78,9 @@ typedef struct {
     const char *port_id, *mac, *owner_id;
 } kb_ovs_iface;
 int kb_ovs_plug(const kuryr_binding_cfg *cfg, const char *ifname, const kb_ovs_iface *ids, kuryr_error *err);
-/* Removes every OVS port whose interface has external_ids iface-id=port_id and owner=kuryr. */
-int kb_ovs_unplug(const kuryr_binding_cfg *cfg, const char *port_id, kuryr_error *err);
+/* Removes the OVS port ifname and every other one whose interface has external_ids iface-id=port_id and
+ * owner=kuryr. */
+int kb_ovs_unplug(const kuryr_binding_cfg *cfg, const char *ifname, const char *port_id, kuryr_error *err);
 /* Names of the interfaces with iface-id=port_id and owner=kuryr, newline separated (malloc'd). */
 int kb_ovs_find(const kuryr_binding_cfg *cfg, const char *port_id, char **names, kuryr_error *err);
 /* Settings for a host-side veth on a netdev (userspace) datapath bridge. */

@@ -53,6 +53,6 @@ int kb_host_unplug(const kuryr_binding_cfg *cfg, struct nl_sock *sk, const kuryr
     if (!strcmp(t, "bridge"))
         return kb_host_bridge_unplug(sk, host_if, err);
     if (!strcmp(t, "ovs"))
-        return hybrid(p) ? kb_hybrid_unplug(cfg, sk, p->id, err) : kb_ovs_unplug(cfg, p->id, err);
+        return hybrid(p) ? kb_hybrid_unplug(cfg, sk, p->id, err) : kb_ovs_unplug(cfg, host_if, p->id, err);
     return kb_hook_run(cfg, false, p, host_if, req->owner_id, err);
 }

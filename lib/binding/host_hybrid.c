@@ -36,10 +36,11 @@ fail:;
 
 int kb_hybrid_unplug(const kuryr_binding_cfg *cfg, struct nl_sock *sk, const char *port_id, kuryr_error *err)
 {
-    char qbr[KURYR_IFNAME_LEN], qvb[KURYR_IFNAME_LEN];
+    char qbr[KURYR_IFNAME_LEN], qvb[KURYR_IFNAME_LEN], qvo[KURYR_IFNAME_LEN];
     kuryr_ifname(qbr, "qbr", port_id);
     kuryr_ifname(qvb, "qvb", port_id);
-    int ret = kb_ovs_unplug(cfg, port_id, err);
+    kuryr_ifname(qvo, "qvo", port_id);
+    int ret = kb_ovs_unplug(cfg, qvo, port_id, err);
     kuryr_error e2;
     if (kb_link_delete(sk, qvb, &e2) < 0 || kb_link_delete(sk, qbr, &e2) < 0) {
         if (err && ret == 0)

@@ -132,18 +132,26 @@ int kb_ovs_find(const kuryr_binding_cfg *cfg, const char *port_id, char **names,
     return vsctl(cfg, args, names, err);
 }
 
-int kb_ovs_unplug(const kuryr_binding_cfg *cfg, const char *port_id, kuryr_error *err)
+int kb_ovs_unplug(const kuryr_binding_cfg *cfg, const char *ifname, const char *port_id, kuryr_error *err)
 {
+    /* The port is normally named ifname: delete it and, in the same run, look for any other interface that
+     * carries this Neutron port (one plugged under another name, e.g. by an earlier release). The find runs
+     * after the delete in ovs-vsctl's transaction, so it prints only those others: one fork on every
+     * container removal, a second one only when something is left. */
+    char id[128];
+    kv(id, sizeof(id), "iface-id", port_id);
+    const char *args[] = { "--format=csv", "--data=bare", "--no-headings", "--", "--if-exists", "del-port", ifname,
+                           "--", "--columns=name", "find", "Interface", id, "external_ids:owner=kuryr", NULL };
     char *names = NULL;
-    if (kb_ovs_find(cfg, port_id, &names, err) < 0)
+    if (vsctl(cfg, args, &names, err) < 0)
         return -1;
     int ret = 0;
     char *save = NULL;
     for (char *name = strtok_r(names, "\n", &save); name; name = strtok_r(NULL, "\n", &save)) {
         if (!*name)
             continue;
-        const char *args[] = { "--if-exists", "del-port", name, NULL };
-        if (vsctl(cfg, args, NULL, err) < 0)
+        const char *del[] = { "--if-exists", "del-port", name, NULL };
+        if (vsctl(cfg, del, NULL, err) < 0)
             ret = -1;
         else
             KLOG_DEBUG("removed OVS port %s of Neutron port %s", name, port_id);

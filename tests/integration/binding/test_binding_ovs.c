@@ -1,5 +1,6 @@
 /* vif_type ovs against a real Open vSwitch: add an interface with the external_ids the agents read, find it
- * by iface-id + owner=kuryr, re-add a re-created veth, delete it; on a netdev bridge the host end is silenced.
+ * by iface-id + owner=kuryr, re-add a re-created veth, delete it (also when it has another name than expected);
+ * on a netdev bridge the host end is silenced.
  * Runs in the host namespace (ovs-vswitchd lives there) on a bridge and veth of its own; skips when OVS is not
  * running. */
 #include <stdarg.h>
@@ -98,11 +99,32 @@ static void test_add_find_delete(void **state)
     assert_int_equal(bt_veth(sk, veth, peer), 0);
     nl_socket_free(sk);
     assert_int_equal(kb_ovs_plug(&cfg, veth, &ids, &err), 0);
-    assert_int_equal(kb_ovs_unplug(&cfg, PORT_ID, &err), 0);
+    assert_int_equal(kb_ovs_unplug(&cfg, veth, PORT_ID, &err), 0);
     assert_int_equal(kb_ovs_find(&cfg, PORT_ID, &names, &err), 0);
     assert_null(strstr(names, veth));
     free(names);
-    assert_int_equal(kb_ovs_unplug(&cfg, PORT_ID, &err), 0); /* already gone */
+    assert_int_equal(kb_ovs_unplug(&cfg, veth, PORT_ID, &err), 0); /* already gone */
+}
+
+/* A port plugged under a name other than the one unplug is given (an earlier release's naming) is still
+ * found by its Neutron port id and removed. */
+static void test_unplug_finds_a_port_of_another_name(void **state)
+{
+    (void)state;
+    kb_ovs_iface ids = { .port_id = PORT_ID, .mac = "fa:16:3e:11:22:35", .owner_id = "ep-ovs-renamed" };
+    plug_and_find(&ids);
+    kuryr_error err;
+    if (kb_ovs_unplug(&cfg, "tapnotplugged", PORT_ID, &err) != 0)
+        fail_msg("unplug: %s", err.message);
+    char *names = NULL;
+    assert_int_equal(kb_ovs_find(&cfg, PORT_ID, &names, &err), 0);
+    assert_null(strstr(names, veth));
+    free(names);
+    const char *ports[] = { "list-ports", bridge, NULL };
+    char *listed = NULL;
+    assert_int_equal(bt_vsctl(ports, &listed), 0);
+    assert_null(strstr(listed, veth));
+    free(listed);
 }
 
 /* On a userspace (netdev) bridge the kernel still receives the veth's frames: the plug silences the host end,
@@ -115,7 +137,7 @@ static void test_netdev_bridge_quiets_host_end(void **state)
     assert_int_equal(host_sysctl("arp_ignore"), 8);
     assert_int_equal(host_sysctl("forwarding"), 0);
     kuryr_error err;
-    assert_int_equal(kb_ovs_unplug(&cfg, PORT_ID, &err), 0);
+    assert_int_equal(kb_ovs_unplug(&cfg, veth, PORT_ID, &err), 0);
 }
 
 int main(void)
@@ -129,6 +151,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test_setup_teardown(test_add_find_delete, setup, teardown),
         cmocka_unit_test_setup_teardown(test_netdev_bridge_quiets_host_end, setup_netdev, teardown),
+        cmocka_unit_test_setup_teardown(test_unplug_finds_a_port_of_another_name, setup, teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
