@@ -9,6 +9,7 @@
 #include <sys/random.h>
 #include <time.h>
 
+#include "grow.h"
 #include "kuryr/log.h"
 
 #define MARKER_PREFIX "kuryr-create-"
@@ -130,16 +131,12 @@ static void add(kl_doubts *d, const char *marker, bool network)
         KLOG_WARN("too many port creates without an answer: not watching for %s", marker);
         return;
     }
-    if (d->n == d->cap) {
-        size_t cap = d->cap ? d->cap * 2 : 8;
-        doubt *items = realloc(d->items, cap * sizeof(*items));
-        if (!items) {
-            pthread_mutex_unlock(&d->lock);
-            return;
-        }
-        d->items = items;
-        d->cap = cap;
+    doubt *items = kl_grow(d->items, d->n, &d->cap, sizeof(*items));
+    if (!items) {
+        pthread_mutex_unlock(&d->lock);
+        return;
     }
+    d->items = items;
     doubt *x = &d->items[d->n++];
     memset(x, 0, sizeof(*x));
     snprintf(x->marker, sizeof(x->marker), "%s", marker);

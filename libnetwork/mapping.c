@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "grow.h"
 #include "kuryr/log.h"
 #include "names.h"
 #include "vif_pool.h"
@@ -57,13 +58,10 @@ void kl_net_cache_put(kl_plugin *p, const kl_net_map *m)
 {
     pthread_mutex_lock(&p->lock);
     kl_net_map *slot = cache_find(p, m->docker_id);
-    if (!slot && p->n_nets == p->cap_nets) {
-        size_t cap = p->cap_nets ? p->cap_nets * 2 : 16;
-        kl_net_map *n = realloc(p->nets, cap * sizeof(*n));
-        if (n) {
+    if (!slot) {
+        kl_net_map *n = kl_grow(p->nets, p->n_nets, &p->cap_nets, sizeof(*n));
+        if (n)
             p->nets = n;
-            p->cap_nets = cap;
-        }
     }
     if (!slot && p->n_nets < p->cap_nets)
         slot = &p->nets[p->n_nets++];
@@ -144,16 +142,12 @@ bool kl_pool_remember(kl_plugin *p, const kl_pool_info *info)
             return false;
         }
     }
-    if (p->n_pools == p->cap_pools) {
-        size_t cap = p->cap_pools ? p->cap_pools * 2 : 16;
-        kl_pool_info *n = realloc(p->pools, cap * sizeof(*n));
-        if (!n) {
-            pthread_mutex_unlock(&p->lock);
-            return true; /* not remembered, but nothing conflicts either */
-        }
-        p->pools = n;
-        p->cap_pools = cap;
+    kl_pool_info *n = kl_grow(p->pools, p->n_pools, &p->cap_pools, sizeof(*n));
+    if (!n) {
+        pthread_mutex_unlock(&p->lock);
+        return true; /* not remembered, but nothing conflicts either */
     }
+    p->pools = n;
     p->pools[p->n_pools++] = *info;
     pthread_mutex_unlock(&p->lock);
     return true;
@@ -256,17 +250,13 @@ void kl_subnet_cache_put(kl_plugin *p, const char *docker_pool_id, const char *n
         return;
     kl_subnet_cache_drop_pool(p, docker_pool_id);
     pthread_mutex_lock(&p->lock);
-    if (p->n_subs == p->cap_subs) {
-        size_t cap = p->cap_subs ? p->cap_subs * 2 : 16;
-        kl_subnet_map *n = realloc(p->subs, cap * sizeof(*n));
-        if (!n) {
-            pthread_mutex_unlock(&p->lock);
-            json_decref(copy);
-            return;
-        }
-        p->subs = n;
-        p->cap_subs = cap;
+    kl_subnet_map *n = kl_grow(p->subs, p->n_subs, &p->cap_subs, sizeof(*n));
+    if (!n) {
+        pthread_mutex_unlock(&p->lock);
+        json_decref(copy);
+        return;
     }
+    p->subs = n;
     kl_subnet_map *m = &p->subs[p->n_subs++];
     memset(m, 0, sizeof(*m));
     memcpy(m->docker_pool_id, docker_pool_id, strlen(docker_pool_id) + 1);

@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include "doubt.h"
+#include "grow.h"
 #include "release.h"
 #include "vif_pool.h"
 #include "kuryr/log.h"
@@ -120,16 +121,12 @@ void kl_stats_record(kl_plugin *p, const char *endpoint_id, unsigned long neutro
     pthread_mutex_lock(&p->lock);
     kl_ep_stats *s = find_ep(p, endpoint_id);
     if (!s) {
-        if (p->n_eps == p->cap_eps) {
-            size_t cap = p->cap_eps ? p->cap_eps * 2 : 16;
-            kl_ep_stats *n = realloc(p->eps, cap * sizeof(*n));
-            if (!n) {
-                pthread_mutex_unlock(&p->lock);
-                return;
-            }
-            p->eps = n;
-            p->cap_eps = cap;
+        kl_ep_stats *n = kl_grow(p->eps, p->n_eps, &p->cap_eps, sizeof(*n));
+        if (!n) {
+            pthread_mutex_unlock(&p->lock);
+            return;
         }
+        p->eps = n;
         s = &p->eps[p->n_eps++];
         memset(s, 0, sizeof(*s));
         memcpy(s->endpoint_id, endpoint_id, 65);
@@ -167,16 +164,12 @@ void kl_unexposed_add(kl_plugin *p, const char *endpoint_id)
         return;
     kl_unexposed_take(p, endpoint_id); /* never listed twice */
     pthread_mutex_lock(&p->lock);
-    if (p->n_unexposed == p->cap_unexposed) {
-        size_t cap = p->cap_unexposed ? p->cap_unexposed * 2 : 16;
-        char(*n)[65] = realloc(p->unexposed, cap * sizeof(*n));
-        if (!n) {
-            pthread_mutex_unlock(&p->lock);
-            return;
-        }
-        p->unexposed = n;
-        p->cap_unexposed = cap;
+    char(*n)[65] = kl_grow(p->unexposed, p->n_unexposed, &p->cap_unexposed, sizeof(*n));
+    if (!n) {
+        pthread_mutex_unlock(&p->lock);
+        return;
     }
+    p->unexposed = n;
     memcpy(p->unexposed[p->n_unexposed++], endpoint_id, 65);
     pthread_mutex_unlock(&p->lock);
 }

@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "kuryr/binding.h"
+#include "grow.h"
 #include "kuryr/log.h"
 #include "mapping.h"
 #include "names.h"
@@ -148,22 +149,9 @@ static sub_pool *find_sub(kl_vif_pool *pool, const char *subnet_id)
     return NULL;
 }
 
-/* items (n of *cap used) with room for one more: the same array, a larger one (then *cap grows), or NULL
- * when out of memory (items is then still valid). */
-static void *grow(void *items, size_t n, size_t *cap, size_t size)
-{
-    if (n < *cap)
-        return items;
-    size_t want = *cap ? *cap * 2 : 16;
-    void *v = realloc(items, want * size);
-    if (v)
-        *cap = want;
-    return v;
-}
-
 static bool push_port(sub_pool *s, kuryr_port *port, time_t usable_from)
 {
-    ready_port *v = grow(s->ports, s->n, &s->cap, sizeof(*v));
+    ready_port *v = kl_grow(s->ports, s->n, &s->cap, sizeof(*v));
     if (!v)
         return false;
     s->ports = v;
@@ -478,7 +466,7 @@ static sub_pool *open_sub(kl_vif_pool *pool, const char *net_id, const char *sub
     sub_pool *s = find_sub(pool, subnet_id);
     if (s)
         return s;
-    sub_pool *grown = grow(pool->subs, pool->n_subs, &pool->cap_subs, sizeof(*grown));
+    sub_pool *grown = kl_grow(pool->subs, pool->n_subs, &pool->cap_subs, sizeof(*grown));
     if (!grown)
         return NULL;
     sub_pool opened = {.seed = seed};
@@ -593,7 +581,7 @@ bool kl_vif_pool_give(kl_vif_pool *pool, const kuryr_port *port)
     if (!accepted && s && find_rec(pool, copy->id))
         accepted = true; /* or of one on its way back: deleting it now would leave the pool a deleted port */
     if (!accepted && s && !full(pool, s) && !pool->stopping) {
-        recycled *grown = grow(pool->rec, pool->n_rec, &pool->cap_rec, sizeof(*grown));
+        recycled *grown = kl_grow(pool->rec, pool->n_rec, &pool->cap_rec, sizeof(*grown));
         if (grown) {
             pool->rec = grown;
             recycled *r = &pool->rec[pool->n_rec++];
@@ -697,7 +685,7 @@ void kl_vif_pool_joined(kl_vif_pool *pool, const char *endpoint_id, const kuryr_
     if (!copy)
         return;
     pthread_mutex_lock(&pool->lock);
-    joined *grown = grow(pool->used, pool->n_used, &pool->cap_used, sizeof(*grown));
+    joined *grown = kl_grow(pool->used, pool->n_used, &pool->cap_used, sizeof(*grown));
     if (grown) {
         pool->used = grown;
         joined *j = &pool->used[pool->n_used++];

@@ -1,0 +1,17 @@
+#include "grow.h"
+
+#include <stdint.h>
+#include <stdlib.h>
+
+void *kl_grow(void *items, size_t n, size_t *cap, size_t size)
+{
+    if (n < *cap)
+        return items;
+    size_t want = *cap ? *cap * 2 : 16;
+    if (size == 0 || want > SIZE_MAX / size)
+        return NULL;
+    void *v = realloc(items, want * size);
+    if (v)
+        *cap = want;
+    return v;
+}
