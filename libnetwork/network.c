@@ -250,11 +250,17 @@ static int make_subnet(kl_plugin *p, const char *docker_id, const kl_net_map *m,
     snprintf(made, 64, "%s", sub->id);
     if (kl_tags_dropped(p, in_body, &sub->tags, tagv, ntags))
         in_body = false;
-    kuryr_subnet_free(sub);
     KLOG_INFO("created subnet %s (%s)", name, made);
     KURYR_FAULT_POINT("create_network.subnet_created");
-    if (!in_body && kl_tags_after_create(p, "subnets", made, tagv, ntags, err) < 0)
+    if (!in_body && kl_tags_after_create(p, "subnets", made, tagv, ntags, err) < 0) {
+        kuryr_subnet_free(sub);
         return -1;
+    }
+    /* The network's first RequestAddress would otherwise look this subnet up again, on the first container's
+     * path. Every PoolID of ours names one subnet: a pool made for this network alone, or a CIDR's block. */
+    if (info.docker_pool_id[0] && sub->raw)
+        kl_subnet_cache_put(p, info.docker_pool_id, m->neutron_id, sub->raw);
+    kuryr_subnet_free(sub);
     return 0;
 }
 
@@ -277,6 +283,7 @@ static void rollback(kl_plugin *p, const char *docker_id, const kl_net_map *m, b
         kl_tag_net_existing(t, docker_id);
         kuryr_neutron_tag_remove(p->kn, "networks", m->neutron_id, t, &ignored);
     }
+    kl_subnet_cache_drop_net(p, m->neutron_id);
     kl_pool_unclaim(p, docker_id);
 }
 

@@ -207,7 +207,12 @@ static void test_network_lifecycle(void **state)
     answer_text(f, "DELETE", "/v2.0/subnetpools/" POOL, 400,
                 "{\"NeutronError\":{\"type\":\"SubnetPoolDeleteError\",\"message\":\"Unable to delete subnet pool: "
                 "Subnet pool has existing allocations.\"}}", 1);
+    /* the subnet CreateNetwork made is known: the first address call after it does not look it up */
+    size_t subnet_reads = count(f, "GET", "/v2.0/subnets");
     json_decref(call_ok(f, "/IpamDriver.ReleaseAddress", "{\"PoolID\":\"" POOL "\",\"Address\":\"10.0.0.1\"}"));
+    assert_int_equal(count(f, "GET", "/v2.0/subnets"), subnet_reads);
+    assert_int_equal(count(f, "GET", "/v2.0/ports?fixed_ips"), 1);
+    assert_contains(nth(f, "GET", "/v2.0/ports?fixed_ips", 0)->path, "subnet_id=" SUBNET);
     json_decref(call_ok(f, "/IpamDriver.ReleasePool", "{\"PoolID\":\"" POOL "\"}"));
     assert_int_equal(count(f, "DELETE", "/v2.0/subnetpools/" POOL), 1);
 
@@ -228,6 +233,40 @@ static void test_network_lifecycle(void **state)
     /* deleting again is fine for Docker */
     answer_text(f, "GET", "/v2.0/networks", 200, "{\"networks\": []}", 0);
     json_decref(call_ok(f, "/NetworkDriver.DeleteNetwork", "{\"NetworkID\":\"" NETID "\"}"));
+}
+
+/* A CreateNetwork that fails after making its IPv4 subnet (the IPv6 one is refused) rolls the network back
+ * and forgets the subnet it had remembered for the pool: the next RequestAddress looks the pool up again. */
+static void test_failed_create_network_forgets_its_subnet(void **state)
+{
+    fixture *f = *state;
+    answer_text(f, "GET", "/v2.0/subnetpools", 200, "{\"subnetpools\": []}", 0);
+    answer(f, "POST", "/v2.0/subnetpools", 201, "subnetpool.json", 0);
+    answer_text(f, "GET", "/v2.0/subnets", 200, "{\"subnets\": []}", 0);
+    answer(f, "GET", "/v2.0/extensions", 200, "extensions.json", 0);
+    answer_text(f, "GET", "/v2.0/networks", 200, "{\"networks\": []}", 0);
+    answer(f, "POST", "/v2.0/networks", 201, "network.json", 0);
+    answer(f, "POST", "/v2.0/subnets", 201, "subnet.json", 1);
+    answer_text(f, "POST", "/v2.0/subnets", 500, "{\"NeutronError\":{\"message\":\"no\"}}", 0);
+    answer(f, "DELETE", "/v2.0/networks/" NEUTRON_NET, 204, NULL, 0);
+    json_decref(call_ok(f, "/IpamDriver.RequestPool", "{\"AddressSpace\":\"no_address_space\",\"Pool\":"
+                                                      "\"10.0.0.0/24\",\"SubPool\":\"\",\"Options\":{},\"V6\":false}"));
+    int status;
+    json_t *r = pf_call(f, "/NetworkDriver.CreateNetwork",
+                        "{\"NetworkID\":\"" NETID "\",\"Options\":{\"com.docker.network.generic\":{}},"
+                        "\"IPv4Data\":[{\"AddressSpace\":\"no_address_space\",\"Gateway\":\"10.0.0.1/24\","
+                        "\"Pool\":\"10.0.0.0/24\"}],\"IPv6Data\":[{\"AddressSpace\":\"no_address_space\","
+                        "\"Pool\":\"fd00:1::/64\"}]}",
+                        &status);
+    assert_int_not_equal(status, 200);
+    json_decref(r);
+    assert_int_equal(count(f, "POST", "/v2.0/subnets"), 2);
+    assert_int_equal(count(f, "DELETE", "/v2.0/networks/" NEUTRON_NET), 1);
+    size_t pool_reads = count(f, "GET", "/v2.0/subnets?subnetpool_id");
+    json_decref(pf_call(f, "/IpamDriver.RequestAddress", "{\"PoolID\":\"" POOL "\",\"Address\":\"\",\"Options\":{}}",
+                        &status));
+    assert_int_equal(count(f, "GET", "/v2.0/subnets?subnetpool_id"), pool_reads + 1);
+    assert_int_equal(count(f, "POST", "/v2.0/ports"), 0);
 }
 
 /* docker run / stop on that network: RequestAddress, CreateEndpoint (bind fails: roll-back), Join,
@@ -1076,6 +1115,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_existing_subnet_of_pool, setup, pf_teardown),
         cmocka_unit_test_setup_teardown(test_restart_between_pool_and_network, setup, pf_teardown),
         cmocka_unit_test_setup_teardown(test_restart_carved_block, setup, pf_teardown),
+        cmocka_unit_test_setup_teardown(test_failed_create_network_forgets_its_subnet, setup, pf_teardown),
         cmocka_unit_test_setup_teardown(test_endpoint_flow, setup, pf_teardown),
         cmocka_unit_test_setup_teardown(test_default_pool, setup, pf_teardown),
         cmocka_unit_test_setup_teardown(test_concurrent_carving, setup, pf_teardown),
