@@ -147,10 +147,11 @@ static int adopt_subnet(kl_plugin *p, const kuryr_subnet *s, const char *pool_id
     return 0;
 }
 
-/* The subnet for one IPv4Data/IPv6Data entry, unless the network already has it. Sets made[0] to the new
- * subnet id, "" when none was created. */
-static int make_subnet(kl_plugin *p, const char *docker_id, const kl_net_map *m, json_t *data, int fam,
-                       const net_opts *o, char made[64], kuryr_error *err)
+/* The subnet for one IPv4Data/IPv6Data entry, unless the network already has it. new_net: this call has just
+ * created the network, which so has no subnet yet. Sets made[0] to the new subnet id, "" when none was
+ * created. */
+static int make_subnet(kl_plugin *p, const char *docker_id, const kl_net_map *m, bool new_net, json_t *data,
+                       int fam, const net_opts *o, char made[64], kuryr_error *err)
 {
     made[0] = '\0';
     const char *pool, *gw;
@@ -200,24 +201,27 @@ static int make_subnet(kl_plugin *p, const char *docker_id, const kl_net_map *m,
     if (info.existing_subnet)
         return 0; /* --ipam-opt neutron.subnet.*: the subnet exists already */
 
-    /* a retried CreateNetwork, or an existing network that already has it */
-    kuryr_query *q = kuryr_query_new();
-    kuryr_query_add(q, "network_id", m->neutron_id);
-    kuryr_query_add(q, "cidr", info.subnet_cidr);
-    kuryr_query_field(q, "id");
-    kuryr_query_field(q, "subnetpool_id");
-    kuryr_query_field(q, "tags");
-    kuryr_subnet_list l = {0};
-    int rc = kuryr_neutron_subnet_list(p->kn, q, &l, err);
-    kuryr_query_free(q);
-    if (rc < 0)
-        return kl_err_wrap(err, "looking up the network's subnets failed");
-    if (l.n) {
-        rc = adopt_subnet(p, l.items[0], info.pool_id, err);
+    int rc;
+    if (!new_net) {
+        /* a retried CreateNetwork, or an existing network that already has it */
+        kuryr_query *q = kuryr_query_new();
+        kuryr_query_add(q, "network_id", m->neutron_id);
+        kuryr_query_add(q, "cidr", info.subnet_cidr);
+        kuryr_query_field(q, "id");
+        kuryr_query_field(q, "subnetpool_id");
+        kuryr_query_field(q, "tags");
+        kuryr_subnet_list l = {0};
+        rc = kuryr_neutron_subnet_list(p->kn, q, &l, err);
+        kuryr_query_free(q);
+        if (rc < 0)
+            return kl_err_wrap(err, "looking up the network's subnets failed");
+        if (l.n) {
+            rc = adopt_subnet(p, l.items[0], info.pool_id, err);
+            kuryr_subnet_list_clear(&l);
+            return rc;
+        }
         kuryr_subnet_list_clear(&l);
-        return rc;
     }
-    kuryr_subnet_list_clear(&l);
 
     char name[KL_NAME_LEN];
     kl_subnet_name(name, info.subnet_cidr);
@@ -358,7 +362,7 @@ KL_HANDLER(kl_h_create_network)
         json_t *entry;
         json_array_foreach(data[k], i, entry) {
             char id[64];
-            if (make_subnet(p, docker_id, &m, entry, k ? 6 : 4, &o, id, err) < 0)
+            if (make_subnet(p, docker_id, &m, made_net, entry, k ? 6 : 4, &o, id, err) < 0)
                 goto fail;
             if (id[0])
                 memcpy(made[k], id, sizeof(id));
