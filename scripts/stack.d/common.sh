@@ -63,6 +63,16 @@ pid_alive() {
     [[ "$cmdline" == *"$want"* ]]
 }
 
+# Closes every descriptor above 2 of the calling (sub)shell. A service started with the caller's descriptors
+# would keep them open for its whole life: a `flock LOCK scripts/stack up` would leave LOCK held by the stack.
+close_inherited_fds() {
+    local fd
+    for fd in $(ls /proc/$BASHPID/fd); do
+        [ "$fd" -gt 2 ] && eval "exec $fd>&-"
+    done
+    return 0
+}
+
 # start_bg NAME MATCH CMD...: runs CMD in its own session, output to logs/NAME.log, PID in run/NAME.pid.
 # MATCH is a substring of the command line used to recognise the process later.
 start_bg() {
@@ -72,7 +82,7 @@ start_bg() {
     if pid_alive "$name"; then return 0; fi
     echo "$match" > "$RUN_DIR/$name.cmd"
     # From the state dir, so crash dumps and stray relative paths never land in the caller's tree.
-    (cd "$STACK_DIR" && exec setsid "$@" >> "$LOG_DIR/$name.log" 2>&1 < /dev/null) &
+    (cd "$STACK_DIR" && close_inherited_fds && exec setsid "$@" >> "$LOG_DIR/$name.log" 2>&1 < /dev/null) &
     echo $! > "$(pidfile "$name")"
 }
 

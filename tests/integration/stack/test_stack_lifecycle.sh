@@ -48,7 +48,18 @@ if ! (exec 3<> /dev/tcp/127.0.0.1/9696) 2> /dev/null; then ok "nothing listens o
 "$stack" status > /dev/null 2>&1 && not_ok "status says up after down" || ok "status reports down after down"
 
 if [ $was_up = 1 ]; then
-    "$stack" up "$@" > /tmp/stack-lifecycle-up2.log 2>&1 && ok "up again after down" || { cat /tmp/stack-lifecycle-up2.log; not_ok "up after down"; }
+    # brought up with a descriptor of ours open (as under `flock FILE scripts/stack up`): no service keeps it
+    marker=$(mktemp /tmp/stack-lifecycle-fd.XXXXXX)
+    "$stack" up "$@" > /tmp/stack-lifecycle-up2.log 2>&1 7< "$marker" && ok "up again after down" || { cat /tmp/stack-lifecycle-up2.log; not_ok "up after down"; }
+    holders=""
+    for p in $(cat "$dir"/run/*.pid 2> /dev/null); do
+        for q in $p $(pgrep -P "$p" 2> /dev/null); do
+            ls -l "/proc/$q/fd" 2> /dev/null | grep -q -- "$marker" && holders="$holders $q"
+        done
+    done
+    [ -z "$holders" ] && ok "no stack service inherited the caller's descriptors" ||
+        not_ok "the caller's descriptor is held by:$holders"
+    rm -f "$marker"
 fi
 echo "$pass passed, $fail failed"
 [ $fail = 0 ]
