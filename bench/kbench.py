@@ -450,6 +450,8 @@ def main():
                     " (Kuryr-C; upstream does a tenth, at least 5)")
     ap.add_argument("--flatness", action="store_true", help="resumable fd/RSS run: --chunk lifecycles per call up to"
                     " --lifecycles against a daemon kept between calls (state in --state)")
+    ap.add_argument("--cold", type=int, default=None, metavar="N", help="latency phase: cold runs (a new network's"
+                    " first container) per plugin, each paired with a bridge one (default 3; --quick 1)")
     ap.add_argument("--chunk", type=int, default=250)
     ap.add_argument("--levels", dest="levels_only", default=None,
                     help="throughput phase: comma list of parallelism levels (default 1,10,30,50)")
@@ -460,7 +462,10 @@ def main():
                                                                      "kuryr-libnetwork")))
     args = ap.parse_args()
     q = args.quick
+    cold = args.cold
     args.net_iters, args.cold, args.warm = (2, 1, 3) if q else (10, 3, 15)
+    if cold is not None:
+        args.cold = max(1, cold)
     args.count_runs = 1 if q else 5
     if args.lifecycles is None:
         args.lifecycles = 500 if args.flatness else (10 if q else 200)
