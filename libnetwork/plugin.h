@@ -33,7 +33,8 @@ typedef struct {
 } kl_pool_info;
 
 /* The Neutron subnet behind a PoolID: fixed for the network's life, so cached to save a lookup on each
- * RequestAddress and ReleaseAddress. Dropped with the pool or the network, or after any failure using it. */
+ * RequestAddress and ReleaseAddress (CreateNetwork puts the subnet it made). Dropped with the pool or the
+ * network, or after any failure using it. */
 typedef struct {
     char docker_pool_id[192];
     char net_id[64];
