@@ -24,6 +24,11 @@
 /* How long a RequestAddress waits for a new network's first ready port (seed, below) before it makes a port
  * of its own. A bulk create of one bound port took 0.3-0.6 s here; this only bounds a Neutron in trouble. */
 #define SEED_WAIT_S 10
+/* The fill a new network's first container starts (by taking the seed) waits this long, so that this start
+ * does not share Neutron and the host's cores with a bulk create of ports_pool_min bound ports, on top of
+ * Neutron's own work for a new network. Containers coming meanwhile make their own ports, as they would
+ * while the batch is in flight (seconds). */
+#define FIRST_FILL_DELAY_S 2
 
 typedef struct {
     kuryr_port *port;
@@ -405,6 +410,19 @@ static sub_pool *next_fill(kl_vif_pool *pool, time_t now)
     return NULL;
 }
 
+/* The earliest time a subnet that needs ports may be filled, when that is later than now; 0 when none. */
+static time_t next_fill_due(const kl_vif_pool *pool, time_t now)
+{
+    time_t due = 0;
+    for (size_t i = 0; i < pool->n_subs; i++) {
+        const sub_pool *s = &pool->subs[i];
+        if (!s->filling && (long)s->n < target(pool, s) && !full(pool, s) && s->retry_after > now &&
+            (!due || s->retry_after < due))
+            due = s->retry_after;
+    }
+    return due;
+}
+
 static recycled *next_recycle(kl_vif_pool *pool, time_t now)
 {
     for (size_t i = 0; i < pool->n_rec; i++) {
@@ -441,6 +459,9 @@ static void *thread_main(void *arg)
         ts.tv_sec += pool->swept ? pool->cfg.update_frequency_s : RETRY_S;
         if (pool->swept && (pool->n_rec || pool->n_subs))
             ts.tv_sec = ts.tv_sec < now + RETRY_S ? ts.tv_sec : now + RETRY_S; /* a retry may come due */
+        time_t due = next_fill_due(pool, now);
+        if (pool->swept && due && due < ts.tv_sec)
+            ts.tv_sec = due;
         pthread_cond_timedwait(&pool->work, &pool->lock, &ts);
     }
     pthread_mutex_unlock(&pool->lock);
@@ -536,6 +557,8 @@ kuryr_port *kl_vif_pool_take(kl_vif_pool *pool, const char *net_id, const char *
         port = s ? pick(s, mono_s()) : NULL;
     }
     if (s) {
+        if (s->seed && port)
+            s->retry_after = mono_s() + FIRST_FILL_DELAY_S;
         s->seed = false; /* in use: fill to ports_pool_min */
         want_fill(pool, s);
     }
