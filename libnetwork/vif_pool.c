@@ -8,8 +8,8 @@
 #include <string.h>
 #include <time.h>
 
-#include "kuryr/binding.h"
 #include "grow.h"
+#include "kuryr/binding.h"
 #include "kuryr/log.h"
 #include "mapping.h"
 #include "names.h"
@@ -400,11 +400,18 @@ static void recycle(kl_vif_pool *pool, recycled *r)
 
 /* ---- the thread -------------------------------------------------------------------------------------- */
 
+/* s holds fewer ports than it should and no fill of it is in flight (it may still have to wait for
+ * retry_after). */
+static bool needs_fill(const kl_vif_pool *pool, const sub_pool *s)
+{
+    return !s->filling && (long)s->n < target(pool, s) && !full(pool, s);
+}
+
 static sub_pool *next_fill(kl_vif_pool *pool, time_t now)
 {
     for (size_t i = 0; i < pool->n_subs; i++) {
         sub_pool *s = &pool->subs[i];
-        if (!s->filling && (long)s->n < target(pool, s) && !full(pool, s) && s->retry_after <= now)
+        if (needs_fill(pool, s) && s->retry_after <= now)
             return s;
     }
     return NULL;
@@ -416,8 +423,7 @@ static time_t next_fill_due(const kl_vif_pool *pool, time_t now)
     time_t due = 0;
     for (size_t i = 0; i < pool->n_subs; i++) {
         const sub_pool *s = &pool->subs[i];
-        if (!s->filling && (long)s->n < target(pool, s) && !full(pool, s) && s->retry_after > now &&
-            (!due || s->retry_after < due))
+        if (needs_fill(pool, s) && s->retry_after > now && (!due || s->retry_after < due))
             due = s->retry_after;
     }
     return due;

@@ -42,8 +42,7 @@ void kl_vif_pool_free(kl_vif_pool *pool);
 
 /* CreateNetwork made subnet_id: its pool opens with one ready port (made in the background), so that the
  * network's first container need not wait for Neutron; it fills to ports_pool_min 2 s after the first take
- * (FIRST_FILL_DELAY_S). Nothing
- * when the pool is open already or ports_pool_min is 0. */
+ * (FIRST_FILL_DELAY_S). Nothing when the pool is open already or ports_pool_min is 0. */
 void kl_vif_pool_seed(kl_vif_pool *pool, const char *net_id, const char *subnet_id);
 /* A ready port of subnet_id (the caller owns it), or NULL when there is none yet. Either way the subnet's
  * pool is (re)opened and refilled in the background when it runs below ports_pool_min. When the one-port fill
