@@ -462,10 +462,8 @@ def main():
                                                                      "kuryr-libnetwork")))
     args = ap.parse_args()
     q = args.quick
-    cold = args.cold
-    args.net_iters, args.cold, args.warm = (2, 1, 3) if q else (10, 3, 15)
-    if cold is not None:
-        args.cold = max(1, cold)
+    args.net_iters, default_cold, args.warm = (2, 1, 3) if q else (10, 3, 15)
+    args.cold = default_cold if args.cold is None else max(1, args.cold)
     args.count_runs = 1 if q else 5
     if args.lifecycles is None:
         args.lifecycles = 500 if args.flatness else (10 if q else 200)

@@ -142,7 +142,6 @@ static void assert_contains(const char *hay, const char *needle)
         fail_msg("'%s' does not contain '%s'", hay ? hay : "(null)", needle);
 }
 
-/* docker network create --subnet 10.0.0.0/24 n; docker network rm n */
 /* Neutron's answers for docker network create --subnet 10.0.0.0/24 on an empty cloud, up to the network: the
  * subnet's create is left to the test. */
 static void script_network_create(fixture *f)
@@ -156,6 +155,7 @@ static void script_network_create(fixture *f)
     answer(f, "POST", "/v2.0/networks", 201, "network.json", 0);
 }
 
+/* docker network create --subnet 10.0.0.0/24 n; docker network rm n */
 static void test_network_lifecycle(void **state)
 {
     fixture *f = *state;
