@@ -136,6 +136,69 @@ const kuryr_opt_def kuryr_options[] = {
     {"vif_pool", "ports_pool_update_frequency", INT, "20",
      "Seconds between checks that every pool holds ports_pool_min ports.", false, NULL},
 
+    /* [kubernetes]: kuryr-kubernetes (the controller and, later, the CNI daemon) */
+    {"kubernetes", "api_root", STR, "",
+     "URL of the kube-apiserver, e.g. https://10.0.0.1:6443. Empty (Kuryr-C) takes the server from kubeconfig "
+     "when that is set, else from the pod's service account (KUBERNETES_SERVICE_HOST/PORT). Upstream's default "
+     "was https://localhost:6443.", false, NULL},
+    {"kubernetes", "token_file", STR, "",
+     "File holding the bearer token; re-read when it changes and after a 401. Empty with api_root set means no "
+     "token; in a pod without api_root the service account's token is used.", false, NULL},
+    {"kubernetes", "ssl_ca_crt_file", STR, "",
+     "CA bundle that verifies the kube-apiserver's certificate (empty: the system's, or the service account's "
+     "in a pod).", false, NULL},
+    {"kubernetes", "ssl_client_crt_file", STR, "", "Client certificate (PEM) for TLS client authentication.",
+     false, NULL},
+    {"kubernetes", "ssl_client_key_file", STR, "", "Private key (PEM) of ssl_client_crt_file.", false, NULL},
+    {"kubernetes", "ssl_verify_server_crt", BOOL, "true",
+     "Verify the kube-apiserver's certificate. Kuryr-C verifies by default; upstream's default was false.", false,
+     NULL},
+    {"kubernetes", "kubeconfig", STR, "",
+     "Kuryr-C addition (upstream had no such option): a kubeconfig file to take the server and credentials from. "
+     "The [kubernetes] api_root, token_file and ssl_* options, when set, override what it says.", false, NULL},
+    {"kubernetes", "enabled_handlers", LIST, "vif,endpoints,service,kuryrloadbalancer,kuryrport",
+     "Handlers the controller runs. Names this build does not have yet are logged at start-up and skipped "
+     "(see docs/kubernetes.md for the ones it has).", false,
+     "vif|kuryrport|namespace|kuryrnetwork|kuryrnetwork_population|policy|kuryrnetworkpolicy|pod_label|service|"
+     "endpoints|kuryrloadbalancer|lb|lbaasspec|machine|probe"},
+    {"kubernetes", "controller_ha", BOOL, "false",
+     "Run several controllers, only one of them active: they elect a leader through a coordination.k8s.io/v1 "
+     "Lease and only the leader runs handlers; a standby takes over when the leader stops renewing. Upstream "
+     "used a leader-elector sidecar for this; Kuryr-C needs none.", false, NULL},
+    {"kubernetes", "controller_ha_elector_port", INT, "16401",
+     "Upstream's leader-elector sidecar port; accepted for compatibility and ignored (Kuryr-C elects through "
+     "the Lease itself).", false, NULL},
+    {"kubernetes", "controller_ha_lease_name", STR, "kuryr-k8s-controller",
+     "Kuryr-C addition: name of the Lease the controllers elect their leader with.", false, NULL},
+    {"kubernetes", "controller_ha_lease_namespace", STR, "kube-system",
+     "Kuryr-C addition: namespace of that Lease.", false, NULL},
+    {"kubernetes", "controller_ha_lease_duration", INT, "15",
+     "Kuryr-C addition: seconds a standby waits after the Lease was last renewed before it takes over.", false,
+     NULL},
+    {"kubernetes", "controller_ha_renew_deadline", INT, "10",
+     "Kuryr-C addition: seconds the leader keeps acting without a successful renewal; must be below "
+     "controller_ha_lease_duration, so the leader has stopped before a standby may start.", false, NULL},
+    {"kubernetes", "controller_ha_retry_period", INT, "2",
+     "Kuryr-C addition: seconds between the candidates' attempts to acquire or renew the Lease.", false, NULL},
+    {"kubernetes", "controller_workers", INT, "4",
+     "Kuryr-C addition: objects the controller handles in parallel (one object is never handled by two "
+     "workers at once).", false, NULL},
+    {"kubernetes", "watch_retry_timeout", INT, "60",
+     "Seconds a watch may keep failing to reconnect before /alive reports the controller dead (upstream's "
+     "watcher gave up after this long).", false, NULL},
+    {"kubernetes", "watch_connection_timeout", INT, "30", "Seconds to wait for a connection to the kube-apiserver.",
+     false, NULL},
+    {"kubernetes", "watch_read_timeout", INT, "60",
+     "Seconds a watch may stay silent (no event, no bookmark) before it is taken as broken and restarted.", false,
+     NULL},
+    {"kubernetes", "use_events", BOOL, "true",
+     "Record Kubernetes Events on the objects the handlers act on.", false, NULL},
+
+    /* [health_server]: kuryr-kubernetes */
+    {"health_server", "port", INT, "8082",
+     "Port on 127.0.0.1 where the controller answers /alive, /ready and Prometheus /metrics (upstream served "
+     "/metrics on [prometheus_exporter] controller_exporter_port; Kuryr-C serves all three here).", false, NULL},
+
     /* [binding]: kuryr-lib */
     {"binding", "default_driver", STR, "veth",
      "Binding driver. Upstream's module path (kuryr.lib.binding.drivers.veth) is accepted and means the same "
