@@ -2,12 +2,11 @@
 #include "http_internal.h"
 
 #include <ctype.h>
-#include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <time.h>
 
+#include "kuryr/clock.h"
 #include "kuryr/log.h"
 
 #define DEFAULT_CONNECT_TIMEOUT_MS 10000L
@@ -39,6 +38,9 @@ kuryr_http *kuryr_http_new(const kuryr_http_opts *opts)
     http->unix_socket = dup_or_null(opts->unix_socket);
     http->certfile = dup_or_null(opts->certfile);
     http->keyfile = dup_or_null(opts->keyfile);
+    http->ca_pem = dup_or_null(opts->ca_pem);
+    http->cert_pem = dup_or_null(opts->cert_pem);
+    http->key_pem = dup_or_null(opts->key_pem);
     http->insecure = opts->insecure;
     http->connect_timeout_ms = opts->connect_timeout_ms > 0 ? opts->connect_timeout_ms : DEFAULT_CONNECT_TIMEOUT_MS;
     http->timeout_ms = opts->timeout_ms > 0 ? opts->timeout_ms : DEFAULT_TIMEOUT_MS;
@@ -57,6 +59,11 @@ void kuryr_http_free(kuryr_http *http)
     free(http->unix_socket);
     free(http->certfile);
     free(http->keyfile);
+    free(http->ca_pem);
+    free(http->cert_pem);
+    if (http->key_pem) /* a private key: wiped before the memory goes back */
+        explicit_bzero(http->key_pem, strlen(http->key_pem));
+    free(http->key_pem);
     free(http);
 }
 
@@ -121,6 +128,11 @@ typedef struct {
     buffer body;
     char *subject_token;
     char *content_type;
+    long retry_after_s;
+    /* Streaming only: where 2xx bodies go, the handle (for the status), the time of the last byte. */
+    kuryr_http_stream *stream;
+    CURL *easy;
+    double last_data_s;
 } capture;
 
 static void capture_reset(capture *c)
@@ -129,6 +141,7 @@ static void capture_reset(capture *c)
     free(c->subject_token);
     free(c->content_type);
     memset(c, 0, sizeof(*c));
+    c->retry_after_s = -1;
 }
 
 static size_t on_body(char *ptr, size_t size, size_t nmemb, void *userdata)
@@ -178,6 +191,7 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
         free(c->subject_token);
         free(c->content_type);
         c->subject_token = c->content_type = NULL;
+        c->retry_after_s = -1;
         return n;
     }
     char *v;
@@ -187,6 +201,13 @@ static size_t on_header(char *ptr, size_t size, size_t nmemb, void *userdata)
     } else if ((v = header_value(ptr, n, "Content-Type"))) {
         free(c->content_type);
         c->content_type = v;
+    } else if ((v = header_value(ptr, n, "Retry-After"))) {
+        /* Only the delta-seconds form: the HTTP-date form needs a wall clock shared with the server. */
+        char *end;
+        long secs = strtol(v, &end, 10);
+        if (end != v && *end == '\0' && secs >= 0)
+            c->retry_after_s = secs;
+        free(v);
     }
     return n;
 }
@@ -245,6 +266,67 @@ static void set_method(CURL *easy, const char *method, const char *body)
     }
 }
 
+static void set_blob(CURL *easy, CURLoption opt, const char *pem)
+{
+    struct curl_blob blob = {.data = (void *)pem, .len = strlen(pem), .flags = CURL_BLOB_COPY};
+    curl_easy_setopt(easy, opt, &blob);
+}
+
+/* Files or in-memory PEM (the latter wins when both are given). */
+static void set_credentials(kuryr_http *http, CURL *easy)
+{
+    if (http->ca_pem)
+        set_blob(easy, CURLOPT_CAINFO_BLOB, http->ca_pem);
+    else if (http->cafile)
+        curl_easy_setopt(easy, CURLOPT_CAINFO, http->cafile);
+    if (http->cert_pem) {
+        set_blob(easy, CURLOPT_SSLCERT_BLOB, http->cert_pem);
+        curl_easy_setopt(easy, CURLOPT_SSLCERTTYPE, "PEM");
+    } else if (http->certfile) {
+        curl_easy_setopt(easy, CURLOPT_SSLCERT, http->certfile);
+    }
+    if (http->key_pem) {
+        set_blob(easy, CURLOPT_SSLKEY_BLOB, http->key_pem);
+        curl_easy_setopt(easy, CURLOPT_SSLKEYTYPE, "PEM");
+    } else if (http->keyfile) {
+        curl_easy_setopt(easy, CURLOPT_SSLKEY, http->keyfile);
+    }
+}
+
+/* A streamed answer: 2xx bodies go to the caller as they come, anything else is buffered to be judged. */
+static size_t on_stream_body(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+    capture *c = userdata;
+    size_t n = size * nmemb;
+    c->last_data_s = kuryr_mono_s();
+    long status = 0;
+    curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &status);
+    if (status < 200 || status > 299)
+        return on_body(ptr, size, nmemb, &c->body);
+    if (!c->stream->on_data(ptr, n, c->stream->ud)) {
+        c->stream->stopped = true;
+        return 0;
+    }
+    return n;
+}
+
+static int on_stream_progress(void *userdata, curl_off_t dltotal, curl_off_t dlnow, curl_off_t ultotal,
+                              curl_off_t ulnow)
+{
+    (void)dltotal, (void)dlnow, (void)ultotal, (void)ulnow;
+    capture *c = userdata;
+    kuryr_http_stream *st = c->stream;
+    if (st->keep_going && !st->keep_going(st->ud)) {
+        st->stopped = true;
+        return 1;
+    }
+    if (st->stall_ms > 0 && (kuryr_mono_s() - c->last_data_s) * 1000.0 > (double)st->stall_ms) {
+        st->stalled = true;
+        return 1;
+    }
+    return 0;
+}
+
 static void configure(kuryr_http *http, CURL *easy, const char *method, const char *url, struct curl_slist *hdrs,
                       const char *body, capture *cap, char *errbuf)
 {
@@ -260,14 +342,18 @@ static void configure(kuryr_http *http, CURL *easy, const char *method, const ch
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYPEER, http->insecure ? 0L : 1L);
     curl_easy_setopt(easy, CURLOPT_SSL_VERIFYHOST, http->insecure ? 0L : 2L);
     curl_easy_setopt(easy, CURLOPT_UNIX_SOCKET_PATH, http->unix_socket);
-    if (http->cafile)
-        curl_easy_setopt(easy, CURLOPT_CAINFO, http->cafile);
-    if (http->certfile)
-        curl_easy_setopt(easy, CURLOPT_SSLCERT, http->certfile);
-    if (http->keyfile)
-        curl_easy_setopt(easy, CURLOPT_SSLKEY, http->keyfile);
-    curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
-    curl_easy_setopt(easy, CURLOPT_WRITEDATA, &cap->body);
+    set_credentials(http, easy);
+    if (cap->stream) {
+        curl_easy_setopt(easy, CURLOPT_TIMEOUT_MS, cap->stream->timeout_ms > 0 ? cap->stream->timeout_ms : 0L);
+        curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_stream_body);
+        curl_easy_setopt(easy, CURLOPT_WRITEDATA, cap);
+        curl_easy_setopt(easy, CURLOPT_NOPROGRESS, 0L);
+        curl_easy_setopt(easy, CURLOPT_XFERINFOFUNCTION, on_stream_progress);
+        curl_easy_setopt(easy, CURLOPT_XFERINFODATA, cap);
+    } else {
+        curl_easy_setopt(easy, CURLOPT_WRITEFUNCTION, on_body);
+        curl_easy_setopt(easy, CURLOPT_WRITEDATA, &cap->body);
+    }
     curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(easy, CURLOPT_HEADERDATA, cap);
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);
@@ -311,19 +397,6 @@ static bool is_unavailable(CURLcode rc)
            is_broken_connection(rc);
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-    while (nanosleep(&ts, &ts) != 0 && errno == EINTR) {
-    }
-}
 
 typedef enum { RETRY_NO, RETRY_BACKOFF, RETRY_NOW } retry_kind;
 
@@ -383,10 +456,13 @@ static int fail(CURLcode rc, const char *method, const char *url, const char *er
     return -1;
 }
 
-int kuryr_http_request(kuryr_http *http, const char *method, const char *url, const char *const *headers,
-                       const char *body, kuryr_http_response *resp, kuryr_error *err)
+/* One request, retried as should_retry() says; a stream (may be NULL) takes 2xx bodies and is never retried
+ * after a byte of answer arrived. */
+static int perform(kuryr_http *http, const char *method, const char *url, const char *const *headers,
+                   const char *body, kuryr_http_stream *stream, kuryr_http_response *resp, kuryr_error *err)
 {
     memset(resp, 0, sizeof(*resp));
+    resp->retry_after_s = -1;
     if (!http || !method || !url)
         return kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "http request without client, method or URL");
     CURL *easy = kuryr_http_thread_handle(http);
@@ -395,7 +471,7 @@ int kuryr_http_request(kuryr_http *http, const char *method, const char *url, co
         curl_slist_free_all(hdrs);
         return kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "out of memory preparing %s request", method);
     }
-    double start = now_s();
+    double start = kuryr_mono_s();
     bool reuse_retry_used = false;
     long backoff = http->retry_backoff_ms;
     capture cap = {0};
@@ -404,11 +480,14 @@ int kuryr_http_request(kuryr_http *http, const char *method, const char *url, co
     long status;
     for (int attempt = 1;; attempt++) {
         capture_reset(&cap);
+        cap.stream = stream;
+        cap.easy = easy;
+        cap.last_data_s = kuryr_mono_s();
         errbuf[0] = '\0';
         configure(http, easy, method, url, hdrs, body, &cap, errbuf);
-        double t0 = now_s();
+        double t0 = kuryr_mono_s();
         rc = curl_easy_perform(easy);
-        double secs = now_s() - t0;
+        double secs = kuryr_mono_s() - t0;
         atomic_fetch_add(&http->total_requests, 1);
         thread_requests++;
         status = 0;
@@ -421,22 +500,27 @@ int kuryr_http_request(kuryr_http *http, const char *method, const char *url, co
         curl_easy_getinfo(easy, CURLINFO_HEADER_SIZE, &header_bytes);
         if (rc == CURLE_WRITE_ERROR && cap.body.too_big)
             snprintf(errbuf, sizeof(errbuf), "response body larger than %ld bytes", MAX_BODY_BYTES);
+        if (stream && stream->stalled)
+            snprintf(errbuf, sizeof(errbuf), "stalled: no data for %ld ms", stream->stall_ms);
+        else if (stream && stream->stopped)
+            snprintf(errbuf, sizeof(errbuf), "stopped by the reader");
         log_attempt(method, url, rc, status, secs, attempt, errbuf);
         resp->attempts = attempt;
         bool got_bytes = header_bytes > 0 || cap.body.len > 0;
         retry_kind retry = should_retry(http, method, rc, status, new_conns == 0, connect_us > 0 || new_conns == 0,
                                         got_bytes, attempt, &reuse_retry_used);
-        if (retry == RETRY_NO)
+        if (retry == RETRY_NO || (stream && (retry == RETRY_BACKOFF || stream->stalled || stream->stopped)))
             break;
         if (retry == RETRY_BACKOFF) {
-            sleep_ms(backoff);
+            kuryr_sleep_ms(backoff);
             backoff = backoff * 2 > MAX_BACKOFF_MS ? MAX_BACKOFF_MS : backoff * 2;
         }
     }
     curl_slist_free_all(hdrs);
-    resp->elapsed_s = now_s() - start;
+    resp->elapsed_s = kuryr_mono_s() - start;
     thread_wait_s += resp->elapsed_s;
     if (rc != CURLE_OK) {
+        resp->status = status;
         capture_reset(&cap);
         return fail(rc, method, url, errbuf, err);
     }
@@ -445,9 +529,28 @@ int kuryr_http_request(kuryr_http *http, const char *method, const char *url, co
     resp->body_len = cap.body.len;
     resp->subject_token = cap.subject_token;
     resp->content_type = cap.content_type;
+    resp->retry_after_s = cap.retry_after_s;
     if (!resp->body) {
         kuryr_http_response_clear(resp);
         return kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "out of memory reading %s answer", method);
     }
     return 0;
+}
+
+int kuryr_http_request(kuryr_http *http, const char *method, const char *url, const char *const *headers,
+                       const char *body, kuryr_http_response *resp, kuryr_error *err)
+{
+    return perform(http, method, url, headers, body, NULL, resp, err);
+}
+
+int kuryr_http_request_stream(kuryr_http *http, const char *method, const char *url, const char *const *headers,
+                              const char *body, kuryr_http_stream *stream, kuryr_http_response *resp,
+                              kuryr_error *err)
+{
+    if (!stream || !stream->on_data) {
+        memset(resp, 0, sizeof(*resp));
+        return kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "streamed request without a reader");
+    }
+    stream->stalled = stream->stopped = false;
+    return perform(http, method, url, headers, body, stream, resp, err);
 }

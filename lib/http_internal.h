@@ -11,6 +11,7 @@ struct kuryr_http_slot;
 
 struct kuryr_http {
     char *cafile, *certfile, *keyfile, *unix_socket;
+    char *ca_pem, *cert_pem, *key_pem;
     bool insecure;
     long connect_timeout_ms, timeout_ms;
     int max_retries;

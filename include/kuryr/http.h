@@ -23,6 +23,11 @@ typedef struct {
     int max_retries;         /* for idempotent requests; default 3 when 0, -1 = none */
     long retry_backoff_ms;   /* first backoff, doubled each retry; 0 = 200 ms */
     const char *unix_socket; /* connect to this unix socket instead of the URL's host (Docker's API); NULL = TCP */
+    /* The same credentials as PEM text in memory (kubeconfig's *-data), used instead of the files when set:
+     * nothing secret needs to touch the disk. */
+    const char *ca_pem;
+    const char *cert_pem;
+    const char *key_pem;
 } kuryr_http_opts;
 
 typedef struct {
@@ -31,6 +36,7 @@ typedef struct {
     size_t body_len;
     char *subject_token;    /* X-Subject-Token header if present (Keystone), else NULL */
     char *content_type;     /* Content-Type header if present, else NULL */
+    long retry_after_s;     /* Retry-After in seconds (the delta form) if present, else -1 */
     double elapsed_s;       /* wall time including retries */
     int attempts;
 } kuryr_http_response;
@@ -47,6 +53,30 @@ void kuryr_http_free(kuryr_http *http);
 int kuryr_http_request(kuryr_http *http, const char *method, const char *url, const char *const *headers,
                        const char *body, kuryr_http_response *resp, kuryr_error *err);
 void kuryr_http_response_clear(kuryr_http_response *resp);
+
+/* A request whose answer is consumed as it arrives: a watch, which can stream for minutes. */
+typedef struct {
+    /* Gets the body of a 2xx answer chunk by chunk, as it arrives, instead of resp->body (other statuses are
+     * buffered into resp->body as usual, to be judged by the caller). Return false to stop the transfer. */
+    bool (*on_data)(const char *data, size_t len, void *ud);
+    /* Polled at least once a second while the transfer runs; return false to stop it (a shutdown). NULL =
+     * never stop. */
+    bool (*keep_going)(void *ud);
+    void *ud;
+    long timeout_ms;  /* the whole transfer; 0 = no limit */
+    long stall_ms;    /* stop when no byte has arrived for this long; 0 = never */
+    /* Out: why the transfer ended early, when it did. */
+    bool stalled;     /* stall_ms passed without a byte */
+    bool stopped;     /* on_data or keep_going said stop */
+} kuryr_http_stream;
+
+/* Like kuryr_http_request, but the answer's body goes to stream->on_data and the request is made once (the
+ * caller owns reconnecting). Returns 0 when the server finished its answer, -1 with err otherwise (including
+ * a stall or a stop, which set the flags in stream; err is then KURYR_ERR_UNAVAILABLE). resp->status is set in
+ * both cases when an answer had started. */
+int kuryr_http_request_stream(kuryr_http *http, const char *method, const char *url, const char *const *headers,
+                              const char *body, kuryr_http_stream *stream, kuryr_http_response *resp,
+                              kuryr_error *err);
 
 /* Number of requests sent by this client (all threads) and by the calling thread, for metrics and
  * per-request counting. The thread counter can be reset by the caller at the start of a plugin request. */
