@@ -2,7 +2,8 @@
 """Idempotent identity and network bootstrap for scripts/stack.
 
 Keystone: a `service` project, a `neutron` user (token validation) and a `kuryr` user, both with the admin
-role there (binding:host_id needs admin). Neutron: shared default subnetpools `kuryr` and `kuryr6`.
+role there (binding:host_id needs admin). Cinder (stack up --cinder): a `cinder` user and the volumev3
+endpoints. Neutron: shared default subnetpools `kuryr` and `kuryr6`.
 Passwords come from the environment, never from argv, and are never printed."""
 import datetime
 import json
@@ -15,6 +16,7 @@ import urllib.request
 
 KEYSTONE = "http://127.0.0.1:5000/v3"
 NEUTRON = "http://127.0.0.1:9696/v2.0"
+CINDER = "http://127.0.0.1:8776/v3"
 NOAUTH_PROJECT = "kuryr-stack"
 
 
@@ -63,17 +65,47 @@ def keystone():
     role = find_one(token, KEYSTONE + "/roles?name=admin", "roles")
     ensure_user(token, "neutron", os.environ["STACK_NEUTRON_PASSWORD"], project["id"], role["id"])
     ensure_user(token, "kuryr", os.environ["STACK_KURYR_PASSWORD"], project["id"], role["id"])
-    service = find_one(token, KEYSTONE + "/services?type=network", "services")
+    ensure_endpoints(token, "neutron", "network", "http://127.0.0.1:9696")
+
+
+def ensure_endpoints(token, name, stype, url):
+    service = find_one(token, f"{KEYSTONE}/services?type={stype}", "services")
     if service is None:
         service = call("POST", KEYSTONE + "/services", token, {"service": {
-            "name": "neutron", "type": "network", "enabled": True}})["service"]
+            "name": name, "type": stype, "enabled": True}})["service"]
     endpoints = call("GET", f"{KEYSTONE}/endpoints?service_id={service['id']}", token)["endpoints"]
     have = {e["interface"] for e in endpoints}
     for iface in ("public", "internal", "admin"):
         if iface not in have:
             call("POST", KEYSTONE + "/endpoints", token, {"endpoint": {
-                "service_id": service["id"], "interface": iface, "url": "http://127.0.0.1:9696",
+                "service_id": service["id"], "interface": iface, "url": url,
                 "region_id": "RegionOne", "enabled": True}})
+
+
+def cinder():
+    """A `cinder` user (token validation) with the admin role in `service`, and the volumev3 endpoints."""
+    token = admin_token()
+    project = find_one(token, KEYSTONE + "/projects?name=service&domain_id=default", "projects")
+    role = find_one(token, KEYSTONE + "/roles?name=admin", "roles")
+    ensure_user(token, "cinder", os.environ["STACK_CINDER_PASSWORD"], project["id"], role["id"])
+    ensure_endpoints(token, "cinderv3", "volumev3", "http://127.0.0.1:8776/v3/%(project_id)s")
+
+
+def cinder_pool(timeout=120):
+    """Waits until the NFS back end has reported a pool with free space to the scheduler."""
+    token = admin_token()
+    project = find_one(token, KEYSTONE + "/projects?name=admin&domain_id=default", "projects")
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            pools = call("GET", f"{CINDER}/{project['id']}/scheduler-stats/get_pools?detail=true", token)["pools"]
+        except (urllib.error.URLError, ConnectionError):
+            pools = []
+        if any(p.get("capabilities", {}).get("free_capacity_gb", 0) for p in pools):
+            return
+        if time.monotonic() > deadline:
+            sys.exit(f"bootstrap: no Cinder pool with free space after {timeout}s")
+        time.sleep(1)
 
 
 def neutron(auth):
@@ -120,7 +152,7 @@ def wait_agents(token, want, restarted=True, timeout=90):
 def main():
     what, auth = sys.argv[1], sys.argv[2]
     try:
-        keystone() if what == "keystone" else neutron(auth)
+        {"keystone": keystone, "cinder": cinder, "cinder-pool": cinder_pool}.get(what, lambda: neutron(auth))()
     except urllib.error.HTTPError as e:
         sys.exit(f"bootstrap {what}: {e.code} {e.reason} on {e.url}: {e.read()[:500]!r}")
 

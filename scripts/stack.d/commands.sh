@@ -12,6 +12,8 @@ components() {
     echo neutron-server
     [ "$backend" = ovn ] || echo neutron-linuxbridge-agent neutron-dhcp-agent
     echo dockerd
+    if cinder_enabled; then echo cinder-api cinder-scheduler cinder-volume; fi
+    return 0
 }
 
 all_healthy() {
@@ -23,22 +25,26 @@ all_healthy() {
 k8s_state_exists() { [ -d "$STACK_DIR/k8s" ] && declare -F k8s_up > /dev/null; }
 
 stack_up() {
-    local backend=linuxbridge auth=keystone k8s=0
+    local backend=linuxbridge auth=keystone k8s=0 cinder=0
     while [ $# -gt 0 ]; do
         case $1 in
             --backend) backend=${2:-}; shift ;;
             --backend=*) backend=${1#*=} ;;
             --noauth) auth=noauth ;;
             --k8s) k8s=1 ;;
+            --cinder) cinder=1 ;;
             *) die "up: unknown option '$1'" ;;
         esac
         shift
     done
     case $backend in linuxbridge | ovn) ;; *) die "up: --backend must be linuxbridge or ovn" ;; esac
+    if [ $cinder = 1 ] && { [ "$backend" = ovn ] || [ "$auth" = noauth ]; }; then
+        die "up: --cinder needs Keystone and RabbitMQ (the linuxbridge back end without --noauth)"
+    fi
     [ "$(id -u)" = 0 ] || die "up must run as root"
 
     say "installing packages (scripts/install-deps build stack test)"
-    "$here/install-deps" build stack test
+    "$here/install-deps" build stack test $([ $cinder = 1 ] && echo cinder)
     local running_backend running_auth agents_since=0
     running_backend=$(state_get backend)
     running_auth=$(state_get auth)
@@ -51,8 +57,18 @@ stack_up() {
     fi
     if [ "$(state_get running)" = 1 ] && all_healthy "$backend" "$auth" &&
         { [ $k8s = 0 ] || { declare -F k8s_status > /dev/null && k8s_status > /dev/null 2>&1; }; }; then
-        say "stack is already up (backend=$backend auth=$auth): nothing to do"
-        return 0
+        if [ $cinder = 0 ] || { cinder_enabled && cinder_api; }; then
+            say "stack is already up (backend=$backend auth=$auth): nothing to do"
+            return 0
+        fi
+        if [ $k8s = 0 ]; then
+            # Cinder joins a running stack without disturbing what runs: only its own services start.
+            cinder_up
+            cinder_ready
+            write_client_conf "$backend" "$auth"
+            say "cinder is up on the running stack; logs in $LOG_DIR"
+            return 0
+        fi
     fi
 
     mkdir -p "$STACK_DIR" "$RUN_DIR" "$LOG_DIR" "$ETC_DIR"
@@ -102,6 +118,10 @@ stack_up() {
     STACK_ADMIN_PASSWORD=$(secret admin) STACK_BACKEND=$backend STACK_SINCE=$agents_since /usr/bin/python3 "$here/stack.d/bootstrap.py" \
         neutron "$auth" >> "$LOG_DIR/bootstrap.log" 2>&1 || fail_component bootstrap "Neutron subnetpools or agents"
     docker_ready
+    if [ $cinder = 1 ] || cinder_enabled; then
+        cinder_up
+        cinder_ready
+    fi
     write_client_conf "$backend" "$auth"
     if [ $k8s = 1 ]; then
         declare -F k8s_up > /dev/null || die "--k8s: scripts/stack.d/k8s.sh does not provide k8s_up"
@@ -175,6 +195,14 @@ stack_down() {
     local purge=0
     [ "${1:-}" = --purge ] && purge=1
     [ "$(id -u)" = 0 ] || die "down must run as root"
+    if [ "${1:-}" = --cinder ]; then
+        # Only Cinder leaves; the rest of the stack runs on untouched.
+        say "stopping cinder, unmounting its share and detaching its loop device"
+        cinder_down
+        state_set cinder 0
+        say "cinder is down"
+        return 0
+    fi
     if [ ! -d "$STACK_DIR" ]; then say "no stack state in $STACK_DIR: nothing to do"; return 0; fi
     if k8s_state_exists && declare -F k8s_down > /dev/null; then
         say "kubernetes: stopping"
@@ -182,6 +210,11 @@ stack_down() {
     fi
     say "stopping docker"
     docker_down
+    if cinder_enabled || [ -f "$CINDER_SHARE_IMG" ]; then
+        say "stopping cinder, unmounting its share and detaching its loop device"
+        cinder_down
+        state_set cinder 0
+    fi
     say "stopping neutron (neutron-server takes ~15 s to release :9696)"
     neutron_down
     say "stopping ovn, keystone, rabbitmq, mariadb"
@@ -220,6 +253,10 @@ stack_status() {
         fi
     done
     if neutron_api; then echo "  neutron API $NEUTRON_URL answers"; else echo "  neutron API $NEUTRON_URL does not answer"; rc=1; fi
+    if cinder_enabled; then
+        if cinder_api; then echo "  cinder API $CINDER_URL answers"; else echo "  cinder API $CINDER_URL does not answer"; rc=1; fi
+        echo "  cinder NFS share: $(cinder_share_loop) on $(cinder_share_dir)$(mountpoint -q "$(cinder_share_dir)" || echo ' NOT MOUNTED')"
+    fi
     echo "  total memory (PSS) of stack processes: $((total / 1024)) MiB"
     if k8s_state_exists && declare -F k8s_status > /dev/null; then k8s_status || rc=1; fi
     return $rc
@@ -256,6 +293,7 @@ stack_env() {
     fi
     [ "$DOCKER_SOCK" = /run/docker.sock ] || [ "$DOCKER_SOCK" = /var/run/docker.sock ] ||
         echo "export DOCKER_HOST='unix://$DOCKER_SOCK'"
+    if cinder_enabled; then echo "export KURYR_STACK_CINDER=1"; fi
     if k8s_state_exists && declare -F k8s_env > /dev/null; then k8s_env; fi
     return 0
 }
