@@ -62,7 +62,8 @@ const kuryr_opt_def kuryr_options[] = {
     {"DEFAULT", "unix_socket", STR, "/run/docker/plugins/kuryr.sock",
      "Kuryr-C addition: Unix socket on which the plugin also serves Docker; empty disables it.", false, NULL},
     {"DEFAULT", "metrics_listen", STR, "",
-     "Kuryr-C addition: host:port (e.g. 127.0.0.1:23751) serving /metrics and /healthz; empty turns them off.",
+     "Kuryr-C addition: loopback host:port (e.g. 127.0.0.1:23751) serving /metrics, /healthz (liveness) and /readyz "
+     "(Neutron reachability, probed in the background); empty turns them off.",
      false, NULL},
     {"DEFAULT", "max_request_body", INT, "1048576",
      "Kuryr-C addition: largest request body in bytes the plugin accepts from Docker.", false, NULL},

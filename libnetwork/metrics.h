@@ -27,13 +27,14 @@ char *kl_metrics_render(void);
 void kl_metrics_reset(void);
 
 typedef struct kl_metrics_server kl_metrics_server;
-/* Serves GET /metrics and /healthz on listen ("127.0.0.1:23751", "[::1]:23751"). Only loopback addresses
- * are accepted: the metrics name networks and endpoints. NULL with err on failure. */
+/* Serves /metrics, /healthz (liveness), /readyz (the last known Neutron reachability, probed in the background
+ * every 10 s) on listen ("127.0.0.1:23751", "[::1]:23751") through kuryr/health.h, which says what each path
+ * answers. Only loopback addresses are accepted: the metrics name networks and endpoints. No answer waits on
+ * Neutron. NULL with err on failure. */
 kl_metrics_server *kl_metrics_start(kl_plugin *p, const char *listen, kuryr_error *err);
+/* The port it listens on (the chosen one for port 0: tests). */
+unsigned kl_metrics_port(const kl_metrics_server *s);
+/* Stops serving and waits for a readiness probe in flight (a few seconds at most). NULL is fine. */
 void kl_metrics_stop(kl_metrics_server *s);
-
-/* Splits "host:port" / "[v6]:port" and checks host is a loopback address. 0 or -1 with err. */
-int kl_metrics_parse_listen(const char *listen, char *host, size_t hostlen, char *port, size_t portlen,
-                            kuryr_error *err);
 
 #endif

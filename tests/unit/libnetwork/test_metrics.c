@@ -1,6 +1,6 @@
 /* Metrics: dispatch counts requests, latency and errors per endpoint; the exposition is valid Prometheus
- * text; metrics_listen accepts loopback only; the listener serves /metrics and a /healthz that reports
- * "not ready" when Neutron is unreachable. */
+ * text; the listener serves /metrics, a /readyz that reports "not ready" when Neutron is unreachable, and a
+ * /healthz that answers while Neutron stalls. (The listener itself: tests/unit/lib/test_health.c.) */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -11,11 +11,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "metrics.h"
 #include "plugin.h"
 #include "release.h"
 #include "router.h"
+#include "test_httpd.h"
 
 static int h_ok(kl_plugin *p, json_t *req, json_t **resp, kuryr_error *err)
 {
@@ -84,27 +86,6 @@ static void test_counts(void **state)
     free(m);
 }
 
-static void test_parse_listen(void **state)
-{
-    (void)state;
-    char host[64], port[8];
-    kuryr_error err;
-    assert_int_equal(kl_metrics_parse_listen("127.0.0.1:23751", host, sizeof(host), port, sizeof(port), &err), 0);
-    assert_string_equal(host, "127.0.0.1");
-    assert_string_equal(port, "23751");
-    assert_int_equal(kl_metrics_parse_listen("[::1]:9", host, sizeof(host), port, sizeof(port), &err), 0);
-    assert_string_equal(host, "::1");
-    assert_int_equal(kl_metrics_parse_listen("localhost:80", host, sizeof(host), port, sizeof(port), &err), 0);
-    assert_int_equal(kl_metrics_parse_listen("0.0.0.0:23751", host, sizeof(host), port, sizeof(port), &err), -1);
-    assert_non_null(strstr(err.message, "loopback"));
-    assert_int_equal(kl_metrics_parse_listen("10.0.0.1:1", host, sizeof(host), port, sizeof(port), &err), -1);
-    assert_int_equal(kl_metrics_parse_listen("127.0.0.1", host, sizeof(host), port, sizeof(port), &err), -1);
-    assert_int_equal(kl_metrics_parse_listen("127.0.0.1:0", host, sizeof(host), port, sizeof(port), &err), -1);
-    assert_int_equal(kl_metrics_parse_listen("127.0.0.1:x", host, sizeof(host), port, sizeof(port), &err), -1);
-    assert_int_equal(kl_metrics_parse_listen("[::1]9", host, sizeof(host), port, sizeof(port), &err), -1);
-    assert_int_equal(kl_metrics_parse_listen("", host, sizeof(host), port, sizeof(port), &err), -1);
-}
-
 static size_t collect(char *ptr, size_t size, size_t n, void *ud)
 {
     char **buf = ud;
@@ -125,6 +106,8 @@ static long get(const char *url, char **body)
     curl_easy_setopt(c, CURLOPT_URL, url);
     curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
     curl_easy_setopt(c, CURLOPT_WRITEDATA, body);
+    /* a guard, not an assertion: an answer that waits on a stalled Neutron fails the test instead of hanging */
+    curl_easy_setopt(c, CURLOPT_TIMEOUT, 20L);
     long status = 0;
     if (curl_easy_perform(c) == CURLE_OK)
         curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
@@ -145,16 +128,10 @@ static void test_listener(void **state)
     kl_plugin p;
     kuryr_error err;
     assert_int_equal(kl_plugin_init(&p, cfg, &err), 0);
-    kl_metrics_server *s = NULL;
-    char url[64];
-    /* the first free port from a small loopback range, so that parallel test runs do not collide */
-    for (int port = 23800; port < 23900 && !s; port++) {
-        char spec[32];
-        snprintf(spec, sizeof(spec), "127.0.0.1:%d", port);
-        s = kl_metrics_start(&p, spec, &err);
-        snprintf(url, sizeof(url), "http://%s", spec);
-    }
+    kl_metrics_server *s = kl_metrics_start(&p, "127.0.0.1:0", &err);
     assert_non_null(s);
+    char url[64];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u", kl_metrics_port(s));
     call("/X.Ok", "{}");
     char full[96], *body = NULL;
     snprintf(full, sizeof(full), "%s/metrics", url);
@@ -168,8 +145,21 @@ static void test_listener(void **state)
     assert_int_equal(get(full, &body), 200);
     assert_non_null(strstr(body, "\nkuryr_port_deletes_queued 1\n"));
     free(body);
+    /* readiness is probed in the background: wait for the first probe's verdict */
+    snprintf(full, sizeof(full), "%s/readyz", url);
+    char reason[160] = "";
+    while (!strstr(reason, "unreachable")) {
+        assert_int_equal(get(full, &body), 503);
+        char *r = strstr(body, "\"reason\":\"");
+        snprintf(reason, sizeof(reason), "%s", r ? r : "");
+        free(body);
+        if (!strstr(reason, "unreachable"))
+            usleep(10000);
+    }
+    assert_non_null(strstr(reason, "neutron unreachable: unavailable"));
+    /* Neutron down is not the daemon dead: liveness stays 200 */
     snprintf(full, sizeof(full), "%s/healthz", url);
-    assert_int_equal(get(full, &body), 503);
+    assert_int_equal(get(full, &body), 200);
     assert_non_null(strstr(body, "\"live\":true,\"ready\":false"));
     free(body);
     snprintf(full, sizeof(full), "%s/other", url);
@@ -180,13 +170,56 @@ static void test_listener(void **state)
     kuryr_config_free(cfg);
 }
 
+/* Neutron holds the readiness probe's request until the test has its /healthz, /readyz and /metrics answers:
+ * had any of them waited on Neutron, it would have got no answer (the server is stopped only afterwards). */
+static void test_stalled_neutron(void **state)
+{
+    (void)state;
+    kl_metrics_reset();
+    test_httpd *neutron = test_httpd_start(false);
+    assert_non_null(neutron);
+    test_httpd_add(neutron, &(test_httpd_script){.method = "GET", .path = "/v2.0/networks", .status = 200,
+                                                 .body = "{\"networks\": []}", .delay_ms = 600000});
+    kuryr_config *cfg = kuryr_config_new();
+    char msg[256];
+    assert_int_equal(kuryr_config_set(cfg, "neutron", "auth_type", "none", msg, sizeof(msg)), 0);
+    assert_int_equal(kuryr_config_set(cfg, "neutron", "endpoint_override", test_httpd_url(neutron), msg,
+                                      sizeof(msg)), 0);
+    kl_plugin p;
+    kuryr_error err;
+    assert_int_equal(kl_plugin_init(&p, cfg, &err), 0);
+    kl_metrics_server *s = kl_metrics_start(&p, "127.0.0.1:0", &err);
+    assert_non_null(s);
+    while (test_httpd_request_count(neutron) == 0)
+        usleep(10000); /* the background probe's GET has reached Neutron, which holds it */
+    char full[96], *body = NULL;
+    snprintf(full, sizeof(full), "http://127.0.0.1:%u/healthz", kl_metrics_port(s));
+    assert_int_equal(get(full, &body), 200);
+    assert_non_null(body);
+    assert_non_null(strstr(body, "\"live\":true,\"ready\":false"));
+    free(body);
+    snprintf(full, sizeof(full), "http://127.0.0.1:%u/readyz", kl_metrics_port(s));
+    assert_int_equal(get(full, &body), 503);
+    free(body);
+    snprintf(full, sizeof(full), "http://127.0.0.1:%u/metrics", kl_metrics_port(s));
+    assert_int_equal(get(full, &body), 200);
+    assert_non_null(strstr(body, "\nkuryr_ready 0\n"));
+    free(body);
+    /* only the probe asked Neutron anything */
+    assert_int_equal(test_httpd_request_count(neutron), 1);
+    test_httpd_stop(neutron); /* lets the held probe go */
+    kl_metrics_stop(s);
+    kl_plugin_fini(&p);
+    kuryr_config_free(cfg);
+}
+
 int main(void)
 {
     curl_global_init(CURL_GLOBAL_DEFAULT);
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_counts),
-        cmocka_unit_test(test_parse_listen),
         cmocka_unit_test(test_listener),
+        cmocka_unit_test(test_stalled_neutron),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
     curl_global_cleanup();
