@@ -107,8 +107,7 @@ class KuryrC(Plugin):
         self.conf = os.path.join(workdir, f"{name}.conf")
         self.pool = pool
         with open(self.conf, "w") as f:
-            # No TCP listener: other helpers' daemons may hold the default port.
-            f.write(f"[DEFAULT]\ndebug = False\nunix_socket = {self.sock}\nkuryr_uri =\n")
+            f.write(f"[DEFAULT]\ndebug = False\nunix_socket = {self.sock}\n")
             if vif_wait:
                 # wait for the port to turn ACTIVE, as Nova does; the bench subtracts the logged wait
                 f.write("[neutron]\nvif_plugging_is_fatal = True\nvif_plugging_timeout = 60\n")

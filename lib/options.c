@@ -15,8 +15,12 @@
 
 const kuryr_opt_def kuryr_options[] = {
     /* [DEFAULT]: kuryr-libnetwork */
-    {"DEFAULT", "kuryr_uri", STR, "http://127.0.0.1:23750",
-     "URL on which the plugin listens for Docker's requests over TCP.", false, NULL},
+    {"DEFAULT", "kuryr_uri", STR, "",
+     "URL on which the plugin also listens for Docker's requests over TCP: http://host:port (upstream's default "
+     "was http://127.0.0.1:23750), or https:// with enable_ssl. Kuryr-C: empty by default, so only the root-only "
+     "unix_socket serves the plugin; a TCP listener lets any local user drive it with the daemon's Neutron "
+     "credentials and CAP_NET_ADMIN.",
+     false, NULL},
     {"DEFAULT", "capability_scope", STR, "local",
      "Scope reported to Docker: local networks exist on this host only, global ones are shared by every host "
      "of a Docker cluster.",

@@ -353,6 +353,9 @@ kl_server *kl_server_start(kl_plugin *p, kuryr_error *err)
             goto fail;
         }
         KLOG_INFO("listening on %s%s", uri, tls || https ? " (TLS)" : "");
+        /* TLS hides the traffic but authenticates no client: anyone who reaches the port drives the plugin */
+        KLOG_WARN("kuryr_uri is set: any local user who can connect to %s can call the plugin with this daemon's "
+                  "Neutron credentials; Docker needs only the unix socket", uri);
     }
     return s;
 fail:

@@ -24,9 +24,7 @@ class EnvDaemon(Daemon):
     def __init__(self, stack_conf, workdir, extra_conf="", env=None, sock=RELIABILITY_SOCK):
         self.override = os.path.join(workdir, "reliability.conf")
         with open(self.override, "w") as f:
-            # no TCP listener unless asked: other daemons on this host may hold the default port
-            tcp = "" if "kuryr_uri" in extra_conf else "kuryr_uri =\n"
-            f.write("[DEFAULT]\ndebug = True\nunix_socket = %s\n%s%s" % (sock, tcp, extra_conf))
+            f.write("[DEFAULT]\ndebug = True\nunix_socket = %s\n%s" % (sock, extra_conf))
         super().__init__([stack_conf, self.override], workdir, sock)
         self.env = dict(os.environ)
         self.env.update(env or {})

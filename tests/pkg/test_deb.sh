@@ -60,6 +60,8 @@ check test -x /usr/sbin/kuryrctl
 check test -f /etc/kuryr/kuryr.conf.sample
 check test -f /lib/systemd/system/kuryr-libnetwork.service
 check test -f /usr/lib/docker/plugins/kuryr/kuryr.spec
+# Docker is pointed at the root-only socket, never at a TCP port by default
+check grep -qx "unix:///run/docker/plugins/kuryr.sock" /usr/lib/docker/plugins/kuryr/kuryr.spec
 check test -x /usr/libexec/kuryr/example
 check test -f /usr/share/man/man8/kuryr-libnetwork.8.gz
 check test -f /usr/share/man/man8/kuryrctl.8.gz

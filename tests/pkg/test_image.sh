@@ -57,7 +57,6 @@ docker run --rm --entrypoint /usr/bin/kuryr-libnetwork "$tag" --version
 cat >"$work/override.conf" <<CONF
 [DEFAULT]
 unix_socket = /run/docker/plugins/$plugin.sock
-kuryr_uri =
 CONF
 chmod 600 "$work/override.conf"
 

@@ -1,5 +1,6 @@
 /* The HTTP side over a unix socket in a temporary directory: mode 0600, stale sockets replaced but live ones
- * and other files left alone, the Docker content type, 404 for unknown URIs, and 413 for oversized bodies. */
+ * and other files left alone, the Docker content type, 404 for unknown URIs, and 413 for oversized bodies. No
+ * TCP listener by default; an upstream config file that sets kuryr_uri gets one. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -42,7 +43,6 @@ static int setup(void **state)
     f->cfg = kuryr_config_new();
     char msg[256];
     kuryr_config_set(f->cfg, "DEFAULT", "unix_socket", f->sock, msg, sizeof(msg));
-    kuryr_config_set(f->cfg, "DEFAULT", "kuryr_uri", "", msg, sizeof(msg));
     kuryr_config_set(f->cfg, "DEFAULT", "max_request_body", "1000", msg, sizeof(msg));
     kuryr_config_set(f->cfg, "neutron", "auth_type", "none", msg, sizeof(msg));
     kuryr_config_set(f->cfg, "neutron", "endpoint_override", "http://127.0.0.1:9", msg, sizeof(msg));
@@ -212,6 +212,103 @@ static void test_socket_file_rules(void **state)
     unlink(f->sock);
 }
 
+/* The ports of the TCP sockets this process listens on (from /proc: what a port scan would find). */
+static size_t listening_tcp_ports(unsigned *ports, size_t max)
+{
+    /* socket inodes of our descriptors */
+    unsigned long inodes[256];
+    size_t n_inodes = 0, n = 0;
+    DIR *d = opendir("/proc/self/fd");
+    assert_non_null(d);
+    for (struct dirent *e; (e = readdir(d)) && n_inodes < 256;) {
+        char path[300], link[64];
+        snprintf(path, sizeof(path), "/proc/self/fd/%s", e->d_name);
+        ssize_t l = readlink(path, link, sizeof(link) - 1);
+        if (l > 0) {
+            link[l] = '\0';
+            if (sscanf(link, "socket:[%lu]", &inodes[n_inodes]) == 1)
+                n_inodes++;
+        }
+    }
+    closedir(d);
+    const char *tables[] = {"/proc/self/net/tcp", "/proc/self/net/tcp6"};
+    for (size_t t = 0; t < 2; t++) {
+        FILE *f = fopen(tables[t], "r");
+        char line[512];
+        while (f && fgets(line, sizeof(line), f)) {
+            char local[64];
+            unsigned state;
+            unsigned long inode;
+            /* sl local rem st tx:rx tr:when retrnsmt uid timeout inode */
+            if (sscanf(line, " %*s %63s %*s %x %*s %*s %*s %*s %*s %lu", local, &state, &inode) != 3 || state != 0x0A)
+                continue;
+            for (size_t i = 0; i < n_inodes; i++) {
+                if (inodes[i] == inode && n < max)
+                    ports[n++] = (unsigned)strtoul(strrchr(local, ':') + 1, NULL, 16);
+            }
+        }
+        if (f)
+            fclose(f);
+    }
+    return n;
+}
+
+/* With the defaults only the root-only unix socket serves the plugin: no TCP port any local user could reach. */
+static void test_no_tcp_by_default(void **state)
+{
+    fixture *f = *state;
+    kuryr_error err;
+    unsigned ports[4];
+    assert_int_equal(listening_tcp_ports(ports, 4), 0);
+    f->srv = kl_server_start(&f->p, &err);
+    if (!f->srv)
+        fail_msg("start: %s", err.message);
+    assert_int_equal(listening_tcp_ports(ports, 4), 0);
+    char *body;
+    assert_int_equal(post(f, "/Plugin.Activate", "", 0, &body, NULL), 200);
+    free(body);
+}
+
+/* A kuryr.conf written for upstream, which names its TCP listener, still gets it (next to the unix socket). */
+static void test_upstream_kuryr_uri(void **state)
+{
+    fixture *f = *state;
+    char conf[160], msg[256];
+    snprintf(conf, sizeof(conf), "%s/kuryr.conf", f->dir);
+    FILE *file = fopen(conf, "w");
+    assert_non_null(file);
+    /* port 0: the kernel picks a free one, found below the way a client would not need to */
+    fputs("[DEFAULT]\nkuryr_uri = http://127.0.0.1:0\ncapability_scope = local\n", file);
+    fclose(file);
+    int rc = kuryr_config_load_file(f->cfg, conf, msg, sizeof(msg));
+    unlink(conf);
+    assert_int_equal(rc, 0);
+    kuryr_error err;
+    f->srv = kl_server_start(&f->p, &err);
+    if (!f->srv)
+        fail_msg("start: %s", err.message);
+    unsigned ports[4];
+    assert_int_equal(listening_tcp_ports(ports, 4), 1);
+    CURL *c = curl_easy_init();
+    char url[96];
+    snprintf(url, sizeof(url), "http://127.0.0.1:%u/Plugin.Activate", ports[0]);
+    buf b = {0};
+    curl_easy_setopt(c, CURLOPT_URL, url);
+    curl_easy_setopt(c, CURLOPT_POSTFIELDS, "");
+    curl_easy_setopt(c, CURLOPT_WRITEFUNCTION, collect);
+    curl_easy_setopt(c, CURLOPT_WRITEDATA, &b);
+    assert_int_equal(curl_easy_perform(c), CURLE_OK);
+    long status = 0;
+    curl_easy_getinfo(c, CURLINFO_RESPONSE_CODE, &status);
+    curl_easy_cleanup(c);
+    assert_int_equal(status, 200);
+    assert_non_null(strstr(b.data, "NetworkDriver"));
+    free(b.data);
+    char *body;
+    assert_int_equal(post(f, "/Plugin.Activate", "", 0, &body, NULL), 200); /* and the unix socket too */
+    free(body);
+}
+
 static void test_parse_uri(void **state)
 {
     (void)state;
@@ -238,6 +335,8 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_serves_on_private_socket, setup, teardown),
         cmocka_unit_test_setup_teardown(test_socket_file_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_fd_leak, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_no_tcp_by_default, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_upstream_kuryr_uri, setup, teardown),
         cmocka_unit_test(test_parse_uri),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
