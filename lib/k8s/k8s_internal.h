@@ -5,6 +5,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <sys/stat.h>
@@ -89,7 +90,27 @@ int k8s_store_apply(k8s_store *s, kuryr_k8s_event_type type, json_t *obj, k8s_ch
  * the number of changes, or -1 when an item has no name (the store is then unchanged). */
 long k8s_store_replace(k8s_store *s, json_t *items, k8s_change_fn fn, void *ud);
 
-/* ---- list_watch.c ---- */
+/* ---- list_watch.c: the LIST + WATCH loop (the informer is its only user) ---- */
+
+/* Where the loop delivers, and how it waits. */
+typedef struct {
+    /* A complete LIST (first or after 410): the receiver replaces its state. items is borrowed. */
+    void (*on_list)(json_t *items, void *ud);
+    /* One ADDED, MODIFIED or DELETED event. obj is borrowed. */
+    void (*on_event)(kuryr_k8s_event_type type, json_t *obj, void *ud);
+    /* Waits ms (0 = just checks); false when the loop must end (shutdown). Also polled during a watch. */
+    bool (*pause)(long ms, void *ud);
+    void *ud;
+} k8s_reflector_sink;
+
+/* Counters the loop keeps, atomic so that other threads may read them at any time. */
+typedef struct {
+    atomic_ulong lists, relists_gone, watches, restarts, stalls, throttled;
+} k8s_reflector_stats;
+
+/* Runs until sink->pause says stop, updating stats as it goes. */
+void k8s_reflector_run(kuryr_k8s_client *c, const kuryr_k8s_watch_opts *opts, const k8s_reflector_sink *sink,
+                       k8s_reflector_stats *stats);
 
 /* The watch URL path for opts from resource_version, with allowWatchBookmarks and timeout_s. malloc'd. */
 char *k8s_watch_path(const kuryr_k8s_watch_opts *opts, const char *resource_version, unsigned timeout_s);

@@ -7,36 +7,6 @@
 
 #define NOT_YET(err) kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "k8s: %s is not implemented yet", __func__)
 
-const char *kuryr_k8s_event_type_name(kuryr_k8s_event_type type)
-{
-    static const char *const names[] = {"ADDED", "MODIFIED", "DELETED", "BOOKMARK", "ERROR"};
-    return (unsigned)type < sizeof(names) / sizeof(names[0]) ? names[type] : "?";
-}
-int kuryr_k8s_list(kuryr_k8s_client *c, const kuryr_k8s_watch_opts *o, json_t **items, char **rv, kuryr_error *err)
-{
-    (void)c, (void)o, (void)items, (void)rv;
-    return NOT_YET(err);
-}
-kuryr_k8s_informer *kuryr_k8s_informer_new(kuryr_k8s_client *c, const kuryr_k8s_watch_opts *opts,
-                                           const kuryr_k8s_handlers *handlers, kuryr_error *err)
-{
-    (void)c, (void)opts, (void)handlers;
-    NOT_YET(err);
-    return NULL;
-}
-int kuryr_k8s_informer_start(kuryr_k8s_informer *inf, kuryr_error *err) { (void)inf; return NOT_YET(err); }
-bool kuryr_k8s_informer_wait_synced(kuryr_k8s_informer *inf, double t) { (void)inf, (void)t; return false; }
-bool kuryr_k8s_informer_synced(kuryr_k8s_informer *inf) { (void)inf; return false; }
-json_t *kuryr_k8s_informer_get(kuryr_k8s_informer *inf, const char *key) { (void)inf, (void)key; return NULL; }
-json_t *kuryr_k8s_informer_list(kuryr_k8s_informer *inf) { (void)inf; return json_array(); }
-void kuryr_k8s_informer_get_stats(kuryr_k8s_informer *inf, kuryr_k8s_informer_stats *out)
-{
-    (void)inf;
-    *out = (kuryr_k8s_informer_stats){0};
-}
-void kuryr_k8s_informer_stop(kuryr_k8s_informer *inf) { (void)inf; }
-void kuryr_k8s_informer_free(kuryr_k8s_informer *inf) { (void)inf; }
-
 int kuryr_k8s_create(kuryr_k8s_client *c, const kuryr_k8s_resource *r, const char *ns, const json_t *obj,
                      json_t **out, kuryr_error *err)
 {
