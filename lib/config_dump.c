@@ -1,6 +1,6 @@
 /* The sample config and the Markdown reference, both printed from the option table so that neither can
  * drift from what the parser accepts. etc/kuryr.conf.sample and docs/config-reference.md are their output,
- * checked by a unit test. */
+ * checked by a unit test. The effective values (--dump-config) come from here too. */
 #include "kuryr/config.h"
 
 #include <string.h>
@@ -128,5 +128,36 @@ void kuryr_config_dump_reference(FILE *out)
         if (o->secret)
             fprintf(out, " Secret: never logged or printed.");
         fprintf(out, " |\n");
+    }
+}
+
+void kuryr_config_dump_effective(const kuryr_config *cfg, FILE *out, const char *program)
+{
+    fprintf(out, "# Effective configuration. Every option is described in docs/config-reference.md and in %s(8).\n",
+            program);
+    for (size_t i = 0; i < kuryr_options_count; i++) {
+        const kuryr_opt_def *o = &kuryr_options[i];
+        fprintf(out, "[%s] %s = ", o->section, o->name);
+        if (o->secret) {
+            fprintf(out, "%s\n", kuryr_config_is_set(cfg, o->section, o->name) ? "***" : "");
+            continue;
+        }
+        switch (o->type) {
+        case KURYR_OPT_BOOL:
+            fprintf(out, "%s\n", kuryr_config_get_bool(cfg, o->section, o->name) ? "True" : "False");
+            break;
+        case KURYR_OPT_INT:
+            fprintf(out, "%ld\n", kuryr_config_get_int(cfg, o->section, o->name));
+            break;
+        case KURYR_OPT_LIST: {
+            const char *const *l = kuryr_config_get_list(cfg, o->section, o->name);
+            for (size_t k = 0; l && l[k]; k++)
+                fprintf(out, "%s%s", k ? "," : "", l[k]);
+            fprintf(out, "\n");
+            break;
+        }
+        default:
+            fprintf(out, "%s\n", kuryr_config_get_str(cfg, o->section, o->name));
+        }
     }
 }

@@ -27,38 +27,6 @@ static void usage(FILE *out)
             "  --version           print the version\n");
 }
 
-/* Effective values, one "section.name = value" a line; secrets show only whether they are set. */
-static void dump_config(const kuryr_config *cfg)
-{
-    printf("# Effective configuration. Every option is described in docs/config-reference.md and in "
-           "kuryr-libnetwork(8).\n");
-    for (size_t i = 0; i < kuryr_options_count; i++) {
-        const kuryr_opt_def *o = &kuryr_options[i];
-        printf("[%s] %s = ", o->section, o->name);
-        if (o->secret) {
-            printf("%s\n", kuryr_config_is_set(cfg, o->section, o->name) ? "***" : "");
-            continue;
-        }
-        switch (o->type) {
-        case KURYR_OPT_BOOL:
-            printf("%s\n", kuryr_config_get_bool(cfg, o->section, o->name) ? "True" : "False");
-            break;
-        case KURYR_OPT_INT:
-            printf("%ld\n", kuryr_config_get_int(cfg, o->section, o->name));
-            break;
-        case KURYR_OPT_LIST: {
-            const char *const *l = kuryr_config_get_list(cfg, o->section, o->name);
-            for (size_t k = 0; l && l[k]; k++)
-                printf("%s%s", k ? "," : "", l[k]);
-            printf("\n");
-            break;
-        }
-        default:
-            printf("%s\n", kuryr_config_get_str(cfg, o->section, o->name));
-        }
-    }
-}
-
 int main(int argc, char **argv)
 {
     kuryr_log_init("kuryr-libnetwork", KURYR_LOG_INFO, false);
@@ -91,7 +59,7 @@ int main(int argc, char **argv)
         }
     }
     if (dump) {
-        dump_config(cfg);
+        kuryr_config_dump_effective(cfg, stdout, "kuryr-libnetwork");
         kuryr_config_free(cfg);
         return 0;
     }

@@ -60,6 +60,9 @@ bool kuryr_config_is_set(const kuryr_config *cfg, const char *section, const cha
 void kuryr_config_dump_sample(FILE *out);
 /* Writes the Markdown config reference to out. */
 void kuryr_config_dump_reference(FILE *out);
+/* Writes the effective values (--dump-config), one "[section] name = value" a line; secrets show only "***"
+ * when set. program names the man page the header points to. */
+void kuryr_config_dump_effective(const kuryr_config *cfg, FILE *out, const char *program);
 
 /* Loading a file that sets a secret option (a password) while it is readable by others logs a warning. */
 #endif
