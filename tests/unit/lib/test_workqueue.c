@@ -85,7 +85,7 @@ static kuryr_work_result handler(const char *key, unsigned attempt, void *ud)
 
 static void add(kuryr_workqueue *q, int k)
 {
-    char key[8];
+    char key[16];
     snprintf(key, sizeof(key), "k%d", k);
     atomic_fetch_add(&P.version[k], 1);
     assert_int_equal(kuryr_workqueue_add(q, key), 0);
