@@ -115,6 +115,16 @@ static void open_gate(void)
     pthread_mutex_unlock(&P.lock);
 }
 
+/* Waits until nothing runs or waits to run, and n keys wait for a retry. */
+static void wait_backing_off(kuryr_workqueue *q, size_t n)
+{
+    kuryr_workqueue_stats st;
+    do {
+        kuryr_workqueue_wait_idle(q);
+        kuryr_workqueue_get_stats(q, &st);
+    } while (st.backing_off != n || st.queued || st.running);
+}
+
 static kuryr_workqueue *new_queue(unsigned workers, long backoff_ms)
 {
     kuryr_workqueue_opts o = {.workers = workers, .backoff_initial_ms = backoff_ms, .backoff_max_ms = backoff_ms,
@@ -207,11 +217,7 @@ static void test_add_during_backoff_runs_at_once(void **state)
     P.fail_first[4] = 1;
     kuryr_workqueue *q = new_queue(2, 3600 * 1000); /* an hour: only the new add can bring it back */
     add(q, 4);
-    kuryr_workqueue_stats st;
-    do {
-        kuryr_workqueue_wait_idle(q);
-        kuryr_workqueue_get_stats(q, &st);
-    } while (st.backing_off != 1);
+    wait_backing_off(q, 1);
     add(q, 4);
     wait_done(4, 1);
     assert_int_equal(P.runs[4], 2);
@@ -256,11 +262,9 @@ static void test_no_change_lost_under_concurrency(void **state)
     pthread_mutex_lock(&P.lock);
     memset(P.fail_first, 0, sizeof(P.fail_first));
     pthread_mutex_unlock(&P.lock);
+    wait_backing_off(q, 0);
     kuryr_workqueue_stats st;
-    do {
-        kuryr_workqueue_wait_idle(q);
-        kuryr_workqueue_get_stats(q, &st);
-    } while (st.backing_off || st.queued || st.running);
+    kuryr_workqueue_get_stats(q, &st);
     for (int k = 0; k < NKEYS; k++) {
         int v = atomic_load(&P.version[k]);
         if (v == 0)
@@ -279,13 +283,10 @@ static void test_stop_forgets_pending_and_refuses_adds(void **state)
     P.fail_first[5] = 1;
     kuryr_workqueue *q = new_queue(1, 3600 * 1000);
     add(q, 5);
+    wait_backing_off(q, 1);
+    kuryr_workqueue_stop(q);
+    kuryr_workqueue_stop(q);
     kuryr_workqueue_stats st;
-    do {
-        kuryr_workqueue_wait_idle(q);
-        kuryr_workqueue_get_stats(q, &st);
-    } while (st.backing_off != 1);
-    kuryr_workqueue_stop(q);
-    kuryr_workqueue_stop(q);
     kuryr_workqueue_get_stats(q, &st);
     assert_int_equal(st.backing_off, 0);
     assert_int_equal(kuryr_workqueue_add(q, "k6"), -1);
