@@ -23,6 +23,32 @@ void kuryr_sleep_ms(long ms)
     }
 }
 
+int kuryr_cond_init_mono(pthread_cond_t *cond)
+{
+    pthread_condattr_t attr;
+    if (pthread_condattr_init(&attr) != 0)
+        return -1;
+    int rc = pthread_condattr_setclock(&attr, CLOCK_MONOTONIC) == 0 && pthread_cond_init(cond, &attr) == 0 ? 0 : -1;
+    pthread_condattr_destroy(&attr);
+    return rc;
+}
+
+struct timespec kuryr_mono_deadline(double secs)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    if (secs < 0)
+        secs = 0;
+    long whole = (long)secs;
+    ts.tv_sec += whole;
+    ts.tv_nsec += (long)((secs - (double)whole) * 1e9);
+    if (ts.tv_nsec >= 1000000000L) {
+        ts.tv_sec++;
+        ts.tv_nsec -= 1000000000L;
+    }
+    return ts;
+}
+
 /* xorshift64*: jitter needs spread, not secrecy, and a per-thread state needs no lock. */
 static _Thread_local uint64_t rand_state;
 

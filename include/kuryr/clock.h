@@ -6,12 +6,19 @@
 #ifndef KURYR_CLOCK_H
 #define KURYR_CLOCK_H
 
+#include <pthread.h>
 #include <stdbool.h>
+#include <time.h>
 
 /* Seconds on CLOCK_MONOTONIC (arbitrary origin; compare only with itself). */
 double kuryr_mono_s(void);
 /* Sleeps ms milliseconds, resuming after signals. */
 void kuryr_sleep_ms(long ms);
+
+/* A condition variable that times out on the monotonic clock, and the absolute time `secs` from now on that
+ * clock, for pthread_cond_timedwait: a stop request wakes a sleeping loop at once, a clock step never does. */
+int kuryr_cond_init_mono(pthread_cond_t *cond);
+struct timespec kuryr_mono_deadline(double secs);
 
 /* A uniformly random value in [lo, hi] (thread-safe, seeded per thread from the clock and the thread). */
 double kuryr_rand_between(double lo, double hi);

@@ -8,7 +8,6 @@
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "kuryr/clock.h"
 #include "kuryr/log.h"
@@ -73,16 +72,12 @@ kuryr_k8s_informer *kuryr_k8s_informer_new(kuryr_k8s_client *c, const kuryr_k8s_
         inf->h = *handlers;
     inf->store = k8s_store_new();
     inf->pending = json_array();
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
     bool ok = inf->group && inf->version && inf->plural && (!opts->namespace || inf->namespace) &&
               (!opts->label_selector || inf->label_selector) && (!opts->field_selector || inf->field_selector) &&
               inf->store && inf->pending && pthread_mutex_init(&inf->lock, NULL) == 0;
-    if (!ok || pthread_cond_init(&inf->cond, &attr) != 0) {
+    if (!ok || kuryr_cond_init_mono(&inf->cond) != 0) {
         if (ok)
             pthread_mutex_destroy(&inf->lock);
-        pthread_condattr_destroy(&attr);
         k8s_store_free(inf->store);
         json_decref(inf->pending);
         free_copies(inf);
@@ -90,7 +85,6 @@ kuryr_k8s_informer *kuryr_k8s_informer_new(kuryr_k8s_client *c, const kuryr_k8s_
         kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "out of memory");
         return NULL;
     }
-    pthread_condattr_destroy(&attr);
     return inf;
 }
 
@@ -168,14 +162,7 @@ static bool pause_or_stop(long ms, void *ud)
     kuryr_k8s_informer *inf = ud;
     pthread_mutex_lock(&inf->lock);
     if (ms > 0 && !inf->stopping) {
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += ms / 1000;
-        until.tv_nsec += (ms % 1000) * 1000000L;
-        if (until.tv_nsec >= 1000000000L) {
-            until.tv_sec++;
-            until.tv_nsec -= 1000000000L;
-        }
+        struct timespec until = kuryr_mono_deadline((double)ms / 1000.0);
         while (!inf->stopping && pthread_cond_timedwait(&inf->cond, &inf->lock, &until) != ETIMEDOUT) {
         }
     }
@@ -219,11 +206,7 @@ bool kuryr_k8s_informer_wait_synced(kuryr_k8s_informer *inf, double timeout_s)
         double left = deadline - kuryr_mono_s();
         if (left <= 0)
             break;
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        double t = (double)until.tv_sec + (double)until.tv_nsec / 1e9 + left;
-        until.tv_sec = (time_t)t;
-        until.tv_nsec = (long)((t - (double)until.tv_sec) * 1e9);
+        struct timespec until = kuryr_mono_deadline(left);
         pthread_cond_timedwait(&inf->cond, &inf->lock, &until);
     }
     bool synced = inf->synced;
