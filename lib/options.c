@@ -85,6 +85,26 @@ const kuryr_opt_def kuryr_options[] = {
      "Kuryr-C addition: seconds since its last change before reconciliation may call a Neutron object an "
      "orphan, so that objects of plugin calls still in progress are left alone.", false, NULL},
 
+    /* [DEFAULT]: kuryr-volume, Fuxi's names */
+    {"DEFAULT", "volume_dir", STR, "/fuxi/data",
+     "kuryr-volume: directory under which volumes are mounted (<volume_dir>/cinder/<name>).", false, NULL},
+    {"DEFAULT", "volume_from", STR, "fuxi",
+     "kuryr-volume: value of the volume_from metadata key that marks a Cinder volume as made or adopted by "
+     "Docker; List and Get only show volumes that carry it.",
+     false, NULL},
+    {"DEFAULT", "default_volume_size", INT, "1", "kuryr-volume: size in GiB of a volume created without -o size.",
+     false, NULL},
+    {"DEFAULT", "my_ip", STR, "127.0.0.1", "kuryr-volume: this host's address, sent in its Cinder connector.",
+     false, NULL},
+    {"DEFAULT", "volume_unix_socket", STR, "/run/docker/plugins/fuxi.sock",
+     "Kuryr-C addition: Unix socket (mode 0600) on which kuryr-volume serves Docker as the volume driver "
+     "named after the file (fuxi).",
+     false, NULL},
+    {"DEFAULT", "volume_state_dir", STR, "/var/lib/kuryr/volume",
+     "Kuryr-C addition: where kuryr-volume records each mount step before taking it, so that a restart finds "
+     "and settles what a killed daemon left half done.",
+     false, NULL},
+
     /* [neutron]: keystoneauth session and auth plugin */
     {"neutron", "auth_type", STR, "password",
      "Keystone authentication plugin. none (or noauth) talks to endpoint_override without a token.", false,
@@ -203,6 +223,21 @@ const kuryr_opt_def kuryr_options[] = {
     {"health_server", "port", INT, "8082",
      "Port on 127.0.0.1 where the controller answers /alive, /ready and Prometheus /metrics (upstream served "
      "/metrics on [prometheus_exporter] controller_exporter_port; Kuryr-C serves all three here).", false, NULL},
+
+    /* [cinder]: Fuxi's Cinder provider (credentials are [neutron]'s: the same Keystone user) */
+    {"cinder", "volume_type", STR, NULL, "Volume type of new volumes; empty takes Cinder's default type.", false,
+     NULL},
+    {"cinder", "availability_zone", STR, NULL, "Availability zone of new volumes; empty takes Cinder's default.",
+     false, NULL},
+    {"cinder", "fstype", STR, "ext4",
+     "File system made on a volume that has none (never on one that has a file system).", false,
+     "ext4|ext3|ext2|xfs|btrfs"},
+    {"cinder", "multiattach", BOOL, "false", "Create volumes that may be attached to several hosts at once.", false,
+     NULL},
+    {"cinder", "endpoint_type", STR, "public", "Kuryr-C: interface of the volumev3 endpoint taken from the catalog.",
+     false, "public|internal|admin"},
+    {"cinder", "endpoint_override", STR, NULL, "Kuryr-C: Cinder URL (with the project, .../v3/<project id>) to use "
+     "instead of the catalog's.", false, NULL},
 
     /* [binding]: kuryr-lib */
     {"binding", "default_driver", STR, "veth",

@@ -3,6 +3,7 @@
 #define KL_SERVER_H
 
 #include "kuryr/error.h"
+#include "kuryr/unix_listen.h"
 #include "plugin.h"
 
 typedef struct kl_server kl_server;
@@ -13,9 +14,8 @@ kl_server *kl_server_start(kl_plugin *p, kuryr_error *err);
 /* Stops accepting, waits for running requests, closes and removes the unix socket. */
 void kl_server_stop(kl_server *s);
 
-/* Creates a listening unix socket at path, mode 0600, replacing a stale socket file but never a live one
- * or a non-socket. Returns the fd or -1 with err. */
-int kl_unix_listen(const char *path, kuryr_error *err);
+/* Moved to libkuryr (kuryr/unix_listen.h); the old name stays for the tests that use it. */
+#define kl_unix_listen kuryr_unix_listen
 /* Splits "http://host:port" into host and port; [v6] hosts lose their brackets. */
 int kl_parse_uri(const char *uri, char *host, size_t hostlen, char *port, size_t portlen, bool *https);
 

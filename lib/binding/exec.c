@@ -1,5 +1,6 @@
 /* Running helper programs (vif_type scripts, ovs-vsctl): fork/exec with no shell, output collected. */
 #include "binding_internal.h"
+#include "kuryr/exec.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -112,4 +113,10 @@ int kb_run(const char *const argv[], char **out, int *status, char *errtail, siz
     else
         free(obuf);
     return 0;
+}
+
+int kuryr_run(const char *const argv[], char **out, int *status, char *errtail, size_t errtail_len,
+              kuryr_error *err)
+{
+    return kb_run(argv, out, status, errtail, errtail_len, err);
 }

@@ -1,0 +1,58 @@
+/* The listening Unix socket of a plugin daemon (see unix_listen.h). */
+#include "kuryr/unix_listen.h"
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+int kuryr_unix_listen(const char *path, kuryr_error *err)
+{
+    struct sockaddr_un sa = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof(sa.sun_path))
+        return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 0, NULL, "unix socket path too long: %s", path);
+    strcpy(sa.sun_path, path);
+    struct stat st;
+    if (lstat(path, &st) == 0) {
+        if (!S_ISSOCK(st.st_mode))
+            return kuryr_error_set(err, KURYR_ERR_CONFLICT, 0, NULL, "%s exists and is not a socket", path);
+        int probe = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+        bool live = probe >= 0 && connect(probe, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+        if (probe >= 0)
+            close(probe);
+        if (live)
+            return kuryr_error_set(err, KURYR_ERR_CONFLICT, 0, NULL, "%s is in use by another process", path);
+        unlink(path); /* stale: left by a daemon that did not exit cleanly */
+    }
+    /* /run/docker/plugins may not exist yet when the plugin starts before Docker: make every missing parent */
+    char dir[sizeof(sa.sun_path)];
+    snprintf(dir, sizeof(dir), "%s", path);
+    for (char *c = dir + 1; *c; c++) {
+        if (*c != '/')
+            continue;
+        *c = '\0';
+        if (mkdir(dir, 0755) < 0 && errno != EEXIST)
+            return kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "cannot create %s: %s", dir, strerror(errno));
+        *c = '/';
+    }
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0)
+        return kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "socket: %s", strerror(errno));
+    /* root-only from the first instant: no window where others could connect. A backlog of SOMAXCONN: dockerd
+     * connects without blocking, so a burst beyond the backlog would fail with EAGAIN instead of waiting */
+    mode_t old = umask(0177);
+    int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
+    umask(old);
+    if (rc < 0 || chmod(path, 0600) < 0 || listen(fd, SOMAXCONN) < 0) {
+        kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "cannot listen on %s: %s", path, strerror(errno));
+        close(fd);
+        if (rc == 0)
+            unlink(path);
+        return -1;
+    }
+    return fd;
+}
