@@ -172,6 +172,7 @@ int kv_mount(kv_daemon *d, const char *name, const char *id, char *mountpoint, s
         r.phase = KV_MOUNTED;
         json_array_append_new(r.users, json_string(id));
         rc = kv_journal_save(d, &r, err);
+        KURYR_FAULT_POINT("volume.mount.recorded");
         snprintf(mountpoint, len, "%s", r.mountpoint);
     }
     kuryr_volume_clear(&v);

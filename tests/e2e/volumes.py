@@ -56,7 +56,10 @@ class VolumeDaemon:
     def _answers(self):
         if self.proc.poll() is not None:
             raise AssertionError(f"kuryr-volume exited with {self.proc.returncode}:\n{self.log_text()[-3000:]}")
-        return os.path.exists(VOLUME_SOCK) and call("/Plugin.Activate", "")[0] == 200
+        try:
+            return call("/Plugin.Activate", "", timeout=10)[0] == 200
+        except OSError:
+            return False  # not listening yet, or the socket file of a killed run
 
     def stop(self, sig=signal.SIGTERM):
         if self.proc and self.proc.poll() is None:
