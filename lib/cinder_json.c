@@ -137,58 +137,49 @@ int kuryr_cinder_parse_attachment(const char *body, kuryr_attachment *out, kuryr
     return rc;
 }
 
-int kuryr_cinder_parse_volumes(const char *body, kuryr_volume **out, size_t *n, kuryr_error *err)
+/* A {"<key>": [...]} answer into a calloc'd array of elem_size items, each parsed by parse; on failure the
+ * items parsed so far are cleared and nothing is returned. */
+static int parse_list(const char *body, const char *key, size_t elem_size, int (*parse)(json_t *, void *, kuryr_error *),
+                      void (*clear)(void *), void **out, size_t *n, kuryr_error *err)
 {
     *out = NULL;
     *n = 0;
     json_t *doc = load(body, err), *list;
-    if (!doc || !(list = envelope(doc, "volumes", JSON_ARRAY, err))) {
+    if (!doc || !(list = envelope(doc, key, JSON_ARRAY, err))) {
         json_decref(doc);
         return -1;
     }
-    size_t count = json_array_size(list);
-    kuryr_volume *vs = calloc(count ? count : 1, sizeof(*vs));
-    int rc = vs ? 0 : kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "out of memory");
-    size_t got = 0;
-    for (; rc == 0 && got < count; got++) {
-        if (parse_volume_obj(json_array_get(list, got), &vs[got], err) < 0)
-            rc = -1;
-    }
+    size_t count = json_array_size(list), got = 0;
+    char *items = calloc(count ? count : 1, elem_size);
+    int rc = items ? 0 : kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "out of memory");
+    for (; rc == 0 && got < count; got++)
+        rc = parse(json_array_get(list, got), items + got * elem_size, err);
     json_decref(doc);
     if (rc < 0) {
-        kuryr_volumes_free(vs, got);
+        for (size_t i = 0; i < got; i++)
+            clear(items + i * elem_size);
+        free(items);
         return -1;
     }
-    *out = vs;
+    *out = items;
     *n = count;
     return 0;
 }
 
+static int parse_volume_item(json_t *o, void *v, kuryr_error *err) { return parse_volume_obj(o, v, err); }
+static void clear_volume_item(void *v) { kuryr_volume_clear(v); }
+static int parse_attachment_item(json_t *o, void *a, kuryr_error *err) { return parse_attachment_obj(o, a, err); }
+static void clear_attachment_item(void *a) { kuryr_attachment_clear(a); }
+
+int kuryr_cinder_parse_volumes(const char *body, kuryr_volume **out, size_t *n, kuryr_error *err)
+{
+    return parse_list(body, "volumes", sizeof(**out), parse_volume_item, clear_volume_item, (void **)out, n, err);
+}
+
 int kuryr_cinder_parse_attachments(const char *body, kuryr_attachment **out, size_t *n, kuryr_error *err)
 {
-    *out = NULL;
-    *n = 0;
-    json_t *doc = load(body, err), *list;
-    if (!doc || !(list = envelope(doc, "attachments", JSON_ARRAY, err))) {
-        json_decref(doc);
-        return -1;
-    }
-    size_t count = json_array_size(list);
-    kuryr_attachment *as = calloc(count ? count : 1, sizeof(*as));
-    int rc = as ? 0 : kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "out of memory");
-    size_t got = 0;
-    for (; rc == 0 && got < count; got++) {
-        if (parse_attachment_obj(json_array_get(list, got), &as[got], err) < 0)
-            rc = -1;
-    }
-    json_decref(doc);
-    if (rc < 0) {
-        kuryr_attachments_free(as, got);
-        return -1;
-    }
-    *out = as;
-    *n = count;
-    return 0;
+    return parse_list(body, "attachments", sizeof(**out), parse_attachment_item, clear_attachment_item, (void **)out,
+                      n, err);
 }
 
 int kuryr_cinder_error(long status, const char *body, const char *what, kuryr_error *err)

@@ -219,15 +219,23 @@ static int h_remove(kv_daemon *d, json_t *req, json_t **resp, kuryr_error *err)
     return rc;
 }
 
+/* Mount's and Unmount's Name and ID (the caller whose reference is counted). */
+static int name_and_id(json_t *req, const char **name, const char **id, kuryr_error *err)
+{
+    *name = req_name(req, err);
+    *id = json_string_value(json_object_get(req, "ID"));
+    if (!*name)
+        return -1;
+    if (!id_valid(*id))
+        return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 0, NULL, "ID is missing or not an identifier");
+    return 0;
+}
+
 static int h_mount(kv_daemon *d, json_t *req, json_t **resp, kuryr_error *err)
 {
-    const char *name = req_name(req, err), *id = json_string_value(json_object_get(req, "ID"));
-    if (!name)
-        return -1;
-    if (!id_valid(id))
-        return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 0, NULL, "ID is missing or not an identifier");
+    const char *name, *id;
     char mp[1024];
-    if (kv_mount(d, name, id, mp, sizeof(mp), err) < 0)
+    if (name_and_id(req, &name, &id, err) < 0 || kv_mount(d, name, id, mp, sizeof(mp), err) < 0)
         return -1;
     *resp = json_pack("{s:s}", "Mountpoint", mp);
     return 0;
@@ -235,12 +243,8 @@ static int h_mount(kv_daemon *d, json_t *req, json_t **resp, kuryr_error *err)
 
 static int h_unmount(kv_daemon *d, json_t *req, json_t **resp, kuryr_error *err)
 {
-    const char *name = req_name(req, err), *id = json_string_value(json_object_get(req, "ID"));
-    if (!name)
-        return -1;
-    if (!id_valid(id))
-        return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 0, NULL, "ID is missing or not an identifier");
-    if (kv_unmount(d, name, id, err) < 0)
+    const char *name, *id;
+    if (name_and_id(req, &name, &id, err) < 0 || kv_unmount(d, name, id, err) < 0)
         return -1;
     *resp = json_object();
     return 0;
