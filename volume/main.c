@@ -12,10 +12,11 @@
 
 static void usage(FILE *out)
 {
-    fprintf(out, "Usage: kuryr-volume [--config-file PATH]... [--config-dir DIR] [--help] [--version]\n"
+    fprintf(out, "Usage: kuryr-volume [--config-file PATH]... [--config-dir DIR] [--dump-config] [--help] [--version]\n"
                  "Docker volume driver (fuxi) that gives containers Cinder volumes.\n"
                  "  --config-file PATH  load PATH (repeatable; default /etc/kuryr/kuryr.conf)\n"
                  "  --config-dir DIR    load every *.conf in DIR\n"
+                 "  --dump-config       print the effective configuration (secrets masked) and exit\n"
                  "  --help              show this help\n"
                  "  --version           print the version\n");
 }
@@ -46,6 +47,11 @@ int main(int argc, char **argv)
         return fail(NULL, "out of memory", "");
     if (kuryr_config_parse_args(cfg, &argc, argv, msg, sizeof(msg)) < 0)
         return fail(cfg, "", msg);
+    if (argc == 2 && !strcmp(argv[1], "--dump-config")) {
+        kuryr_config_dump_effective(cfg, stdout, "kuryr-volume");
+        kuryr_config_free(cfg);
+        return 0;
+    }
     if (argc > 1) {
         usage(stderr);
         return fail(cfg, "unknown argument ", argv[1]);
