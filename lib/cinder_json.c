@@ -40,6 +40,7 @@ static json_t *load(const char *body, kuryr_error *err)
     if (!doc || !json_is_object(doc)) {
         json_decref(doc);
         kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "Cinder's answer is not a JSON object");
+        return NULL;
     }
     return doc;
 }
