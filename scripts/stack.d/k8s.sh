@@ -233,8 +233,10 @@ _k8s_start() {
     # The child writes its own PID and then execs the daemon, so the pid file names the daemon
     # itself even when setsid has to fork (as it does when started as a process-group leader).
     rm -f "$K8S_RUN/$name.pid"
-    # fd 9 is the up/down lock (_k8s_locked): a daemon must not hold it after up returns.
-    setsid bash -c 'echo $$ >"$0"; exec "$@"' "$K8S_RUN/$name.pid" "$@" </dev/null >>"$K8S_LOG/$name.log" 2>&1 9>&- &
+    # No descriptor above 2 may reach a daemon: fd 9 is the up/down lock (_k8s_locked), and a caller's
+    # `flock LOCK scripts/k8s-rig up` would otherwise leave LOCK held by the rig for its whole life.
+    setsid bash -c 'for fd in $(ls /proc/$$/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-"; done
+        echo $$ >"$0"; exec "$@"' "$K8S_RUN/$name.pid" "$@" </dev/null >>"$K8S_LOG/$name.log" 2>&1 &
     local i
     for ((i = 0; i < 50; i++)); do [ -s "$K8S_RUN/$name.pid" ] && return 0; sleep 0.1; done
     _k8s_die "$name did not start"
