@@ -1,12 +1,11 @@
 /* kuryr-k8s-controller: watches the kube-apiserver and runs Kuryr's handlers (see controller.h). */
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "controller.h"
 #include "kuryr/config.h"
+#include "kuryr/daemon.h"
 #include "kuryr/log.h"
 
 #define PROG "kuryr-k8s-controller"
@@ -21,24 +20,6 @@ static void usage(FILE *out)
             "  --dump-config       print the effective configuration (secrets masked) and exit\n"
             "  --help              show this help\n"
             "  --version           print the version\n");
-}
-
-/* Logging as kuryr.conf's [DEFAULT] says. 0, or -1 after printing why. */
-static int setup_logging(const kuryr_config *cfg)
-{
-    const char *facility = kuryr_config_get_str(cfg, "DEFAULT", "syslog_log_facility");
-    if (*facility && kuryr_log_set_syslog_facility(facility) < 0) {
-        fprintf(stderr, PROG ": unknown syslog_log_facility %s\n", facility);
-        return -1;
-    }
-    kuryr_log_init(PROG, kuryr_config_get_bool(cfg, "DEFAULT", "debug") ? KURYR_LOG_DEBUG : KURYR_LOG_INFO,
-                   kuryr_config_get_bool(cfg, "DEFAULT", "use_syslog"));
-    const char *log_file = kuryr_config_get_str(cfg, "DEFAULT", "log_file");
-    if (*log_file && kuryr_log_set_file(log_file) < 0) {
-        fprintf(stderr, PROG ": cannot open log_file %s: %s\n", log_file, strerror(errno));
-        return -1;
-    }
-    return 0;
 }
 
 /* Parses the command line into cfg. Returns -1 to go on, or the exit code. */
@@ -84,18 +65,13 @@ int main(int argc, char **argv)
         return 1;
     }
     int rc = parse_args(cfg, argc, argv);
-    if (rc >= 0 || setup_logging(cfg) < 0) {
+    if (rc >= 0 || kuryr_daemon_setup_logging(cfg, PROG) < 0) {
         kuryr_config_free(cfg);
         return rc >= 0 ? rc : 2;
     }
-    /* Every thread inherits this mask, so only sigwait below sees these signals. */
+    /* Every thread inherits this mask, so only the wait below sees these signals. */
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    kuryr_daemon_block_signals(&set);
 
     kuryr_error err;
     kuryr_error_clear(&err);
@@ -107,17 +83,7 @@ int main(int argc, char **argv)
         return 1;
     }
     KLOG_INFO(PROG " %s started as %s", KURYR_VERSION, kc_controller_identity(ctl));
-    for (;;) {
-        int sig = 0;
-        if (sigwait(&set, &sig) != 0)
-            continue;
-        if (sig == SIGHUP) {
-            KLOG_INFO("SIGHUP ignored: restart the controller to reload its configuration");
-            continue;
-        }
-        KLOG_INFO("signal %d: shutting down", sig);
-        break;
-    }
+    kuryr_daemon_wait_stop(&set);
     kc_controller_stop(ctl);
     KLOG_INFO("stopped");
     kuryr_config_free(cfg);

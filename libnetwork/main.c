@@ -1,11 +1,10 @@
 /* kuryr-libnetwork: Docker remote network and IPAM driver backed by Neutron. */
-#include <errno.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kuryr/config.h"
+#include "kuryr/daemon.h"
 #include "kuryr/log.h"
 #include "metrics.h"
 #include "plugin.h"
@@ -63,29 +62,14 @@ int main(int argc, char **argv)
         kuryr_config_free(cfg);
         return 0;
     }
-    const char *facility = kuryr_config_get_str(cfg, "DEFAULT", "syslog_log_facility");
-    if (*facility && kuryr_log_set_syslog_facility(facility) < 0) {
-        fprintf(stderr, "kuryr-libnetwork: unknown syslog_log_facility %s\n", facility);
-        kuryr_config_free(cfg);
-        return 2;
-    }
-    kuryr_log_init("kuryr-libnetwork", kuryr_config_get_bool(cfg, "DEFAULT", "debug") ? KURYR_LOG_DEBUG : KURYR_LOG_INFO,
-                   kuryr_config_get_bool(cfg, "DEFAULT", "use_syslog"));
-    const char *log_file = kuryr_config_get_str(cfg, "DEFAULT", "log_file");
-    if (*log_file && kuryr_log_set_file(log_file) < 0) {
-        fprintf(stderr, "kuryr-libnetwork: cannot open log_file %s: %s\n", log_file, strerror(errno));
+    if (kuryr_daemon_setup_logging(cfg, "kuryr-libnetwork") < 0) {
         kuryr_config_free(cfg);
         return 2;
     }
 
-    /* the server's threads inherit this mask, so only sigwait below sees these signals */
+    /* the server's threads inherit this mask, so only the wait below sees these signals */
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    kuryr_daemon_block_signals(&set);
 
     kl_plugin plugin;
     kuryr_error err;
@@ -113,17 +97,7 @@ int main(int argc, char **argv)
         return 1;
     }
     KLOG_INFO("kuryr-libnetwork %s started", KURYR_VERSION);
-    for (;;) {
-        int sig = 0;
-        if (sigwait(&set, &sig) != 0)
-            continue;
-        if (sig == SIGHUP) {
-            KLOG_INFO("SIGHUP ignored: restart the daemon to reload its configuration");
-            continue;
-        }
-        KLOG_INFO("signal %d: shutting down", sig);
-        break;
-    }
+    kuryr_daemon_wait_stop(&set);
     kl_metrics_stop(metrics);
     kl_server_stop(server);
     kl_plugin_fini(&plugin);
