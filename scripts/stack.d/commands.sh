@@ -43,8 +43,11 @@ stack_up() {
     fi
     [ "$(id -u)" = 0 ] || die "up must run as root"
 
-    say "installing packages (scripts/install-deps build stack test)"
-    "$here/install-deps" build stack test $([ $cinder = 1 ] && echo cinder)
+    local groups=(build stack test)
+    [ $k8s = 0 ] || groups+=(k8s)
+    [ $cinder = 0 ] || groups+=(cinder)
+    say "installing packages (scripts/install-deps ${groups[*]})"
+    "$here/install-deps" "${groups[@]}"
     local running_backend running_auth agents_since=0
     running_backend=$(state_get backend)
     running_auth=$(state_get auth)
