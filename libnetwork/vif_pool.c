@@ -75,6 +75,10 @@ struct kl_vif_pool {
     size_t n_used, cap_used;
     pthread_t thread;
     bool started, stopping, swept;
+    /* Every wake-up of the thread counts one kick; the thread notes the count it had seen when it last went to
+     * wait with nothing to do now (kl_vif_pool_wait_idle). */
+    unsigned long kicks, idle_after;
+    bool idle;
 };
 
 static time_t mono_s(void)
@@ -468,7 +472,11 @@ static void *thread_main(void *arg)
         time_t due = next_fill_due(pool, now);
         if (pool->swept && due && due < ts.tv_sec)
             ts.tv_sec = due;
+        pool->idle = true;
+        pool->idle_after = pool->kicks;
+        pthread_cond_broadcast(&pool->done);
         pthread_cond_timedwait(&pool->work, &pool->lock, &ts);
+        pool->idle = false;
     }
     pthread_mutex_unlock(&pool->lock);
     return NULL;
@@ -506,13 +514,19 @@ static sub_pool *open_sub(kl_vif_pool *pool, const char *net_id, const char *sub
     return s;
 }
 
+/* Wakes the thread. Called with the lock held. */
+static void kick(kl_vif_pool *pool)
+{
+    start_thread(pool);
+    pool->kicks++;
+    pthread_cond_signal(&pool->work);
+}
+
 /* Wakes the thread when s holds fewer ports than it should. Called with the lock held. */
 static void want_fill(kl_vif_pool *pool, const sub_pool *s)
 {
-    if ((long)s->n < target(pool, s)) {
-        start_thread(pool);
-        pthread_cond_signal(&pool->work);
-    }
+    if ((long)s->n < target(pool, s))
+        kick(pool);
 }
 
 static bool ids_fit(const kl_vif_pool *pool, const char *net_id, const char *subnet_id)
@@ -619,8 +633,7 @@ bool kl_vif_pool_give(kl_vif_pool *pool, const kuryr_port *port)
             snprintf(r->subnet_id, sizeof(r->subnet_id), "%s", subnet_id);
             copy = NULL;
             accepted = true;
-            start_thread(pool);
-            pthread_cond_signal(&pool->work);
+            kick(pool);
         }
     }
     pthread_mutex_unlock(&pool->lock);
@@ -640,6 +653,23 @@ static bool rec_holds(const kl_vif_pool *pool, const char *net_id, const char *i
         }
     }
     return false;
+}
+
+bool kl_vif_pool_wait_idle(kl_vif_pool *pool, int timeout_s)
+{
+    if (!pool)
+        return true;
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    ts.tv_sec += timeout_s;
+    pthread_mutex_lock(&pool->lock);
+    bool idle;
+    while (!(idle = !pool->started || pool->stopping || (pool->idle && pool->idle_after == pool->kicks))) {
+        if (pthread_cond_timedwait(&pool->done, &pool->lock, &ts) != 0)
+            break;
+    }
+    pthread_mutex_unlock(&pool->lock);
+    return idle;
 }
 
 bool kl_vif_pool_wait_ip(kl_vif_pool *pool, const char *net_id, const char *ip, int timeout_s)

@@ -64,6 +64,10 @@ void kl_vif_pool_close_net(kl_vif_pool *pool, const char *net_id, int timeout_s)
  * owns it; NULL when unknown, e.g. after a restart: look it up in Neutron). */
 void kl_vif_pool_joined(kl_vif_pool *pool, const char *endpoint_id, const kuryr_port *port);
 kuryr_port *kl_vif_pool_leaving(kl_vif_pool *pool, const char *endpoint_id);
+/* Waits (at most timeout_s) until the background thread has looked at every wake-up so far and has nothing
+ * to do now (what is left, such as a delayed fill or a retry, is not due yet). True at once when no thread
+ * runs; false on timeout. For tests that check that something was not done, without sleeping. */
+bool kl_vif_pool_wait_idle(kl_vif_pool *pool, int timeout_s);
 /* Ready ports, over all subnets (for /metrics and tests). */
 size_t kl_vif_pool_ready(kl_vif_pool *pool);
 

@@ -257,6 +257,16 @@ static void wait_requests(fixture *f, const char *method, const char *path, bool
     }
 }
 
+/* Waits until the pool's thread has handled every wake-up and has nothing due: what it did not send by then,
+ * it was not going to send now. */
+static void assert_idle(fixture *f)
+{
+    if (!kl_vif_pool_wait_idle(f->pool, WAIT_S)) {
+        dump_requests(f);
+        fail_msg("the pool's thread kept working for %d s", WAIT_S);
+    }
+}
+
 static void assert_contains(const char *hay, const char *needle)
 {
     if (!hay || !strstr(hay, needle))
@@ -401,8 +411,8 @@ static void test_refill_of_untaggable_ports_waits(void **state)
     open_pool(f, 1, 0, 2);
     assert_null(kl_vif_pool_take(f->pool, NET, SUBNET));
     wait_requests(f, "DELETE", "/v2.0/ports/" MADE_PREFIX, false, 2);
-    /* the next attempt is RETRY_S (5 s) away; a loop would have sent many creates by now */
-    sleep_ms(1000);
+    /* the next attempt is RETRY_S (5 s) away: the thread waits for it rather than sending another create */
+    assert_idle(f);
     assert_int_equal(count(f, "POST", "/v2.0/ports", true), 1);
     assert_int_equal(kl_vif_pool_ready(f->pool), 0);
 }
@@ -456,10 +466,9 @@ static void test_seed_makes_one_port_then_fills_at_first_take(void **state)
     assert_int_equal(json_array_size(items), 1);
     pf_assert_json_str(json_array_get(items, 0), "binding:host_id", "node1");
     json_decref(items);
-    /* seeding an open pool again changes nothing, and the seed alone does not fill to the minimum: the thread
-     * looks for work every second here, so a wrong refill would have been sent within this pause */
+    /* seeding an open pool again changes nothing, and the seed alone does not fill to the minimum */
     kl_vif_pool_seed(f->pool, NET, SUBNET);
-    sleep_ms(1500);
+    assert_idle(f);
     assert_int_equal(count(f, "POST", "/v2.0/ports", true), 1);
     assert_int_equal(kl_vif_pool_ready(f->pool), 1);
 
@@ -469,9 +478,9 @@ static void test_seed_makes_one_port_then_fills_at_first_take(void **state)
     assert_non_null(port);
     assert_string_equal(port->id, first);
     kuryr_port_free(port);
-    /* in use now: one batch brings it to ports_pool_min, but not while this first container starts (the
-     * thread is woken at once by the take, so a batch sent at once would be in by now) */
-    sleep_ms(500);
+    /* in use now: one batch brings it to ports_pool_min, but not while this first container starts (the take
+     * wakes the thread, which finds the fill not due yet) */
+    assert_idle(f);
     assert_int_equal(count(f, "POST", "/v2.0/ports", true), 1);
     wait_ready(f, 3);
     assert_int_equal(count(f, "POST", "/v2.0/ports", true), 2);
@@ -511,7 +520,7 @@ static void test_no_seed_without_a_minimum(void **state)
     open_pool(f, 0, 0, 2);
     kl_vif_pool_seed(f->pool, NET, SUBNET);
     assert_null(kl_vif_pool_take(f->pool, NET, SUBNET));
-    sleep_ms(1500);
+    assert_idle(f);
     assert_int_equal(test_httpd_request_count(f->srv), 0);
 }
 
