@@ -71,16 +71,19 @@ def test_body_too_large_is_413(limited):
 
 
 def test_malformed_http_is_400(limited):
-    for junk in (b"GARBAGE\r\n\r\n", b"POST /Plugin.Activate HTTP/9.9\r\n\r\n",
-                 b"POST /Plugin.Activate HTTP/1.1\r\nContent-Length: -5\r\nHost: x\r\n\r\n"):
+    # A request line that is not HTTP at all gets the connection closed (libmicrohttpd answers nothing it
+    # cannot frame); an HTTP request it can read but not accept gets its status.
+    assert _raw(b"GARBAGE\r\n\r\n") == b""
+    for junk, status in ((b"POST /Plugin.Activate HTTP/9.9\r\n\r\n", b"505"),
+                         (b"POST /Plugin.Activate HTTP/1.1\r\nContent-Length: -5\r\nHost: x\r\n\r\n", b"400")):
         answer = _raw(junk)
-        assert answer == b"" or answer.split(b" ")[1] in (b"400", b"505"), answer[:200]
+        assert answer.split(b" ")[1:2] == [status], answer[:200]
     _alive(limited)
 
 
 def test_huge_header_is_refused(limited):
     answer = _raw(b"POST /Plugin.Activate HTTP/1.1\r\nHost: x\r\nX-Big: " + b"a" * 200000 + b"\r\n\r\n")
-    assert answer == b"" or answer.split(b" ")[1] in (b"400", b"413", b"431"), answer[:200]
+    assert answer.split(b" ")[1:2] in ([b"400"], [b"413"], [b"431"]), answer[:200]
     _alive(limited)
 
 

@@ -61,8 +61,8 @@ def test_bad_input_gets_a_400_with_err(daemon, path, body):
 
 
 def test_oversized_body_is_refused(daemon):
-    status, _, _ = plugin_call("/NetworkDriver.CreateNetwork", b"{" + b" " * (4 * 1024 * 1024) + b"}")
-    assert status in (400, 413)
+    status, _, body = plugin_call("/NetworkDriver.CreateNetwork", b"{" + b" " * (4 * 1024 * 1024) + b"}")
+    assert status == 413, body
     # ... and the daemon is still there.
     assert call("/Plugin.Activate", b"")[0] == 200
 
@@ -71,5 +71,5 @@ def test_unknown_network_gets_a_clear_error(daemon):
     status, _, body = call("/NetworkDriver.CreateEndpoint", {
         "NetworkID": "f" * 64, "EndpointID": "e" * 64, "Options": {},
         "Interface": {"Address": "10.99.0.5/24", "AddressIPv6": "", "MacAddress": "fa:16:3e:00:00:01"}})
-    assert status in (404, 400, 500)
-    assert "f" * 12 in body["Err"] or "network" in body["Err"].lower()
+    assert status == 404, body
+    assert "f" * 12 in body["Err"] and "network" in body["Err"].lower(), body
