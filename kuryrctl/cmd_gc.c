@@ -5,7 +5,6 @@
 #include "ctx.h"
 #include "render.h"
 
-#ifdef KC_HAVE_RECONCILE
 #include "plugin.h"
 #include "reconcile.h"
 
@@ -55,12 +54,3 @@ int kc_cmd_gc(kc_ctx *c)
     json_decref(report);
     return exit_code;
 }
-#else
-int kc_cmd_gc(kc_ctx *c)
-{
-    (void)c;
-    fprintf(stderr, "kuryrctl: gc is not available in this build: the reconciliation code "
-                    "(libnetwork/reconcile.c) was not built in\n");
-    return KC_EXIT_PROBLEMS;
-}
-#endif

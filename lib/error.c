@@ -12,6 +12,7 @@ int kuryr_error_set(kuryr_error *err, kuryr_err_kind kind, long http_status, con
     err->kind = kind;
     err->http_status = http_status;
     snprintf(err->type, sizeof(err->type), "%s", type ? type : "");
+    err->refused_attrs[0] = '\0';
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(err->message, sizeof(err->message), fmt, ap);
@@ -37,6 +38,23 @@ int kuryr_error_prefix(kuryr_error *err, const char *prefix)
     memcpy(err->message, prefix, plen);
     err->message[plen + mlen] = '\0';
     return -1;
+}
+
+bool kuryr_error_refused(const kuryr_error *err, const char *name)
+{
+    if (!err || !name || !*name)
+        return false;
+    size_t n = strlen(name);
+    for (const char *p = err->refused_attrs; *p;) {
+        p += strspn(p, ", ");
+        size_t len = strcspn(p, ",");
+        while (len > 0 && p[len - 1] == ' ')
+            len--;
+        if (len == n && strncmp(p, name, n) == 0)
+            return true;
+        p += strcspn(p, ",");
+    }
+    return false;
 }
 
 const char *kuryr_err_kind_name(kuryr_err_kind kind)

@@ -73,6 +73,21 @@ static bool from_json(json_t *root, const char **type, const char **message)
     return *message != NULL;
 }
 
+/* Neutron refuses a body with attributes it does not know (an extension that is off) with a 400 whose message
+ * is "Unrecognized attribute(s) 'a, b'": the list goes to refused_attrs, so that callers need not read the
+ * message. */
+static void refused_attrs(kuryr_error *err, const char *message)
+{
+    static const char lead[] = "Unrecognized attribute(s) '";
+    const char *p = message ? strstr(message, lead) : NULL;
+    if (!err || err->kind != KURYR_ERR_BAD_REQUEST || !p)
+        return;
+    p += strlen(lead);
+    size_t len = strcspn(p, "'");
+    if (p[len] == '\'' && len < sizeof(err->refused_attrs))
+        snprintf(err->refused_attrs, sizeof(err->refused_attrs), "%.*s", (int)len, p);
+}
+
 void kuryr_neutron_error_from_response(long status, const char *body, kuryr_error *err)
 {
     kuryr_err_kind kind = kuryr_err_kind_from_status(status);
@@ -103,5 +118,6 @@ void kuryr_neutron_error_from_response(long status, const char *body, kuryr_erro
         kuryr_error_set(err, kind, status, type_buf, "Neutron answered %ld: %s", status, text);
     else
         kuryr_error_set(err, kind, status, type_buf, "Neutron answered %ld", status);
+    refused_attrs(err, text);
     json_decref(root);
 }

@@ -17,9 +17,10 @@ KL_HANDLER(kl_h_create_network);
 KL_HANDLER(kl_h_delete_network);
 KL_HANDLER(kl_h_allocate_network);
 KL_HANDLER(kl_h_free_network);
-/* ipam.c */
+/* ipam_pool.c */
 KL_HANDLER(kl_h_request_pool);
 KL_HANDLER(kl_h_release_pool);
+/* ipam.c */
 KL_HANDLER(kl_h_request_address);
 KL_HANDLER(kl_h_release_address);
 /* endpoint.c */

@@ -304,7 +304,7 @@ bool kl_tags_into_body(kl_plugin *p, json_t *attrs, const char *const *tags, siz
 
 bool kl_tags_rejected(kl_plugin *p, json_t *attrs, const kuryr_error *err)
 {
-    if (err->kind != KURYR_ERR_BAD_REQUEST || !strstr(err->message, "tags"))
+    if (err->kind != KURYR_ERR_BAD_REQUEST || !kuryr_error_refused(err, "tags"))
         return false;
     KLOG_INFO("Neutron does not take tags in create bodies: tagging with separate calls");
     atomic_store(&p->tags_in_body, 0);

@@ -1,8 +1,8 @@
 /* Ports made ahead of need ([vif_pool] enabled): creating a Neutron port and binding it to this host are the
  * slowest steps of a container start, and Neutron's costliest work per container. Each subnet in use keeps
  * ports_pool_min ports that are already bound to this host, made in bulk by a background thread. RequestAddress
- * answers from the pool without a Neutron call; CreateEndpoint only tags the port with the endpoint (a tag
- * write costs Neutron no ML2 work) and plugs it; Docker takes the port's MAC from CreateEndpoint's answer,
+ * answers from the pool without a Neutron call; CreateEndpoint only plugs the port and Join tags it with the
+ * endpoint (a tag write costs Neutron no ML2 work); Docker takes the port's MAC from CreateEndpoint's answer,
  * which is why the IPAM driver then does not ask Docker for a MAC (RequiresMACAddress: false) and why a network
  * cannot have both an IPv4 and an IPv6 subnet: without Docker's MAC nothing ties an endpoint's two
  * RequestAddress calls to one port. A released port goes back to its pool (its tags reset) instead of being

@@ -6,6 +6,7 @@
 #define KURYR_ERROR_H
 
 #include <stdarg.h>
+#include <stdbool.h>
 
 typedef enum {
     KURYR_OK = 0,
@@ -22,6 +23,8 @@ typedef struct {
     long http_status;  /* 0 when no HTTP answer was involved */
     char type[64];     /* NeutronError type, e.g. "IpAddressAlreadyAllocated"; empty if none */
     char message[512];
+    /* The request attributes a 400 refused, as Neutron listed them ("tags", or "tags, foo"); empty if none. */
+    char refused_attrs[128];
 } kuryr_error;
 
 /* Sets every field; returns -1 so that callers can write `return kuryr_error_set(...)`. Tolerates err == NULL. */
@@ -31,6 +34,8 @@ void kuryr_error_clear(kuryr_error *err);
 /* Puts prefix in front of the message (cutting its end if the whole does not fit), keeping kind, status and
  * type: how a layer names itself ("Neutron unreachable: ") on an error from below. Returns -1; NULL is fine. */
 int kuryr_error_prefix(kuryr_error *err, const char *prefix);
+/* Whether name is one of err->refused_attrs. */
+bool kuryr_error_refused(const kuryr_error *err, const char *name);
 const char *kuryr_err_kind_name(kuryr_err_kind kind);
 /* The kind for an HTTP status: 404 not found, 409 conflict, 400/413/422 bad request, 401/403 unauthorized,
  * 5xx and 0 (no answer) unavailable, anything else internal. */

@@ -169,6 +169,32 @@ static void test_other_statuses(void **state)
     kuryr_neutron_error_from_response(404, "{}", NULL); /* tolerated */
 }
 
+/* A Neutron without an extension refuses the attributes it adds ("tags" in a create body, without
+ * tag-creation) by name: callers read the names from refused_attrs, not from the message. */
+static void test_refused_attributes(void **state)
+{
+    (void)state;
+    kuryr_error err = map_text(400, "{\"NeutronError\": {\"type\": \"HTTPBadRequest\", "
+                                    "\"message\": \"Unrecognized attribute(s) 'tags'\", \"detail\": \"\"}}");
+    assert_string_equal(err.refused_attrs, "tags");
+    assert_true(kuryr_error_refused(&err, "tags"));
+    assert_false(kuryr_error_refused(&err, "tag"));
+    err = map_text(400, "{\"NeutronError\": {\"type\": \"HTTPBadRequest\", "
+                        "\"message\": \"Unrecognized attribute(s) 'port_security_enabled, tags'\"}}");
+    assert_true(kuryr_error_refused(&err, "tags"));
+    assert_true(kuryr_error_refused(&err, "port_security_enabled"));
+    assert_false(kuryr_error_refused(&err, "name"));
+    /* a 400 that merely mentions tags refuses no attribute */
+    err = map_text(400, "{\"NeutronError\": {\"type\": \"HTTPBadRequest\", "
+                        "\"message\": \"Invalid input for tags. Reason: 'x' is not a valid string.\"}}");
+    assert_string_equal(err.refused_attrs, "");
+    assert_false(kuryr_error_refused(&err, "tags"));
+    /* only a 400 refuses attributes */
+    err = map_text(500, "{\"message\": \"Unrecognized attribute(s) 'tags'\"}");
+    assert_false(kuryr_error_refused(&err, "tags"));
+    assert_false(kuryr_error_refused(NULL, "tags"));
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -178,6 +204,7 @@ int main(void)
         cmocka_unit_test(test_neutron_error_variants),
         cmocka_unit_test(test_long_and_control_text),
         cmocka_unit_test(test_other_statuses),
+        cmocka_unit_test(test_refused_attributes),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
