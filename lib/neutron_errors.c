@@ -74,18 +74,27 @@ static bool from_json(json_t *root, const char **type, const char **message)
 }
 
 /* Neutron refuses a body with attributes it does not know (an extension that is off) with a 400 whose message
- * is "Unrecognized attribute(s) 'a, b'": the list goes to refused_attrs, so that callers need not read the
- * message. */
+ * is "Unrecognized attribute(s) 'a, b'", and one with an attribute it knows but does not take in a create
+ * (tags without tag-creation) with "Attribute 'tags' not allowed in POST". The names go to refused_attrs, so
+ * that callers need not read the message. */
 static void refused_attrs(kuryr_error *err, const char *message)
 {
-    static const char lead[] = "Unrecognized attribute(s) '";
-    const char *p = message ? strstr(message, lead) : NULL;
-    if (!err || err->kind != KURYR_ERR_BAD_REQUEST || !p)
+    static const struct {
+        const char *lead, *tail;
+    } forms[] = {{"Unrecognized attribute(s) '", "'"}, {"Attribute '", "' not allowed"}};
+    if (!err || err->kind != KURYR_ERR_BAD_REQUEST || !message)
         return;
-    p += strlen(lead);
-    size_t len = strcspn(p, "'");
-    if (p[len] == '\'' && len < sizeof(err->refused_attrs))
-        snprintf(err->refused_attrs, sizeof(err->refused_attrs), "%.*s", (int)len, p);
+    for (size_t i = 0; i < sizeof(forms) / sizeof(forms[0]); i++) {
+        const char *p = strstr(message, forms[i].lead);
+        if (!p)
+            continue;
+        p += strlen(forms[i].lead);
+        size_t len = strcspn(p, "'");
+        if (strncmp(p + len, forms[i].tail, strlen(forms[i].tail)) == 0 && len < sizeof(err->refused_attrs)) {
+            snprintf(err->refused_attrs, sizeof(err->refused_attrs), "%.*s", (int)len, p);
+            return;
+        }
+    }
 }
 
 void kuryr_neutron_error_from_response(long status, const char *body, kuryr_error *err)

@@ -184,6 +184,14 @@ static void test_refused_attributes(void **state)
     assert_true(kuryr_error_refused(&err, "tags"));
     assert_true(kuryr_error_refused(&err, "port_security_enabled"));
     assert_false(kuryr_error_refused(&err, "name"));
+    /* what a Neutron without tag-creation answers a create body with tags (seen on the test stack's) */
+    err = map_text(400, "{\"NeutronError\": {\"type\": \"HTTPBadRequest\", "
+                        "\"message\": \"Attribute 'tags' not allowed in POST\", \"detail\": \"\"}}");
+    assert_string_equal(err.refused_attrs, "tags");
+    assert_true(kuryr_error_refused(&err, "tags"));
+    err = map_text(400, "{\"NeutronError\": {\"type\": \"HTTPBadRequest\", "
+                        "\"message\": \"Attribute 'tags' is invalid\"}}");
+    assert_false(kuryr_error_refused(&err, "tags"));
     /* a 400 that merely mentions tags refuses no attribute */
     err = map_text(400, "{\"NeutronError\": {\"type\": \"HTTPBadRequest\", "
                         "\"message\": \"Invalid input for tags. Reason: 'x' is not a valid string.\"}}");
