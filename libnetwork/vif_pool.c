@@ -655,39 +655,48 @@ static bool rec_holds(const kl_vif_pool *pool, const char *net_id, const char *i
     return false;
 }
 
-bool kl_vif_pool_wait_idle(kl_vif_pool *pool, int timeout_s)
+/* Waits on done (at most timeout_s, or until stopping) for settled(pool, arg); returns its last answer. */
+static bool wait_settled(kl_vif_pool *pool, int timeout_s, bool (*settled)(const kl_vif_pool *, const void *),
+                         const void *arg)
 {
-    if (!pool)
-        return true;
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     ts.tv_sec += timeout_s;
     pthread_mutex_lock(&pool->lock);
-    bool idle;
-    while (!(idle = !pool->started || pool->stopping || (pool->idle && pool->idle_after == pool->kicks))) {
+    while (!settled(pool, arg) && !pool->stopping) {
         if (pthread_cond_timedwait(&pool->done, &pool->lock, &ts) != 0)
             break;
     }
+    bool ok = settled(pool, arg);
     pthread_mutex_unlock(&pool->lock);
-    return idle;
+    return ok;
+}
+
+static bool thread_idle(const kl_vif_pool *pool, const void *unused)
+{
+    (void)unused;
+    return !pool->started || pool->stopping || (pool->idle && pool->idle_after == pool->kicks);
+}
+
+bool kl_vif_pool_wait_idle(kl_vif_pool *pool, int timeout_s)
+{
+    return !pool || wait_settled(pool, timeout_s, thread_idle, NULL);
+}
+
+typedef struct {
+    const char *net_id, *ip;
+} net_ip;
+
+static bool ip_clear(const kl_vif_pool *pool, const void *arg)
+{
+    const net_ip *x = arg;
+    return !rec_holds(pool, x->net_id, x->ip);
 }
 
 bool kl_vif_pool_wait_ip(kl_vif_pool *pool, const char *net_id, const char *ip, int timeout_s)
 {
-    if (!pool)
-        return true;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += timeout_s;
-    pthread_mutex_lock(&pool->lock);
-    bool clear;
-    while (!(clear = !rec_holds(pool, net_id, ip)) && !pool->stopping) {
-        if (pthread_cond_timedwait(&pool->done, &pool->lock, &ts) != 0)
-            break;
-    }
-    clear = !rec_holds(pool, net_id, ip);
-    pthread_mutex_unlock(&pool->lock);
-    return clear;
+    net_ip x = {net_id, ip};
+    return !pool || wait_settled(pool, timeout_s, ip_clear, &x);
 }
 
 void kl_vif_pool_close_net(kl_vif_pool *pool, const char *net_id, int timeout_s)
