@@ -83,7 +83,7 @@ def word_text(word):
     return text
 
 
-def call_commands(args):
+def call_commands(args, runs=FUNCTIONS_RUNNING):
     """The commands one call runs: its own first word, and the command a wrapper runs."""
     words = [word_text(a) for a in args]
     found = []
@@ -99,8 +99,8 @@ def call_commands(args):
         if cmd == "ip" and words[i + 1:i + 3] == ["netns", "exec"]:
             i += 4
             continue
-        if cmd in FUNCTIONS_RUNNING:
-            i += 1 + FUNCTIONS_RUNNING[cmd]
+        if cmd in runs:
+            i += 1 + runs[cmd]
             continue
         if cmd not in WRAPPERS:
             if cmd in ("bash", "sh") and "-c" in words[i + 1:]:
@@ -144,12 +144,52 @@ def parse_shell(text):
 FUNCS = set()
 
 
+def is_all_args(word):
+    """Whether a shfmt Word is "$@"."""
+    parts = word.get("Parts", [])
+    if len(parts) != 1 or parts[0].get("Type") != "DblQuoted":
+        return False
+    inner = parts[0].get("Parts", [])
+    return len(inner) == 1 and inner[0].get("Type") == "ParamExp" and inner[0]["Param"]["Value"] == "@"
+
+
+def local_runners(tree):
+    """The functions of one script that run their arguments as a command ("$@" in command position): how many
+    words they shift off first. They take precedence over FUNCTIONS_RUNNING's same names in that script."""
+    found = {}
+    decls = []
+    walk_decls(tree, decls)
+    for d in decls:
+        calls = []
+        walk(d["Body"], calls, set())
+        if any(is_all_args(a[0]) for a in calls):
+            shifts = 0
+            for a in calls:
+                if word_text(a[0]) == "shift":
+                    shifts += int(word_text(a[1]) or 1) if len(a) > 1 else 1
+            found[d["Name"]["Value"]] = shifts
+    return found
+
+
+def walk_decls(node, out):
+    if isinstance(node, dict):
+        if node.get("Type") == "FuncDecl":
+            out.append(node)
+        for v in node.values():
+            walk_decls(v, out)
+    elif isinstance(node, list):
+        for v in node:
+            walk_decls(v, out)
+
+
 def shell_commands(text):
     calls = []
-    walk(parse_shell(text), calls, FUNCS)
+    tree = parse_shell(text)
+    walk(tree, calls, FUNCS)
+    runs = {**FUNCTIONS_RUNNING, **local_runners(tree)}
     out = []
     for args in calls:
-        out += call_commands(args)
+        out += call_commands(args, runs)
     return out
 
 
