@@ -46,27 +46,31 @@ static void enqueue(kc_running *h, const json_t *obj)
 
 /* ---- tombstones: the last state of deleted objects, until their handler has run ------------------- */
 
+/* Tombstones hold copies and hand out copies (as the informer does): a jansson object is never shared between
+ * threads, whose reference counting would race (see kuryr_k8s_informer_get). */
 static void tomb_put(kc_controller *c, const char *qkey, const json_t *last)
 {
+    json_t *copy = json_deep_copy(last);
     pthread_mutex_lock(&c->tomb_lock);
-    json_object_set(c->tombstones, qkey, (json_t *)last);
+    json_object_set_new(c->tombstones, qkey, copy);
     pthread_mutex_unlock(&c->tomb_lock);
 }
 
 static json_t *tomb_get(kc_controller *c, const char *qkey)
 {
     pthread_mutex_lock(&c->tomb_lock);
-    json_t *o = json_incref(json_object_get(c->tombstones, qkey));
+    json_t *o = json_deep_copy(json_object_get(c->tombstones, qkey));
     pthread_mutex_unlock(&c->tomb_lock);
     return o;
 }
 
-/* Forgets the tombstone, unless a newer delete of the same key replaced it meanwhile (last == NULL: always). */
+/* Forgets the tombstone, unless a newer delete of the same key replaced it meanwhile: last (the state the
+ * handler ran with) must still equal the stored one. last == NULL: always. */
 static void tomb_drop(kc_controller *c, const char *qkey, const json_t *last)
 {
     pthread_mutex_lock(&c->tomb_lock);
     json_t *cur = json_object_get(c->tombstones, qkey);
-    if (cur && (!last || cur == last))
+    if (cur && (!last || json_equal(cur, last)))
         json_object_del(c->tombstones, qkey);
     pthread_mutex_unlock(&c->tomb_lock);
 }

@@ -84,10 +84,11 @@ int kuryr_k8s_informer_start(kuryr_k8s_informer *inf, kuryr_error *err);
 /* Waits until the first LIST was delivered, up to timeout_s (< 0 = forever); true when synced. */
 bool kuryr_k8s_informer_wait_synced(kuryr_k8s_informer *inf, double timeout_s);
 bool kuryr_k8s_informer_synced(kuryr_k8s_informer *inf);
-/* The cached object with this key ("namespace/name", or "name" if cluster-scoped) as a new reference, or
- * NULL. Thread-safe. */
+/* A copy of the cached object with this key ("namespace/name", or "name" if cluster-scoped), or NULL.
+ * Thread-safe. A copy, so that no two threads ever share one jansson reference count (its decrement has no
+ * acquire ordering before the free). */
 json_t *kuryr_k8s_informer_get(kuryr_k8s_informer *inf, const char *key);
-/* A snapshot of the whole cache: a new array holding references to the cached objects. */
+/* A snapshot of the whole cache: a new array of copies of the cached objects. */
 json_t *kuryr_k8s_informer_list(kuryr_k8s_informer *inf);
 void kuryr_k8s_informer_get_stats(kuryr_k8s_informer *inf, kuryr_k8s_informer_stats *out);
 /* Stops the thread (an open watch is cut within about a second) and waits for it. Handlers are not called

@@ -222,10 +222,15 @@ bool kuryr_k8s_informer_synced(kuryr_k8s_informer *inf)
     return synced;
 }
 
+/* Copies, not references: jansson's reference count is released without an acquire before the free, so two
+ * threads dropping references to one object race (ThreadSanitizer reports it). A copy made under the lock is
+ * the caller's alone. */
 json_t *kuryr_k8s_informer_get(kuryr_k8s_informer *inf, const char *key)
 {
     pthread_mutex_lock(&inf->lock);
-    json_t *obj = k8s_store_get(inf->store, key);
+    json_t *cached = k8s_store_get(inf->store, key);
+    json_t *obj = cached ? json_deep_copy(cached) : NULL;
+    json_decref(cached);
     pthread_mutex_unlock(&inf->lock);
     return obj;
 }
@@ -233,7 +238,9 @@ json_t *kuryr_k8s_informer_get(kuryr_k8s_informer *inf, const char *key)
 json_t *kuryr_k8s_informer_list(kuryr_k8s_informer *inf)
 {
     pthread_mutex_lock(&inf->lock);
-    json_t *all = k8s_store_list(inf->store);
+    json_t *cached = k8s_store_list(inf->store);
+    json_t *all = json_deep_copy(cached);
+    json_decref(cached);
     pthread_mutex_unlock(&inf->lock);
     return all;
 }
