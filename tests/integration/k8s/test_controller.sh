@@ -8,11 +8,14 @@
 #               (measured from the kill to its "leading: started" line), and the record of who acted (every
 #               "probe: acted" line, every leadership start and every kill) never shows two leaders at once
 #   sigterm     SIGTERM: exit 0, the Lease is released and the standby takes over
+#   memcheck    one controller under valgrind through a take-over, changes, a create, a delete and SIGTERM: no
+#               error, no leak; tsan: the same with the tsan round's ThreadSanitizer build, when there is one
 #   deployment  the image (scripts/build-image --save) imported into the rig's containerd, the manifests
 #               applied (kuryr.conf pointed at the rig's apiserver), the pod Ready and acting
 # Brings the rig up if it is not running (and down again at the end if it did). Leaves no process, object or
 # image behind. Exit 0 pass, 1 fail, 77 skip (not root, no Go >= 1.24 to build the rig).
-# Environment: KURYR_CONTROLLER_BIN (the binary; meson passes it), KURYR_HA_KILLS (default 20).
+# Environment: KURYR_CONTROLLER_BIN (the binary; meson passes it), KURYR_HA_KILLS (default 20),
+# KURYR_TSAN_BUILD_DIR (default build-tsan).
 set -uo pipefail
 repo=$(cd "$(dirname "$0")/../../.." && pwd)
 . "$repo/scripts/stack.d/k8s.sh"
@@ -77,6 +80,9 @@ kubectl apply -f "$repo/etc/kubernetes/crds/" >/dev/null &&
     kubectl wait --for=condition=Established crd/kuryrports.openstack.org crd/kuryrnetworks.openstack.org \
         crd/kuryrnetworkpolicies.openstack.org crd/kuryrloadbalancers.openstack.org --timeout=60s >/dev/null &&
     pass "crds: the four CRDs are Established" || fail "crds: apply"
+out=$(kubectl apply -f "$repo/etc/kubernetes/crds/" 2>&1)
+[ "$(echo "$out" | grep -c ' unchanged$')" = 4 ] && pass "crds: applying them again changes nothing" ||
+    fail "crds: a second apply: $out"
 for s in kp kns knp klb; do
     kubectl get "$s" -A >/dev/null 2>&1 && pass "crds: short name $s resolves" || fail "crds: short name $s"
 done
@@ -140,6 +146,7 @@ EOF2
 }
 write_conf "$work/a.conf" 18182
 write_conf "$work/b.conf" 18183
+kubectl -n $ns delete configmap kuryr-probe --ignore-not-found >/dev/null  # a killed earlier run's
 kubectl -n $ns create configmap kuryr-probe --from-literal=seq=0 >/dev/null &&
     kubectl -n $ns label configmap kuryr-probe kuryr.openstack.org/probe=test >/dev/null || fail "ha: probe ConfigMap"
 
@@ -248,6 +255,54 @@ else
     fail "sigterm: no leader of ours"
 fi
 for id in "${!pids[@]}"; do kill -TERM "${pids[$id]}"; wait "${pids[$id]}"; unset "pids[$id]"; done
+kubectl -n $ns delete lease $lease >/dev/null 2>&1
+
+# ---- memcheck, tsan ----------------------------------------------------------------------------------------
+# One controller alone, wrapped, takes the Lease, handles changes, a create and a delete, and stops on SIGTERM;
+# its report must be clean. memcheck: no error, no definite or indirect leak at exit. ThreadSanitizer (the
+# tsan round's build, when it exists): no report.
+wrapped_run() {  # wrapped_run NAME BIN [WRAPPER...]
+    local name=$1 wbin=$2 wpid i; shift 2
+    KURYR_CONTROLLER_ID=$name "$@" "$wbin" --config-file "$work/a.conf" >"$work/$name.out" 2>&1 &
+    wpid=$!
+    pids[$name]=$wpid
+    wait_for "$name to lead" sh -c "grep -q 'leading: started as $name' '$work/$name.out'" || return 1
+    for i in 1 2 3 4 5; do
+        kubectl -n $ns patch configmap kuryr-probe --type=merge -p "{\"data\":{\"seq\":\"$name-$i\"}}" >/dev/null
+    done
+    kubectl -n $ns create configmap kuryr-probe-2 --from-literal=seq=1 >/dev/null &&
+        kubectl -n $ns label configmap kuryr-probe-2 kuryr.openstack.org/probe=test >/dev/null
+    wait_for "$name to act" sh -c "grep -q 'acted seq=1 ' '$work/$name.out'"
+    kubectl -n $ns delete configmap kuryr-probe-2 >/dev/null
+    wait_for "$name to see the delete" sh -c "grep -q 'probe: gone' '$work/$name.out'"
+    kill -TERM "$wpid"
+    wait "$wpid"
+    unset "pids[$name]"
+}
+if command -v valgrind >/dev/null; then
+    wrapped_run memcheck "$bin" valgrind --tool=memcheck --leak-check=full --show-leak-kinds=definite,indirect \
+        --errors-for-leak-kinds=definite,indirect --error-exitcode=99 --log-file="$work/memcheck.log"
+    rc=$?
+    if [ $rc = 0 ] && grep -q "ERROR SUMMARY: 0 errors" "$work/memcheck.log"; then
+        pass "memcheck: no error and no leak through take-over, changes, a delete and SIGTERM"
+    else
+        fail "memcheck: exit $rc"; sed -n '/HEAP SUMMARY/,$p' "$work/memcheck.log" | head -40
+    fi
+else
+    echo "SKIP: memcheck (no valgrind)"
+fi
+tsan_bin=${KURYR_TSAN_BUILD_DIR:-$repo/build-tsan}/controller/kuryr-k8s-controller
+if [ -x "$tsan_bin" ]; then
+    TSAN_OPTIONS="halt_on_error=0 log_path=$work/tsan" wrapped_run tsan "$tsan_bin"
+    rc=$?
+    if [ $rc = 0 ] && ! grep -qs "WARNING: ThreadSanitizer" "$work"/tsan.*; then
+        pass "tsan: no ThreadSanitizer report through take-over, changes, a delete and SIGTERM"
+    else
+        fail "tsan: exit $rc"; grep -h -A25 "WARNING: ThreadSanitizer" "$work"/tsan.* 2>/dev/null | head -60
+    fi
+else
+    echo "SKIP: tsan (no ThreadSanitizer build at $tsan_bin; the tsan round makes one)"
+fi
 kubectl -n $ns delete lease $lease >/dev/null 2>&1
 
 # ---- deployment --------------------------------------------------------------------------------------------
