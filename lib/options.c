@@ -209,15 +209,16 @@ const kuryr_opt_def kuryr_options[] = {
      "Kuryr-C addition: objects the controller handles in parallel (one object is never handled by two "
      "workers at once).", false, NULL},
     {"kubernetes", "watch_retry_timeout", INT, "60",
-     "Seconds a watch may keep failing to reconnect before /alive reports the controller dead (upstream's "
-     "watcher gave up after this long).", false, NULL},
+     "Upstream's watcher gave up after failing to reconnect for this long. Accepted and ignored: Kuryr-C's "
+     "watches reconnect with backoff for as long as the controller runs.", false, NULL},
     {"kubernetes", "watch_connection_timeout", INT, "30", "Seconds to wait for a connection to the kube-apiserver.",
      false, NULL},
     {"kubernetes", "watch_read_timeout", INT, "60",
      "Seconds a watch may stay silent (no event, no bookmark) before it is taken as broken and restarted.", false,
      NULL},
     {"kubernetes", "use_events", BOOL, "true",
-     "Record Kubernetes Events on the objects the handlers act on.", false, NULL},
+     "Record Kubernetes Events on the objects the Neutron handlers act on (none of this build's handlers records "
+     "any yet).", false, NULL},
 
     /* [health_server]: kuryr-kubernetes */
     {"health_server", "port", INT, "8082",
