@@ -7,6 +7,7 @@
 #include <unistd.h>
 
 #include "ctx.h"
+#include "kuryr/owner.h"
 #include "render.h"
 
 static const kc_column check_cols[] = {{"check", "CHECK"}, {"ok", "OK"}, {"detail", "DETAIL"}, {"fix", "FIX"}};
@@ -62,8 +63,8 @@ static bool check_socket(kc_ctx *c, json_t *rows)
  * Sets *ovs when the agents say that ports are plugged into OVS. Returns -1 when Neutron is unreachable. */
 static int check_agents(kc_ctx *c, json_t *rows, bool *ovs)
 {
-    char host[256] = "";
-    gethostname(host, sizeof(host) - 1);
+    char host[KURYR_OWNER_LEN];
+    kuryr_owner_host(c->cfg, host); /* the name the daemon binds ports to */
     kuryr_error err;
     kuryr_error_clear(&err);
     kuryr_auth *auth = kc_auth(c, &err);

@@ -36,7 +36,7 @@ int kc_cmd_gc(kc_ctx *c)
     } else {
         json_t *rows = json_array();
         static const char *const kinds[] = {"ports", "security_groups", "subnets", "subnetpools", "networks",
-                                            "taps", "errors"};
+                                            "taps", "adopted", "errors"};
         for (size_t k = 0; k < sizeof(kinds) / sizeof(kinds[0]); k++) {
             size_t i;
             json_t *o;

@@ -81,6 +81,12 @@ const kuryr_opt_def kuryr_options[] = {
     {"DEFAULT", "docker_host", STR, "unix:///run/docker.sock",
      "Kuryr-C addition: Docker's API, asked by reconciliation which networks and endpoints exist "
      "(unix:///path or http://host:port).", false, NULL},
+    {"DEFAULT", "reconcile_interval", INT, "300",
+     "Kuryr-C addition: seconds between the reconciliation passes the daemon runs while it lives, so that "
+     "orphans a crash left go without an operator; 0 runs none after start-up.", false, NULL},
+    {"DEFAULT", "host", STR, "",
+     "Kuryr-C addition: the name of this host in Neutron (binding:host_id, and the kuryr.host:<host> marker on "
+     "what this daemon makes); empty = the kernel's host name. It must match the L2 agent's host.", false, NULL},
     {"DEFAULT", "reconcile_min_age", INT, "120",
      "Kuryr-C addition: seconds since its last change before reconciliation may call a Neutron object an "
      "orphan, so that objects of plugin calls still in progress are left alone.", false, NULL},

@@ -17,7 +17,7 @@
 #define MAX_DOUBTS 4096
 
 typedef struct {
-    char marker[64];
+    char marker[KL_DOUBT_MARKER_LEN];
     bool network;         /* a network create, else a port create */
     time_t first_answer;  /* monotonic seconds of Neutron's first answer to a look-up; 0 = none yet */
 } doubt;
@@ -32,6 +32,8 @@ struct kl_doubts {
     bool thread_running, joinable, stopping;
     pthread_t thread;
 };
+
+static void random_marker(char *buf, size_t size);
 
 static time_t mono_s(void)
 {
@@ -81,7 +83,23 @@ void kl_doubts_free(kl_doubts *d)
     free(d);
 }
 
-void kl_doubt_marker(char *buf, size_t size)
+void kl_doubt_marker(char *buf, size_t size, const char *host)
+{
+    random_marker(buf, size);
+    size_t n = strlen(buf);
+    if (n + 1 < size)
+        snprintf(buf + n, size - n, "@%s", host ? host : "");
+}
+
+bool kl_doubt_marker_of(const char *description, const char *host)
+{
+    if (!kl_doubt_is_marker(description) || !host)
+        return false;
+    const char *at = strchr(description, '@');
+    return at && strcmp(at + 1, host) == 0;
+}
+
+static void random_marker(char *buf, size_t size)
 {
     unsigned char r[16];
     if (getrandom(r, sizeof(r), 0) != (ssize_t)sizeof(r)) {

@@ -18,16 +18,22 @@
 
 typedef struct kl_doubts kl_doubts;
 
+/* Room for a marker with a host name of up to 255 characters. */
+#define KL_DOUBT_MARKER_LEN 320
+
 /* grace_s: how long to keep looking after Neutron first answers a look-up. The thread starts with the first
  * doubt. */
 kl_doubts *kl_doubts_new(kuryr_neutron *kn, int grace_s);
 /* Stops the thread (waiting for a look-up in progress) and frees the list; doubts left are logged. */
 void kl_doubts_free(kl_doubts *d);
 
-/* A description marker unique to this create request, into buf. */
-void kl_doubt_marker(char *buf, size_t size);
-/* Whether a port description is such a marker. */
+/* A description marker unique to this create request, into buf: "kuryr-create-<32 hex>@<host>", so that a
+ * late create found after a restart is still known to be this host's (reconcile.h). */
+void kl_doubt_marker(char *buf, size_t size, const char *host);
+/* Whether a port description is such a marker (of any host). */
 bool kl_doubt_is_marker(const char *description);
+/* Whether it is the marker of a create by host. */
+bool kl_doubt_marker_of(const char *description, const char *host);
 /* Remembers that a port (network) create with this description marker got no answer. */
 void kl_doubts_add_port(kl_doubts *d, const char *marker);
 void kl_doubts_add_network(kl_doubts *d, const char *marker);

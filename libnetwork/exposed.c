@@ -107,7 +107,8 @@ KL_HANDLER(kl_h_program_external)
     if (rc == 0 && groups.n) {
         snprintf(sg_id, sizeof(sg_id), "%s", groups.items[0]->id);
     } else if (rc == 0) {
-        json_t *attrs = json_pack("{s:s,s:s}", "name", name, "description", "Docker exposed ports (kuryr)");
+        /* the description carries this host's marker: a group takes no tags in its create everywhere */
+        json_t *attrs = json_pack("{s:s,s:s}", "name", name, "description", p->owner);
         kuryr_security_group *sg = NULL;
         rc = kuryr_neutron_security_group_create(p->kn, attrs, &sg, err);
         json_decref(attrs);

@@ -315,11 +315,11 @@ KL_HANDLER(kl_h_request_address)
         if (mac)
             json_object_set_new(attrs, "mac_address", json_string(mac));
         /* finds the port again if Neutron makes it after this request has given up on the answer */
-        char marker[64];
-        kl_doubt_marker(marker, sizeof(marker));
+        char marker[KL_DOUBT_MARKER_LEN];
+        kl_doubt_marker(marker, sizeof(marker), p->hostname);
         json_object_set_new(attrs, "description", json_string(marker));
-        const char *tags[] = {KL_TAG_PORT_KURYR};
-        bool in_body = kl_tags_into_body(p, attrs, tags, 1);
+        const char *tags[] = {KL_TAG_PORT_KURYR, p->owner}; /* unbound, only its marker says it is ours */
+        bool in_body = kl_tags_into_body(p, attrs, tags, 2);
         rc = kuryr_neutron_port_create(p->kn, attrs, &port, err);
         if (rc < 0 && in_body && kl_tags_rejected(p, attrs, err)) {
             in_body = false;
@@ -333,10 +333,10 @@ KL_HANDLER(kl_h_request_address)
             kl_err_wrap(err, "creating the Neutron port failed");
             goto out;
         }
-        if (kl_tags_dropped(p, in_body, &port->tags, tags, 1))
+        if (kl_tags_dropped(p, in_body, &port->tags, tags, 2))
             in_body = false;
         rc = -1;
-        if (!in_body && kl_tags_after_create(p, "ports", port->id, tags, 1, err) < 0) {
+        if (!in_body && kl_tags_after_create(p, "ports", port->id, tags, 2, err) < 0) {
             kuryr_error dummy;
             /* Neutron gone between the two calls: the port is untagged and unbound, so the watch removes it */
             if (kuryr_neutron_port_delete(p->kn, port->id, &dummy) < 0 && dummy.kind != KURYR_ERR_NOT_FOUND)

@@ -145,15 +145,15 @@ static int own_pool(kl_plugin *p, const char *pool_cidr, const char *subnet_cidr
     /* the name tells the range; a restart also needs Docker's Pool around it */
     char cidr_tag[KL_NAME_LEN];
     snprintf(cidr_tag, sizeof(cidr_tag), KL_TAG_POOL_CIDR "%s", pool_cidr);
-    const char *tagv[] = {cidr_tag};
+    const char *tagv[] = {p->owner, cidr_tag}; /* this host's marker (kuryr/owner.h), then the range */
     size_t ntags = 0;
     bool tags = false;
-    if (strcmp(pool_cidr, subnet_cidr) != 0 && kl_tags_supported(p, &tags, err) < 0) {
+    if (kl_tags_supported(p, &tags, err) < 0) {
         json_decref(attrs);
         return -1;
     }
     if (tags)
-        ntags = 1;
+        ntags = strcmp(pool_cidr, subnet_cidr) != 0 ? 2 : 1;
     bool in_body = kl_tags_into_body(p, attrs, tagv, ntags);
     kuryr_subnetpool *made = NULL;
     rc = kuryr_neutron_subnetpool_create(p->kn, attrs, &made, err);

@@ -96,8 +96,10 @@ int main(int argc, char **argv)
         kuryr_config_free(cfg);
         return 1;
     }
+    kl_reconciler *reconciler = kl_reconciler_start(&plugin);
     KLOG_INFO("kuryr-libnetwork %s started", KURYR_VERSION);
     kuryr_daemon_wait_stop(&set);
+    kl_reconciler_stop(reconciler);
     kl_metrics_stop(metrics);
     kl_server_stop(server);
     kl_plugin_fini(&plugin);

@@ -7,8 +7,10 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "doubt.h"
 #include "grow.h"
 #include "kuryr/log.h"
+#include "kuryr/owner.h"
 #include "names.h"
 #include "vif_pool.h"
 
@@ -337,6 +339,14 @@ int kl_tags_after_create(kl_plugin *p, const char *collection, const char *id, c
 }
 
 /* ---- ports ------------------------------------------------------------------------------------------- */
+
+bool kl_port_is_mine(const kl_plugin *p, const kuryr_port *port)
+{
+    const char *desc = json_string_value(json_object_get(port->raw, "description"));
+    if (port->binding_host_id && *port->binding_host_id)
+        return strcmp(port->binding_host_id, p->hostname) == 0;
+    return kuryr_owner_tagged(&port->tags, KURYR_OWNER_HOST, p->hostname) || kl_doubt_marker_of(desc, p->hostname);
+}
 
 int kl_first_port(kl_plugin *p, kuryr_query *q, kuryr_port **out, kuryr_error *err)
 {

@@ -86,6 +86,9 @@ int kl_pool_untag_subnets(kl_plugin *p, const char *pool_id, const char *cidr, k
 int kl_first_port(kl_plugin *p, kuryr_query *q, kuryr_port **out, kuryr_error *err);
 /* Finds the port bound to a Docker endpoint (device_id = endpoint id) in a Neutron network. NOT_FOUND when
  * absent. */
+/* Whether this host provably owns a port: Neutron bound it here, or (not yet bound) it carries this host's
+ * marker, or it is a late create whose description marker names this host (doubt.h). */
+bool kl_port_is_mine(const kl_plugin *p, const kuryr_port *port);
 int kl_port_by_endpoint(kl_plugin *p, const char *net_id, const char *endpoint_id, kuryr_port **out,
                         kuryr_error *err);
 

@@ -8,6 +8,7 @@
 #include "handlers.h"
 #include "kuryr/fault.h"
 #include "kuryr/log.h"
+#include "kuryr/owner.h"
 #include "mapping.h"
 #include "names.h"
 #include "plugin.h"
@@ -70,8 +71,9 @@ static int adopt_network(kl_plugin *p, const char *docker_id, const net_opts *o,
     kl_tag_lh(t[0], docker_id);
     kl_tag_uh(t[1], docker_id);
     kl_tag_net_existing(t[2], docker_id);
-    for (int i = 0; i < 3; i++) {
-        if (kuryr_neutron_tag_add(p->kn, "networks", m->neutron_id, t[i], err) < 0)
+    const char *tagv[] = {t[0], t[1], t[2], p->owner};
+    for (int i = 0; i < 4; i++) {
+        if (kuryr_neutron_tag_add(p->kn, "networks", m->neutron_id, tagv[i], err) < 0)
             return kl_err_wrap(err, "tagging the existing Neutron network failed");
     }
     KLOG_INFO("adopted Neutron network %s", m->neutron_id);
@@ -90,15 +92,16 @@ static int make_network(kl_plugin *p, const char *docker_id, const net_opts *o, 
         snprintf(name, sizeof(name), "%s", docker_id);
     kl_tag_lh(t[0], docker_id);
     kl_tag_uh(t[1], docker_id);
-    const char *tagv[] = {t[0], t[1]};
+    /* this host's marker: the network is its own (kuryr/owner.h) */
+    const char *tagv[] = {t[0], t[1], p->owner};
     json_t *attrs = json_pack("{s:s,s:b}", "name", name, "admin_state_up", 1);
     if (o->shared)
         json_object_set_new(attrs, "shared", json_true());
     /* finds the network again if Neutron makes it after this request has given up on the answer (doubt.h) */
-    char marker[64];
-    kl_doubt_marker(marker, sizeof(marker));
+    char marker[KL_DOUBT_MARKER_LEN];
+    kl_doubt_marker(marker, sizeof(marker), p->hostname);
     json_object_set_new(attrs, "description", json_string(marker));
-    bool in_body = tags && kl_tags_into_body(p, attrs, tagv, 2);
+    bool in_body = tags && kl_tags_into_body(p, attrs, tagv, 3);
     kuryr_network *net = NULL;
     int rc = kuryr_neutron_network_create(p->kn, attrs, &net, err);
     if (rc < 0 && in_body && kl_tags_rejected(p, attrs, err)) {
@@ -113,10 +116,10 @@ static int make_network(kl_plugin *p, const char *docker_id, const net_opts *o, 
         return kl_err_wrap(err, "creating the Neutron network failed");
     snprintf(m->neutron_id, sizeof(m->neutron_id), "%s", net->id);
     m->mtu = net->mtu;
-    if (tags && kl_tags_dropped(p, in_body, &net->tags, tagv, 2))
+    if (tags && kl_tags_dropped(p, in_body, &net->tags, tagv, 3))
         in_body = false;
     kuryr_network_free(net);
-    if (tags && !in_body && kl_tags_after_create(p, "networks", m->neutron_id, tagv, 2, err) < 0) {
+    if (tags && !in_body && kl_tags_after_create(p, "networks", m->neutron_id, tagv, 3, err) < 0) {
         kuryr_error ignored;
         /* Neutron gone between the two calls: the network is untagged, so the watch removes it */
         if (kuryr_neutron_network_delete(p->kn, m->neutron_id, &ignored) < 0 && ignored.kind != KURYR_ERR_NOT_FOUND)
@@ -232,8 +235,8 @@ static int make_subnet(kl_plugin *p, const char *docker_id, const kl_net_map *m,
         json_object_set_new(attrs, "subnetpool_id", json_string(info.pool_id));
     if (gw_ip[0])
         json_object_set_new(attrs, "gateway_ip", json_string(gw_ip));
-    const char *tagv[] = {info.pool_id};
-    size_t ntags = info.pool_id[0] ? 1 : 0;
+    const char *tagv[] = {p->owner, info.pool_id};
+    size_t ntags = info.pool_id[0] ? 2 : 1;
     bool tags;
     if (kl_tags_supported(p, &tags, err) < 0) {
         json_decref(attrs);
@@ -286,6 +289,8 @@ static void rollback(kl_plugin *p, const char *docker_id, const kl_net_map *m, b
         kuryr_neutron_tag_remove(p->kn, "networks", m->neutron_id, t, &ignored);
         kl_tag_net_existing(t, docker_id);
         kuryr_neutron_tag_remove(p->kn, "networks", m->neutron_id, t, &ignored);
+        if (m->existing)
+            kuryr_neutron_tag_remove(p->kn, "networks", m->neutron_id, p->owner, &ignored);
     }
     kl_subnet_cache_drop_net(p, m->neutron_id);
     kl_pool_unclaim(p, docker_id);
@@ -339,7 +344,10 @@ KL_HANDLER(kl_h_create_network)
     memset(&m, 0, sizeof(m));
     bool made_net = false;
     if (kl_net_lookup(p, docker_id, &m, err) == 0) {
+        /* a retry, or a global-scope network another host made: this host uses it too, and says so */
         KLOG_INFO("network already mapped to %s: completing it", m.neutron_id);
+        if (kuryr_neutron_tag_add(p->kn, "networks", m.neutron_id, p->owner, err) < 0)
+            return kl_err_wrap(err, "marking the network as this host's too failed");
     } else if (err->kind != KURYR_ERR_NOT_FOUND) {
         return -1;
     } else {
@@ -421,7 +429,7 @@ static int release_existing(kl_plugin *p, const char *docker_id, const kl_net_ma
 /* Docker releases aux and gateway addresses only after DeleteNetwork, but Neutron refuses to delete a
  * network that still has ports: kuryr's IPAM ports that no endpoint uses go first (ReleaseAddress then finds
  * nothing), the ready ports of a pool among them. */
-static int delete_unbound_ports(kl_plugin *p, const char *net_id, kuryr_error *err)
+static int delete_unbound_ports(kl_plugin *p, const char *net_id, bool mine_only, kuryr_error *err)
 {
     kuryr_query *q = kuryr_query_new();
     kuryr_query_add(q, "network_id", net_id);
@@ -431,6 +439,7 @@ static int delete_unbound_ports(kl_plugin *p, const char *net_id, kuryr_error *e
     kuryr_query_field(q, "name");
     kuryr_query_field(q, "description");
     kuryr_query_field(q, "tags");
+    kuryr_query_field(q, "binding:host_id");
     kuryr_port_list l = {0};
     int rc = kuryr_neutron_port_list(p->kn, q, &l, err);
     kuryr_query_free(q);
@@ -439,6 +448,8 @@ static int delete_unbound_ports(kl_plugin *p, const char *net_id, kuryr_error *e
     for (size_t i = 0; i < l.n && rc == 0; i++) {
         if (kl_vif_pool_port_endpoint(l.items[i], NULL))
             continue; /* an endpoint's: Neutron's refusal is the right answer */
+        if (mine_only && !kl_port_is_mine(p, l.items[i]))
+            continue; /* another host still uses the network: its ports are its own */
         rc = kuryr_neutron_port_delete(p->kn, l.items[i]->id, err);
         if (rc < 0 && err->kind == KURYR_ERR_NOT_FOUND)
             rc = 0;
@@ -449,6 +460,35 @@ static int delete_unbound_ports(kl_plugin *p, const char *net_id, kuryr_error *e
     }
     kuryr_port_list_clear(&l);
     return rc;
+}
+
+/* A network several hosts use (global scope) goes with the last of them. This host's marker goes first and
+ * the others are counted after it, so that of two hosts letting go at once at least one deletes it (the other
+ * then finds it gone). *others: how many other hosts still mark it. */
+static int let_go(kl_plugin *p, const char *net_id, size_t *others, kuryr_error *err)
+{
+    *others = 0;
+    bool tags;
+    if (kl_tags_supported(p, &tags, err) < 0)
+        return -1;
+    if (!tags)
+        return 0; /* no markers without tags: the network is this host's alone, as upstream has it */
+    if (kuryr_neutron_tag_remove(p->kn, "networks", net_id, p->owner, err) < 0 && err->kind != KURYR_ERR_NOT_FOUND)
+        return kl_err_wrap(err, "removing this host's marker from the network failed");
+    kuryr_error_clear(err);
+    kuryr_query *q = kuryr_query_new();
+    kuryr_query_add(q, "id", net_id);
+    kuryr_query_field(q, "id");
+    kuryr_query_field(q, "tags");
+    kuryr_network_list l = {0};
+    int rc = kuryr_neutron_network_list(p->kn, q, &l, err);
+    kuryr_query_free(q);
+    if (rc < 0)
+        return kl_err_wrap(err, "reading the network's owners failed");
+    if (l.n)
+        *others = kuryr_owner_others(&l.items[0]->tags, KURYR_OWNER_HOST, p->hostname);
+    kuryr_network_list_clear(&l);
+    return 0;
 }
 
 /* The subnetpools of the network's subnets, gathered before the subnets go. */
@@ -498,8 +538,21 @@ KL_HANDLER(kl_h_delete_network)
         KLOG_WARN("ports released on network %s are still being deleted", m.neutron_id);
     /* its ready pool ports are unbound kuryr ports too, deleted just below */
     kl_vif_pool_close_net(p->vif_pool, m.neutron_id, KL_RELEASE_WAIT_S);
+    size_t others;
+    if (let_go(p, m.neutron_id, &others, err) < 0)
+        return -1;
+    if (others) {
+        if (delete_unbound_ports(p, m.neutron_id, true, err) < 0)
+            return -1;
+        KLOG_INFO("Neutron network %s kept: %zu other host(s) still use it", m.neutron_id, others);
+        kl_net_cache_drop(p, docker_id);
+        kl_subnet_cache_drop_net(p, m.neutron_id);
+        kl_pool_unclaim(p, docker_id);
+        *resp = json_object();
+        return 0;
+    }
     kuryr_strv pools = {0};
-    if (delete_unbound_ports(p, m.neutron_id, err) < 0 || network_pools(p, m.neutron_id, &pools, err) < 0)
+    if (delete_unbound_ports(p, m.neutron_id, false, err) < 0 || network_pools(p, m.neutron_id, &pools, err) < 0)
         return -1;
     int rc = 0;
     if (m.existing) {

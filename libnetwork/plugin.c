@@ -13,6 +13,7 @@
 #include "release.h"
 #include "vif_pool.h"
 #include "kuryr/log.h"
+#include "kuryr/owner.h"
 
 #define RELEASE_DRAIN_S 10
 
@@ -23,8 +24,8 @@ int kl_plugin_init(kl_plugin *p, kuryr_config *cfg, kuryr_error *err)
     atomic_init(&p->tag_support, -1);
     atomic_init(&p->tags_in_body, 1);
     pthread_mutex_init(&p->lock, NULL);
-    if (gethostname(p->hostname, sizeof(p->hostname) - 1) < 0)
-        strcpy(p->hostname, "localhost");
+    kuryr_owner_host(cfg, p->hostname);
+    kuryr_owner_marker(p->owner, KURYR_OWNER_HOST, p->hostname);
 
     kuryr_http_opts hopts;
     kuryr_http_opts_from_config(cfg, &hopts);
@@ -33,6 +34,7 @@ int kl_plugin_init(kl_plugin *p, kuryr_config *cfg, kuryr_error *err)
         goto fail;
     if (kuryr_binding_cfg_from_config(cfg, &p->bcfg, err) < 0)
         goto fail;
+    p->bcfg.host_alias = p->owner; /* tells this host's taps from others' (reconcile.c) */
     p->http = kuryr_http_new(&hopts);
     p->auth = p->http ? kuryr_auth_new(p->http, &aopts) : NULL;
     p->kn = p->auth ? kuryr_neutron_new(p->auth) : NULL;

@@ -53,7 +53,8 @@ typedef struct kl_plugin {
     kuryr_auth *auth;
     kuryr_neutron *kn;
     kuryr_binding_cfg bcfg;
-    char hostname[256];
+    char hostname[256];  /* binding:host_id: [DEFAULT] host or the kernel's host name */
+    char owner[256];     /* this host's marker, kuryr.host:<hostname> (kuryr/owner.h) */
     atomic_int tag_support;   /* -1 not yet known, 0 no tag extension, 1 tags */
     atomic_int tags_in_body;  /* 1 until Neutron rejects "tags" in a create body */
 

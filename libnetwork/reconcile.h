@@ -15,8 +15,15 @@
  *     configured [DEFAULT] default pool prefix) that no subnet uses any more and that no Docker network's
  *     IPAM config names;
  *   - host tap devices "tap<port_id[:11]>" whose port no longer exists or is an orphan.
- * Anything without these markers is never touched, and neither is a Neutron object changed less than
- * [DEFAULT] reconcile_min_age seconds ago (a plugin call may still be working on it).
+ * Only this host's objects are judged (kuryr/owner.h, docs/architecture.md "Ownership"): ports bound to this
+ * host ([DEFAULT] host) or, unbound, carrying its kuryr.host:<host> marker (or a create marker naming it);
+ * networks, subnets and subnetpools with its marker; exposed-ports groups described with it (or whose port
+ * this pass found orphaned); taps whose ifalias is the marker (or whose port this pass found orphaned).
+ * A network other hosts mark too (global scope) only loses this host's marker. A kuryr network without this
+ * host's marker that this host's Docker knows gets the marker ("adopted"): that is how networks made by
+ * upstream kuryr or an older release become provably this host's. Everything else is never touched (another
+ * host's, or no one's provably), and neither is a Neutron object changed less than [DEFAULT]
+ * reconcile_min_age seconds ago (a plugin call may still be working on it).
  *
  * Docker is asked over its API at [DEFAULT] docker_host (default unix:///run/docker.sock).
  *
@@ -38,9 +45,10 @@
  * On success returns 0 and, when report is non-NULL, sets *report to a new object:
  *   {"dry_run": bool,
  *    "ports": [{"id","name","action"}], "security_groups": [...], "subnets": [...],
- *    "subnetpools": [...], "networks": [...], "taps": [{"name","action"}],
+ *    "subnetpools": [...], "networks": [...], "taps": [{"name","action"}], "adopted": [...],
  *    "errors": [{"kind","id","message"}]}
- * where action is "deleted", "would delete", "untagged", "would untag", "unbound" or "would unbind".
+ * where action is "deleted", "would delete", "untagged", "would untag", "unbound", "would unbind", "let go",
+ * "would let go" (a network other hosts still mark), or under "adopted", "marked" or "would mark".
  * A failure to remove one object is listed in "errors" and does not stop the pass (still returns 0).
  * Returns -1 with err set when Docker or Neutron cannot be listed at all (nothing is removed then: without
  * a complete picture of what Docker knows, nothing can be called an orphan). */
@@ -49,6 +57,22 @@ int kuryr_reconcile(kl_plugin *p, bool dry_run, json_t **report, kuryr_error *er
 /* The start-up pass: runs kuryr_reconcile (not a dry run) when [DEFAULT] reconcile_on_startup is on, and
  * only logs when it fails (Docker may not be up yet: the plugin must still start). */
 void kl_reconcile_startup(kl_plugin *p);
+
+/* The number of objects a report lists as removed (or, in a dry run, to be): every kind but "adopted" and
+ * "errors". */
+size_t kl_reconcile_report_count(json_t *report);
+
+/* The periodic passes: a thread runs kuryr_reconcile every [DEFAULT] reconcile_interval seconds (measured on
+ * the monotonic clock from the end of the previous pass, so passes never overlap) while the daemon serves.
+ * A pass costs one Docker list plus one inspect per Docker network, and Neutron lists filtered by this
+ * host's name and marker (reconcile.c): it grows with this host's objects, not the project's. NULL when the
+ * interval is 0 (or the thread cannot start, which is logged). */
+typedef struct kl_reconciler kl_reconciler;
+kl_reconciler *kl_reconciler_start(kl_plugin *p);
+/* Blocks until n passes have finished (or the loop stops); returns how many have (for tests). */
+unsigned long kl_reconciler_wait_passes(kl_reconciler *r, unsigned long n);
+/* Stops the thread, waiting for a pass in progress; NULL is fine. */
+void kl_reconciler_stop(kl_reconciler *r);
 
 /* Docker's view, separated for unit tests: the ids of every Docker network (any driver: other kuryr daemons
  * with other plugin names share Neutron) and of every endpoint on them, read from GET /networks and

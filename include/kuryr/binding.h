@@ -32,6 +32,7 @@ typedef struct {
     const char *bindir;          /* vif_type hook scripts, default /usr/libexec/kuryr */
     const char *ovs_bridge;      /* default "br-int" */
     const char *ovsdb_sock;      /* default /var/run/openvswitch/db.sock */
+    const char *host_alias;      /* written as the host veth's ifalias (an owner marker); NULL = none */
 } kuryr_binding_cfg;
 
 /* Fills cfg from [binding] default_driver/enabled_drivers/link_iface and [DEFAULT] bindir. */

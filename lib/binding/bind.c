@@ -36,6 +36,14 @@ static int bind_with(const kuryr_binding_cfg *cfg, const kuryr_bind_request *req
         return -1;
     if (kb_veth_create(sk, out->host_ifname, out->container_ifname, p->mac_address, mtu, err) < 0)
         return -1;
+    /* the kernel ignores an alias in the create request: a second message names the owner */
+    kb_link_change own = KB_LINK_CHANGE_INIT;
+    own.alias = cfg->host_alias;
+    if (cfg->host_alias && kb_link_modify(sk, out->host_ifname, &own, err) < 0) {
+        kuryr_error ignored;
+        kb_link_delete(sk, out->host_ifname, &ignored); /* takes its peer along */
+        return -1;
+    }
     if (kb_host_plug(cfg, sk, req, out->host_ifname, err) < 0) {
         kuryr_error ignored;
         kb_link_delete(sk, out->host_ifname, &ignored); /* takes its peer along */

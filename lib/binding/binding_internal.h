@@ -36,8 +36,9 @@ typedef struct {
     bool up;
     int master;
     int ns_fd; /* -1 = stay */
+    const char *alias; /* ifalias; NULL = unchanged */
 } kb_link_change;
-#define KB_LINK_CHANGE_INIT { .newname = NULL, .mac = NULL, .mtu = 0, .up = false, .master = -1, .ns_fd = -1 }
+#define KB_LINK_CHANGE_INIT { .newname = NULL, .mac = NULL, .mtu = 0, .up = false, .master = -1, .ns_fd = -1, .alias = NULL }
 int kb_link_modify(struct nl_sock *sk, const char *name, const kb_link_change *ch, kuryr_error *err);
 /* Writes the MAC of a link as "aa:bb:cc:dd:ee:ff". */
 int kb_link_mac(struct nl_sock *sk, const char *name, char out[18], kuryr_error *err);

@@ -118,6 +118,8 @@ int kb_link_modify(struct nl_sock *sk, const char *name, const kb_link_change *c
         rtnl_link_set_master(change, ch->master);
     if (ch->ns_fd >= 0)
         rtnl_link_set_ns_fd(change, ch->ns_fd);
+    if (ch->alias)
+        rtnl_link_set_ifalias(change, ch->alias);
     rc = rtnl_link_change(sk, orig, change, 0);
     if (rc < 0) {
         kb_nl_fail(err, rc, "cannot change link %s", name);

@@ -24,7 +24,8 @@ plugin_fixture *pf_open(void)
     }
     f->cfg = kuryr_config_new();
     const pf_setting base[] = {{"neutron", "auth_type", "none"},
-                               {"neutron", "endpoint_override", test_httpd_url(f->srv)}};
+                               {"neutron", "endpoint_override", test_httpd_url(f->srv)},
+                               {"DEFAULT", "host", "node1"}};
     if (pf_set(f, base, sizeof(base) / sizeof(*base)) < 0) {
         pf_close(f);
         return NULL;
@@ -54,7 +55,6 @@ int pf_plugin_up(plugin_fixture *f)
         fprintf(stderr, "plugin: %s\n", err.message);
         return -1;
     }
-    snprintf(f->p.hostname, sizeof(f->p.hostname), "node1");
     f->up = true;
     return 0;
 }

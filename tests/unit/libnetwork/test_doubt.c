@@ -177,11 +177,16 @@ static void test_late_network_is_deleted(void **state)
 static void test_marker_shape(void **state)
 {
     (void)state;
-    char a[64], b[64];
-    kl_doubt_marker(a, sizeof(a));
-    kl_doubt_marker(b, sizeof(b));
+    char a[KL_DOUBT_MARKER_LEN], b[KL_DOUBT_MARKER_LEN];
+    kl_doubt_marker(a, sizeof(a), "hostA");
+    kl_doubt_marker(b, sizeof(b), "hostA");
     assert_true(kl_doubt_is_marker(a));
     assert_string_not_equal(a, b);
+    /* the marker names its host: a late create found after a restart is still provably this host's */
+    assert_true(kl_doubt_marker_of(a, "hostA"));
+    assert_false(kl_doubt_marker_of(a, "hostB"));
+    assert_false(kl_doubt_marker_of(a, "host"));
+    assert_false(kl_doubt_marker_of("kuryr-create-00112233445566778899aabbccddeeff", "hostA"));
     assert_false(kl_doubt_is_marker("kuryr-unbound-port"));
     assert_false(kl_doubt_is_marker(NULL));
 }
