@@ -491,6 +491,21 @@ static int let_go(kl_plugin *p, const char *net_id, size_t *others, kuryr_error 
     return 0;
 }
 
+/* The network stays for other hosts: the tags that map this host's Docker network to it go. */
+static int untag_docker_id(kl_plugin *p, const char *docker_id, const kl_net_map *m, kuryr_error *err)
+{
+    char t[3][KL_NAME_LEN];
+    kl_tag_lh(t[0], docker_id);
+    kl_tag_uh(t[1], docker_id);
+    kl_tag_net_existing(t[2], docker_id);
+    for (int i = 0; i < (m->existing ? 3 : 2); i++) {
+        if (kuryr_neutron_tag_remove(p->kn, "networks", m->neutron_id, t[i], err) < 0 && err->kind != KURYR_ERR_NOT_FOUND)
+            return kl_err_wrap(err, "untagging the network other hosts use failed");
+        kuryr_error_clear(err);
+    }
+    return 0;
+}
+
 /* The subnetpools of the network's subnets, gathered before the subnets go. */
 static int network_pools(kl_plugin *p, const char *net_id, kuryr_strv *out, kuryr_error *err)
 {
@@ -542,7 +557,7 @@ KL_HANDLER(kl_h_delete_network)
     if (let_go(p, m.neutron_id, &others, err) < 0)
         return -1;
     if (others) {
-        if (delete_unbound_ports(p, m.neutron_id, true, err) < 0)
+        if (delete_unbound_ports(p, m.neutron_id, true, err) < 0 || untag_docker_id(p, docker_id, &m, err) < 0)
             return -1;
         KLOG_INFO("Neutron network %s kept: %zu other host(s) still use it", m.neutron_id, others);
         kl_net_cache_drop(p, docker_id);

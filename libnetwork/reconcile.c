@@ -313,37 +313,47 @@ static int sweep_security_groups(pass *ps, kuryr_error *err)
     return 0;
 }
 
-/* The Docker id (or, for adopted networks and without tags, its prefix) a kuryr network stands for; NULL
- * for networks without kuryr's markers. */
-static const char *net_docker_id(const kuryr_network *n, char buf[65], bool *adopted)
+typedef enum { NET_NOT_KURYRS, NET_UNKNOWN, NET_KNOWN, NET_KNOWN_BY_NAME } net_view;
+
+static const char *after(const char *t, const char *prefix)
 {
-    const char *lh = NULL, *uh = NULL;
+    return strncmp(t, prefix, strlen(prefix)) == 0 ? t + strlen(prefix) : NULL;
+}
+
+/* Whether this host's Docker knows a kuryr network. A network may stand for several Docker networks (one per
+ * host that uses it: global scope, or adopted with -o neutron.net.uuid), so every lh/uh pair and every
+ * kuryr.net.existing id is tried. Without tags, the "kuryr-net-<id8>" name is all there is (NET_KNOWN_BY_NAME
+ * when it matches: 8 characters could be another host's id). *adopted: it carries kuryr.net.existing. */
+static net_view net_docker_view(const pass *ps, const kuryr_network *n, bool *adopted)
+{
+    bool kuryrs = false;
     *adopted = false;
     for (size_t i = 0; i < n->tags.n; i++) {
-        const char *t = n->tags.items[i];
-        if (!strncmp(t, KL_TAG_LH, strlen(KL_TAG_LH)))
-            lh = t + strlen(KL_TAG_LH);
-        else if (!strncmp(t, KL_TAG_UH, strlen(KL_TAG_UH)))
-            uh = t + strlen(KL_TAG_UH);
-        else if (!strncmp(t, KL_TAG_NET_EXISTING, strlen(KL_TAG_NET_EXISTING)) &&
-                 is_hex_id(t + strlen(KL_TAG_NET_EXISTING), 12)) {
-            *adopted = true;
-            snprintf(buf, 65, "%.12s", t + strlen(KL_TAG_NET_EXISTING));
-            return buf;
+        const char *lh = after(n->tags.items[i], KL_TAG_LH), *ex = after(n->tags.items[i], KL_TAG_NET_EXISTING);
+        if (ex && is_hex_id(ex, 12)) {
+            kuryrs = *adopted = true;
+            char id12[13];
+            snprintf(id12, sizeof(id12), "%.12s", ex);
+            if (kl_docker_view_has_network(ps->docker, id12))
+                return NET_KNOWN;
+        }
+        for (size_t k = 0; lh && is_hex_id(lh, 32) && k < n->tags.n; k++) {
+            const char *uh = after(n->tags.items[k], KL_TAG_UH);
+            if (!uh || !is_hex_id(uh, 32))
+                continue;
+            kuryrs = true;
+            char id[65];
+            snprintf(id, sizeof(id), "%.32s%.32s", lh, uh);
+            if (kl_docker_view_has_network(ps->docker, id))
+                return NET_KNOWN;
         }
     }
-    bool named = n->name && !strncmp(n->name, KL_NET_NAME_PREFIX, strlen(KL_NET_NAME_PREFIX));
-    if (!named)
-        return NULL;
-    if (lh && uh && is_hex_id(lh, 32) && is_hex_id(uh, 32)) {
-        snprintf(buf, 65, "%.32s%.32s", lh, uh);
-        return buf;
-    }
-    const char *id8 = n->name + strlen(KL_NET_NAME_PREFIX);
-    if (strlen(id8) != 8 || !is_hex_id(id8, 8))
-        return NULL;
-    snprintf(buf, 65, "%s", id8);
-    return buf;
+    if (kuryrs)
+        return NET_UNKNOWN;
+    const char *id8 = n->name ? after(n->name, KL_NET_NAME_PREFIX) : NULL;
+    if (!id8 || strlen(id8) != 8 || !is_hex_id(id8, 8))
+        return NET_NOT_KURYRS;
+    return kl_docker_view_has_network(ps->docker, id8) ? NET_KNOWN_BY_NAME : NET_UNKNOWN;
 }
 
 /* Kuryr's subnets of a network, noted as going with it; their pools become candidates. */
@@ -404,15 +414,13 @@ static int find_orphan_networks(pass *ps, kuryr_network_list *l, kuryr_strv *orp
         return -1;
     for (size_t i = 0; i < l->n; i++) {
         const kuryr_network *n = l->items[i];
-        char buf[65];
         bool is_adopted;
-        const char *did = net_docker_id(n, buf, &is_adopted);
-        if (!did)
+        net_view v = net_docker_view(ps, n, &is_adopted);
+        if (v == NET_NOT_KURYRS)
             continue;
         bool mine = kuryr_owner_tagged(&n->tags, KURYR_OWNER_HOST, ps->p->hostname);
-        bool full_id = strlen(did) >= 12; /* an 8-character name alone could match another host's id */
-        if (kl_docker_view_has_network(ps->docker, did)) {
-            if (!mine && full_id && n->tags.n)
+        if (v != NET_UNKNOWN) {
+            if (!mine && v == NET_KNOWN)
                 adopt_network(ps, n);
             continue;
         }

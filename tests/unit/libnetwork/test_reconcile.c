@@ -37,6 +37,7 @@
 #define NN_UPSTREAM "a0000000-0000-4000-8000-000000000005"
 #define NN_ADOPT "a0000000-0000-4000-8000-000000000006"
 #define NN_SHARED "a0000000-0000-4000-8000-000000000007"
+#define NN_MULTI "a0000000-0000-4000-8000-000000000008"
 #define P_LIVE "b1111111-0000-4000-8000-000000000001"
 #define P_GONE "b2222222-0000-4000-8000-000000000002"
 #define P_NOVA "b3333333-0000-4000-8000-000000000003"
@@ -131,7 +132,13 @@ static const char *NETWORKS =
     "\"kuryr.net.uuid.uh:88888888888888888888888888888888\"], " OLD "},"
     /* a global-scope network both hosts mark, that this host's Docker no longer has: only let go */
     "{\"id\": \"" NN_SHARED "\", \"name\": \"kuryr-net-dddddddd\", \"tags\": [\"kuryr.net.uuid.lh:dddddddddddddddddddddddddddddddd\", "
-    "\"kuryr.net.uuid.uh:eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee\", " MINE ", " THEIRS "], " OLD "}"
+    "\"kuryr.net.uuid.uh:eeeeeeeeeeeeeeeeeeeeeeeeeeeeeeee\", " MINE ", " THEIRS "], " OLD "},"
+    /* made by node2 for a Docker network of its own, and adopted by this host's (-o neutron.net.uuid): any of
+     * its Docker ids known here keeps it */
+    "{\"id\": \"" NN_MULTI "\", \"name\": \"kuryr-net-99999999\", \"tags\": [\"kuryr.net.existing:999999999999\", "
+    "\"kuryr.net.uuid.lh:99999999999999999999999999999999\", \"kuryr.net.uuid.uh:aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\", "
+    "\"kuryr.net.uuid.lh:11111111111111111111111111111111\", \"kuryr.net.uuid.uh:22222222222222222222222222222222\", "
+    MINE ", " THEIRS "], " OLD "}"
     "]}";
 
 #define SGROUP(id, port, desc) \
