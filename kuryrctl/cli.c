@@ -17,7 +17,7 @@ void kc_usage(FILE *out)
             "Options:\n"
             "  --json                  machine-readable output\n"
             "  --socket PATH           the daemon's plugin socket (default: [DEFAULT] unix_socket)\n"
-            "  --docker-host URI       Docker's API (default unix:///run/docker.sock)\n"
+            "  --docker-host URI       Docker's API (default: [DEFAULT] docker_host, unix:///run/docker.sock)\n"
             "  --driver NAME           Docker driver name of kuryr networks (default: the socket's name)\n"
             "  --help, --version\n"
             "Exit codes: 0 ok, 1 problems found, 2 usage or configuration error, 3 cannot reach a service.\n");
@@ -65,7 +65,7 @@ static bool take(int argc, char **argv, int *i, const char *name, const char **v
 int kc_parse_args(int argc, char **argv, kc_args *out, char *err, size_t errlen)
 {
     memset(out, 0, sizeof(*out));
-    out->docker_host = "unix:///run/docker.sock";
+    out->docker_host = NULL; /* [DEFAULT] docker_host of the config files */
     const char *command = NULL;
     for (int i = 1; i < argc; i++) {
         const char *a = argv[i];

@@ -19,7 +19,7 @@ typedef struct {
     bool json;
     bool dry_run;               /* gc only */
     const char *plugin_socket;  /* NULL = [DEFAULT] unix_socket */
-    const char *docker_host;    /* unix:///run/docker.sock by default */
+    const char *docker_host;    /* NULL: the config's [DEFAULT] docker_host (unix:///run/docker.sock) */
     const char *driver;         /* Docker driver name of kuryr networks; NULL = the socket's basename */
 } kc_args;
 

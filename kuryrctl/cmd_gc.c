@@ -16,8 +16,10 @@ int kc_cmd_gc(kc_ctx *c)
     kuryr_error err;
     kuryr_error_clear(&err);
     char msg[256];
-    /* the pass asks Docker where the config says; --docker-host overrides it like for the other commands */
-    kuryr_config_set(c->cfg, "DEFAULT", "docker_host", c->args.docker_host, msg, sizeof(msg));
+    /* the pass asks Docker where the config says; --docker-host overrides it like for the other commands (a
+     * pass judged against another host's Docker would take this host's objects for orphans) */
+    if (c->args.docker_host)
+        kuryr_config_set(c->cfg, "DEFAULT", "docker_host", c->args.docker_host, msg, sizeof(msg));
     if (kl_plugin_init(&p, c->cfg, &err) < 0) {
         fprintf(stderr, "kuryrctl: %s\n", err.message);
         return KC_EXIT_USAGE;

@@ -83,6 +83,8 @@ static json_t *request(kuryr_http *http, const char *method, const char *url, co
 json_t *kc_docker_get(kc_ctx *c, const char *path, kuryr_error *err)
 {
     const char *host = c->args.docker_host;
+    if (!host)
+        host = kuryr_config_get_str(c->cfg, "DEFAULT", "docker_host");
     bool unix_sock = !strncmp(host, "unix://", 7);
     if (!c->docker_http) {
         kuryr_http_opts o = {.unix_socket = unix_sock ? host + 7 : NULL, .max_retries = -1, .timeout_ms = 30000};

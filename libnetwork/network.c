@@ -491,18 +491,17 @@ static int let_go(kl_plugin *p, const char *net_id, size_t *others, kuryr_error 
     return 0;
 }
 
-/* The network stays for other hosts: the tags that map this host's Docker network to it go. */
+/* The network stays for other hosts. An adopted one loses this host's kuryr.net.existing tag; the lh/uh pair
+ * stays, since with global scope every host's Docker network has the same id and so the same pair. */
 static int untag_docker_id(kl_plugin *p, const char *docker_id, const kl_net_map *m, kuryr_error *err)
 {
-    char t[3][KL_NAME_LEN];
-    kl_tag_lh(t[0], docker_id);
-    kl_tag_uh(t[1], docker_id);
-    kl_tag_net_existing(t[2], docker_id);
-    for (int i = 0; i < (m->existing ? 3 : 2); i++) {
-        if (kuryr_neutron_tag_remove(p->kn, "networks", m->neutron_id, t[i], err) < 0 && err->kind != KURYR_ERR_NOT_FOUND)
-            return kl_err_wrap(err, "untagging the network other hosts use failed");
-        kuryr_error_clear(err);
-    }
+    if (!m->existing)
+        return 0;
+    char t[KL_NAME_LEN];
+    kl_tag_net_existing(t, docker_id);
+    if (kuryr_neutron_tag_remove(p->kn, "networks", m->neutron_id, t, err) < 0 && err->kind != KURYR_ERR_NOT_FOUND)
+        return kl_err_wrap(err, "untagging the network other hosts use failed");
+    kuryr_error_clear(err);
     return 0;
 }
 

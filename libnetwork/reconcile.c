@@ -385,8 +385,8 @@ static int collect_subnets(pass *ps, const char *net_id, bool delete_each, kuryr
     return 0;
 }
 
-/* Marks a network this host's Docker uses but whose marker it lacks: one made by upstream or an older
- * release (no marker at all), or a global-scope network another host made. Its Docker id proves the use. */
+/* Marks a network this host's Docker uses that no host marks: one made by upstream or an older release. Its
+ * Docker id proves the use. */
 static void adopt_network(pass *ps, const kuryr_network *n)
 {
     kuryr_error e;
@@ -420,7 +420,9 @@ static int find_orphan_networks(pass *ps, kuryr_network_list *l, kuryr_strv *orp
             continue;
         bool mine = kuryr_owner_tagged(&n->tags, KURYR_OWNER_HOST, ps->p->hostname);
         if (v != NET_UNKNOWN) {
-            if (!mine && v == NET_KNOWN)
+            /* only a network no host marks: marking one another host owns would keep it from that host's
+             * clean-up (a network goes with the last host that marks it) */
+            if (v == NET_KNOWN && !kuryr_owner_any(&n->tags, KURYR_OWNER_HOST))
                 adopt_network(ps, n);
             continue;
         }

@@ -19,9 +19,9 @@
  * host ([DEFAULT] host) or, unbound, carrying its kuryr.host:<host> marker (or a create marker naming it);
  * networks, subnets and subnetpools with its marker; exposed-ports groups described with it (or whose port
  * this pass found orphaned); taps whose ifalias is the marker (or whose port this pass found orphaned).
- * A network other hosts mark too (global scope) only loses this host's marker. A kuryr network without this
- * host's marker that this host's Docker knows gets the marker ("adopted"): that is how networks made by
- * upstream kuryr or an older release become provably this host's. Everything else is never touched (another
+ * A network other hosts mark too (global scope) only loses this host's marker. A kuryr network no host marks
+ * that this host's Docker knows gets this host's marker ("adopted"): that is how networks made by upstream
+ * kuryr or an older release become provably this host's. Everything else is never touched (another
  * host's, or no one's provably), and neither is a Neutron object changed less than [DEFAULT]
  * reconcile_min_age seconds ago (a plugin call may still be working on it).
  *

@@ -34,7 +34,7 @@ static void test_args(void **state)
     assert_int_equal(parse(&a, err, sizeof(err), "status", NULL), 0);
     assert_int_equal(a.cmd, KC_CMD_STATUS);
     assert_false(a.json);
-    assert_string_equal(a.docker_host, "unix:///run/docker.sock");
+    assert_null(a.docker_host); /* the config's [DEFAULT] docker_host */
     assert_null(a.plugin_socket);
     assert_int_equal(parse(&a, err, sizeof(err), "--json", "networks", NULL), 0);
     assert_int_equal(a.cmd, KC_CMD_NETWORKS);
