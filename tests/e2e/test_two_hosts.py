@@ -1,7 +1,7 @@
 """Two hosts on one Neutron and one project (tests/e2e/twohost.py): containers of both on one Neutron network
 ping each other; what host B does to clean up (restart, SIGKILL, kuryrctl gc, its periodic pass) never touches
 host A's objects; a global-scope network goes only with the last host; orphans a crash left go without an
-operator. Linuxbridge only: see docs/testing.md for why not OVN."""
+operator. Linuxbridge only: see docs/reliability.md, "Two-host rig", for why not OVN."""
 import os
 import signal
 import uuid
@@ -19,7 +19,7 @@ GLOBAL_SUBNET, GLOBAL_GATEWAY = "10.251.2.0/24", "10.251.2.1"
 @pytest.fixture(scope="module")
 def rig(stack_env, neutron):
     if os.environ.get("KURYR_STACK_BACKEND", "linuxbridge") != "linuxbridge":
-        pytest.skip("the rig's second host needs an L2 agent of its own: linuxbridge only (docs/testing.md)")
+        pytest.skip("the rig's second host needs an L2 agent of its own: linuxbridge only (docs/reliability.md)")
     from twohost import Rig, stack_lock
     r = Rig(stack_env["KURYR_STACK_CONF"], neutron)
     try:
@@ -111,7 +111,7 @@ def test_containers_on_two_hosts_ping_each_other(rig, shared, neutron):
         assert [p.binding_host_id for p in ports] == [host.name]
     # the tap carries its host's marker (the tap sweep's proof of ownership)
     taps = os.popen(f"ip -n {rig.b.netns} -o link show").read()
-    assert "alias kuryr.host:kuryr-rig-b" in taps
+    assert "alias kuryr.host:twohost-b" in taps
 
 
 def test_host_b_cleanup_leaves_host_a_untouched(rig, shared, neutron):
@@ -154,12 +154,12 @@ def test_global_network_goes_with_the_last_host(rig, neutron):
             status, body = h.call("/NetworkDriver.CreateNetwork", create)
             assert status == 200, body
         nn = neutron_net_of(neutron, net_id)
-        assert {"kuryr.host:kuryr-rig-a", "kuryr.host:kuryr-rig-b"} <= set(nn.tags)
+        assert {"kuryr.host:twohost-a", "kuryr.host:twohost-b"} <= set(nn.tags)
         assert len(list(neutron.subnets(network_id=nn.id))) == 1  # B found A's subnet
         status, body = a.call("/NetworkDriver.DeleteNetwork", {"NetworkID": net_id})
         assert status == 200, body
         kept = neutron.get_network(nn.id)
-        assert "kuryr.host:kuryr-rig-b" in kept.tags and "kuryr.host:kuryr-rig-a" not in kept.tags
+        assert "kuryr.host:twohost-b" in kept.tags and "kuryr.host:twohost-a" not in kept.tags
         assert len(list(neutron.subnets(network_id=nn.id))) == 1
         status, body = b.call("/NetworkDriver.DeleteNetwork", {"NetworkID": net_id})
         assert status == 200, body

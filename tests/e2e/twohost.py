@@ -1,9 +1,9 @@
 """The two-host rig: hosts A and B on this one machine, sharing the stack's Neutron, RabbitMQ, Keystone and
-project (docs/testing.md, "Two hosts").
+project (docs/reliability.md, "Two-host rig").
 
-Each host is a network namespace (kuryr-rig-a, kuryr-rig-b) holding its own Neutron linuxbridge agent
-(`host = kuryr-rig-a`), dockerd (own socket, data root, exec root and pid file; no bridge, iptables or
-forwarding) and kuryr-libnetwork (host name kuryr-rig-a, in a UTS namespace too, so that a daemon without the
+Each host is a network namespace (twohost-a, twohost-b) holding its own Neutron linuxbridge agent
+(`host = twohost-a`), dockerd (own socket, data root, exec root and pid file; no bridge, iptables or
+forwarding) and kuryr-libnetwork (host name twohost-a, in a UTS namespace too, so that a daemon without the
 [DEFAULT] host option binds to the right host as well). Why namespaces: two linuxbridge agents on one kernel
 would both own brq<net> and vxlan-<vni> of a network both hosts use, and the stack's agent has local_ip
 127.0.0.1, which no other VTEP can reach. In its own namespace each agent has its own bridges, vxlan devices
@@ -13,7 +13,7 @@ process accepts on 127.0.0.1 inside each namespace (the listening socket is made
 the same port in the root namespace, so every URL and the Keystone catalog stay as they are.
 
 Both engines read plugins from /run/docker/plugins (Docker's path, not under --exec-root): each host's daemon
-has its own plugin name, kuryr-rig-a or kuryr-rig-b, and each host's networks use that driver.
+has its own plugin name, twohost-a or twohost-b, and each host's networks use that driver.
 
 Everything is torn down by stop(), also after a failure, and stop() first removes what a previous run left."""
 import contextlib
@@ -33,8 +33,8 @@ import docker
 from conftest import BUILD, IMAGE, Daemon, plugin_call, wait_for
 
 CLONE_NEWNET = 0x40000000
-RIG_STATE = "/var/lib/kuryr-rig"
-RIG_RUN = "/run/kuryr-rig"
+RIG_STATE = "/var/lib/kuryr-twohost"
+RIG_RUN = "/run/kuryr-twohost"
 VTEP = {"a": "10.250.0.1", "b": "10.250.0.2"}
 RELAYED_PORTS = (5000, 9696, 5672)  # Keystone, Neutron, RabbitMQ
 STACK_DIR = os.environ.get("KURYR_STACK_DIR", "/var/lib/kuryr-stack")
@@ -181,7 +181,7 @@ class RigDaemon(Daemon):
 class RigHost:
     def __init__(self, letter, stack_conf):
         self.letter = letter
-        self.name = f"kuryr-rig-{letter}"
+        self.name = f"twohost-{letter}"
         self.netns = self.name
         self.plugin = self.name
         self.sock = f"/run/docker/plugins/{self.plugin}.sock"
@@ -249,8 +249,11 @@ class RigHost:
 
     def write_conf(self, extra=""):
         with open(self.conf, "w") as f:
+            # KURYR_RIG_EXTRA_CONF ([DEFAULT] lines) comes last and wins, e.g. "reconcile_on_startup = False" when
+            # the rig runs an older daemon whose reconciliation would judge every host's objects
             f.write(f"[DEFAULT]\ndebug = True\nhost = {self.name}\nunix_socket = {self.sock}\n"
                     f"docker_host = unix://{self.docker_sock}\n{extra}\n"
+                    f"{os.environ.get('KURYR_RIG_EXTRA_CONF', '')}\n"
                     "[neutron]\n# no DHCP port: it would be bound to the stack's own host\nenable_dhcp = False\n")
 
     def start_kuryr(self, extra=""):
@@ -320,11 +323,11 @@ class Rig:
             os.makedirs(h.state, exist_ok=True)
             sh("ip", "netns", "add", h.netns)
             sh("ip", "-n", h.netns, "link", "set", "lo", "up")
-        sh("ip", "link", "add", "krig-a", "type", "veth", "peer", "name", "krig-b")
+        sh("ip", "link", "add", "twohost-va", "type", "veth", "peer", "name", "twohost-vb")
         for x, h in self.hosts.items():
-            sh("ip", "link", "set", f"krig-{x}", "netns", h.netns)
-            sh("ip", "-n", h.netns, "addr", "add", f"{VTEP[x]}/24", "dev", f"krig-{x}")
-            sh("ip", "-n", h.netns, "link", "set", f"krig-{x}", "up")
+            sh("ip", "link", "set", f"twohost-v{x}", "netns", h.netns)
+            sh("ip", "-n", h.netns, "addr", "add", f"{VTEP[x]}/24", "dev", f"twohost-v{x}")
+            sh("ip", "-n", h.netns, "link", "set", f"twohost-v{x}", "up")
             for port in RELAYED_PORTS:
                 self.relays.append(Relay(h.netns, port))
         for h in self.hosts.values():
@@ -340,6 +343,22 @@ class Rig:
             wait_for(lambda h=h: self.agent_alive(h.name), 120, interval=1, what=f"the L2 agent of {h.name}")
             h.start_kuryr()
         print(f"rig: up after {time.monotonic() - t0:.1f}s")
+
+    def _neutron_leftovers(self, host):
+        """What a failed test left of the rig host's in Neutron (its daemons are gone by now): its bound ports,
+        then what carries its marker. Nothing else carries either."""
+        marker = f"kuryr.host:{host}"
+        for p in list(self.neutron.ports(**{"binding:host_id": host})) + list(self.neutron.ports(tags=[marker])):
+            self.neutron.delete_port(p, ignore_missing=True)
+        for n in self.neutron.networks(tags=[marker]):
+            if len([t for t in n.tags if t.startswith("kuryr.host:")]) > 1:
+                n.remove_tag(self.neutron, marker)  # the other rig host's too: it goes with that host
+                continue
+            for p in self.neutron.ports(network_id=n.id):
+                self.neutron.delete_port(p, ignore_missing=True)
+            self.neutron.delete_network(n, ignore_missing=True)
+        for sp in self.neutron.subnet_pools(tags=[marker]):
+            self.neutron.delete_subnet_pool(sp, ignore_missing=True)
 
     def agent_alive(self, host):
         return any(a.is_alive for a in self.neutron.agents(host=host))
@@ -368,7 +387,9 @@ class Rig:
                 os.unlink(h.sock)
             except FileNotFoundError:
                 pass
+            self._neutron_leftovers(h.name)
             for agent in self.neutron.agents(host=h.name):
                 self.neutron.delete_agent(agent)
+        sh("ip", "link", "del", "twohost-va", check=False)  # made, then a failure before its move
         shutil.rmtree(RIG_STATE, ignore_errors=True)
         shutil.rmtree(RIG_RUN, ignore_errors=True)
