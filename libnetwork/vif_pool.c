@@ -210,6 +210,9 @@ static bool sweep(kl_vif_pool *pool)
     }
     size_t deleted = 0;
     for (size_t i = 0; i < l.n; i++) {
+        const char *desc = json_string_value(json_object_get(l.items[i]->raw, "description"));
+        if (!desc || strcmp(desc, pool->desc) != 0)
+            continue; /* another host's (the filter above already says so; the delete must not rely on it) */
         if (kl_vif_pool_port_endpoint(l.items[i], NULL))
             continue; /* a container's: the reconciliation judges it against Docker */
         /* one CreateEndpoint plugged just before the previous run died, with its Join still to come */

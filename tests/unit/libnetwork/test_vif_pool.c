@@ -35,6 +35,7 @@
 #define LEFT_FREE "99999999-9999-4999-8999-000000000001" /* ready ports an earlier run left: unused, */
 #define LEFT_USED "99999999-9999-4999-8999-000000000002" /* handed to an endpoint (its tags say which), */
 #define LEFT_DEV "99999999-9999-4999-8999-000000000003"  /* and one with a device (another owner's doing) */
+#define LEFT_OTHER "99999999-9999-4999-8999-000000000004" /* another host's ready port */
 #define DESC "kuryr-pool:node1"
 #define KURYR_TAG "compute:kuryr"
 #define EP_LH "kuryr.net.uuid.lh:fedcba9876543210fedcba9876543210"
@@ -328,6 +329,9 @@ static void test_first_take_sweeps_then_refills_in_bulk(void **state)
                            json_pack("[s]", KURYR_TAG));
     json_object_set_new(dev, "device_id", json_string("some-device"));
     json_array_append_new(left, dev);
+    /* another host's ready port, should Neutron ever answer more than the filter asked for: never this host's */
+    json_array_append_new(left, port_obj(LEFT_OTHER, NET, SUBNET, "10.0.0.10", KL_POOL_PORT_NAME, "kuryr-pool:node2",
+                                         "node2", json_pack("[s]", KURYR_TAG)));
     /* a host-side unplug of a deleted leftover fails at its vnic_type, before any netlink work */
     for (size_t i = 0; i < json_array_size(left); i++)
         json_object_set_new(json_array_get(left, i), "binding:vnic_type", json_string("direct"));
