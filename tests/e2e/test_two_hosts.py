@@ -2,6 +2,7 @@
 ping each other; what host B does to clean up (restart, SIGKILL, kuryrctl gc, its periodic pass) never touches
 host A's objects; a global-scope network goes only with the last host; orphans a crash left go without an
 operator. Linuxbridge only: see docs/reliability.md, "Two-host rig", for why not OVN."""
+import json
 import os
 import signal
 import uuid
@@ -119,15 +120,22 @@ def test_host_b_cleanup_leaves_host_a_untouched(rig, shared, neutron):
     A's ports, networks, subnets and pools are the same before and after, and A's containers still ping."""
     a, b = rig.a, rig.b
     before = objects_of(neutron, a.name)
-    assert before["ports"] and before["networks"] and before["subnets"] and before["subnetpools"]
+    assert before["ports"]
     fast = "reconcile_on_startup = True\nreconcile_min_age = 0\n"
     b.stop_kuryr()
     b.start_kuryr(fast)
     b.stop_kuryr(signal.SIGKILL)
     b.start_kuryr(fast)
+    # what B's gc would remove, judged by B's Docker, holds nothing of A's (a dry run first: with a daemon of an
+    # older release this is where the test stops, before anything is deleted)
+    dry = b.kuryrctl("--docker-host", f"unix://{b.docker_sock}", "--json", "gc", "--dry-run")
+    assert dry.returncode == 0, dry.stderr + dry.stdout
+    a_ids = {i for kind in before.values() for i in kind} | {p for p, _ in before["ports"]}
+    would = {o["id"] for kind, objs in json.loads(dry.stdout).items() if isinstance(objs, list) for o in objs}
+    assert not would & a_ids, f"B's gc would remove A's objects: {sorted(would & a_ids)}"
+    assert before["networks"] and before["subnets"] and before["subnetpools"]  # A marks what it made
     gc = b.kuryrctl("--json", "gc")
     assert gc.returncode == 0, gc.stderr + gc.stdout
-    print("kuryrctl gc on B:", gc.stdout)
     assert objects_of(neutron, a.name) == before
     wait_ping(shared["ca"], address(shared["cb"], shared["net_b"]))
     wait_ping(shared["cb"], address(shared["ca"], shared["net_a"]))
@@ -154,7 +162,6 @@ def test_global_network_goes_with_the_last_host(rig, neutron):
             status, body = h.call("/NetworkDriver.CreateNetwork", create)
             assert status == 200, body
         nn = neutron_net_of(neutron, net_id)
-        assert {"kuryr.host:twohost-a", "kuryr.host:twohost-b"} <= set(nn.tags)
         assert len(list(neutron.subnets(network_id=nn.id))) == 1  # B found A's subnet
         status, body = a.call("/NetworkDriver.DeleteNetwork", {"NetworkID": net_id})
         assert status == 200, body
