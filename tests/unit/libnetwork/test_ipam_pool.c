@@ -93,7 +93,7 @@ static void test_v6_gateway(void **state)
     answer_text(f, "GET", "/v2.0/subnetpools", 200, "{\"subnetpools\": []}", 0);
     answer_text(f, "POST", "/v2.0/subnetpools", 201,
                 "{\"subnetpool\":{\"id\":\"" POOL "\",\"name\":\"kuryrPool-fd00:1::/64\",\"ip_version\":6,"
-                "\"prefixes\":[\"fd00:1::/64\"],\"default_prefixlen\":64}}", 0);
+                "\"prefixes\":[\"fd00:1::/64\"],\"default_prefixlen\":64,\"tags\":[\"kuryr.host:node1\"]}}", 0);
     answer_text(f, "GET", "/v2.0/subnets", 200, "{\"subnets\": []}", 0);
     json_t *r = call_ok(f, "/IpamDriver.RequestPool", "{\"Pool\":\"fd00:1::/64\",\"V6\":true}");
     pf_assert_json_str(r, "PoolID", POOL);
@@ -124,7 +124,7 @@ static void test_ip_range(void **state)
     answer(f, "GET", "/v2.0/extensions", 200, "extensions.json", 0);
     answer_text(f, "GET", "/v2.0/subnetpools", 200, "{\"subnetpools\": []}", 0);
     answer_text(f, "POST", "/v2.0/subnetpools", 201, "{\"subnetpool\":{\"id\":\"" POOL "\",\"prefixes\":[\"10.20.5.0/24\"],"
-                "\"tags\":[\"kuryr.pool.cidr:10.20.0.0/16\"]}}", 0);
+                "\"tags\":[\"kuryr.host:node1\",\"kuryr.pool.cidr:10.20.0.0/16\"]}}", 0);
     answer_text(f, "GET", "/v2.0/subnets", 200, "{\"subnets\": []}", 1);
     json_t *r = call_ok(f, "/IpamDriver.RequestPool", "{\"Pool\":\"10.20.0.0/16\",\"SubPool\":\"10.20.5.0/24\"}");
     pf_assert_json_str(r, "Pool", "10.20.0.0/16");
@@ -140,8 +140,8 @@ static void test_ip_range(void **state)
                 "{\"subnets\":[{\"id\":\"" SUBNET "\",\"network_id\":\"" NEUTRON_NET "\",\"cidr\":\"10.20.5.0/24\","
                 "\"gateway_ip\":\"10.20.0.1\",\"ip_version\":4}]}", 0);
     answer_text(f, "GET", "/v2.0/ports", 200, "{\"ports\": []}", 0);
-    answer_text(f, "POST", "/v2.0/ports", 201, "{\"port\":{\"id\":\"" PORT "\",\"tags\":[\"compute:kuryr\"],"
-                "\"fixed_ips\":[{\"subnet_id\":\"" SUBNET "\",\"ip_address\":\"10.20.5.2\"}]}}", 0);
+    answer_text(f, "POST", "/v2.0/ports", 201, "{\"port\":{\"id\":\"" PORT "\",\"tags\":[\"compute:kuryr\","
+                "\"kuryr.host:node1\"],\"fixed_ips\":[{\"subnet_id\":\"" SUBNET "\",\"ip_address\":\"10.20.5.2\"}]}}", 0);
     r = call_ok(f, "/IpamDriver.RequestAddress", "{\"PoolID\":\"" POOL "\"}");
     pf_assert_json_str(r, "Address", "10.20.5.2/16");
     json_decref(r);
@@ -217,7 +217,7 @@ static void restart(fixture *f)
 }
 
 #define RANGE_POOL "{\"id\":\"" POOL "\",\"name\":\"kuryrPool-10.20.5.0/24\",\"prefixes\":[\"10.20.5.0/24\"]," \
-                   "\"tags\":[\"kuryr.pool.cidr:10.20.0.0/16\"]}"
+                   "\"tags\":[\"kuryr.host:node1\",\"kuryr.pool.cidr:10.20.0.0/16\"]}"
 
 /* --subnet 10.20.0.0/16 --ip-range 10.20.5.0/24 with restarts after RequestPool and after the gateway request:
  * the pool records Docker's Pool in a tag, which gives the /16 back to the gateway answer and lets
@@ -230,7 +230,8 @@ static void test_restart_between_pool_and_network(void **state)
     answer_text(f, "POST", "/v2.0/subnetpools", 201, "{\"subnetpool\":" RANGE_POOL "}", 0);
     json_decref(call_ok(f, "/IpamDriver.RequestPool", "{\"Pool\":\"10.20.0.0/16\",\"SubPool\":\"10.20.5.0/24\"}"));
     json_t *pool = pf_body_of(nth(f, "POST", "/v2.0/subnetpools", 0), "subnetpool");
-    assert_string_equal(json_string_value(json_array_get(json_object_get(pool, "tags"), 0)),
+    assert_string_equal(json_string_value(json_array_get(json_object_get(pool, "tags"), 0)), "kuryr.host:node1");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(pool, "tags"), 1)),
                         "kuryr.pool.cidr:10.20.0.0/16");
     json_decref(pool);
 

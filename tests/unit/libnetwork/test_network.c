@@ -69,9 +69,10 @@ static void test_network_lifecycle(void **state)
     json_t *net = pf_body_of(nth(f, "POST", "/v2.0/networks", 0), "network");
     pf_assert_json_str(net, "name", "kuryr-net-0123abcd");
     json_t *tags = json_object_get(net, "tags");
-    assert_int_equal(json_array_size(tags), 2);
+    assert_int_equal(json_array_size(tags), 3);
     assert_string_equal(json_string_value(json_array_get(tags, 0)), "kuryr.net.uuid.lh:0123abcd0123abcd0123abcd0123abcd");
     assert_string_equal(json_string_value(json_array_get(tags, 1)), "kuryr.net.uuid.uh:89ef89ef89ef89ef89ef89ef89ef89ef");
+    assert_string_equal(json_string_value(json_array_get(tags, 2)), "kuryr.host:node1"); /* this host's marker */
     json_decref(net);
     json_t *sub = pf_body_of(nth(f, "POST", "/v2.0/subnets", 0), "subnet");
     pf_assert_json_str(sub, "name", "kuryr-subnet-10.0.0.0/24");
@@ -79,7 +80,8 @@ static void test_network_lifecycle(void **state)
     pf_assert_json_str(sub, "cidr", "10.0.0.0/24");
     pf_assert_json_str(sub, "subnetpool_id", POOL);
     pf_assert_json_str(sub, "gateway_ip", "10.0.0.1");
-    assert_string_equal(json_string_value(json_array_get(json_object_get(sub, "tags"), 0)), POOL);
+    assert_string_equal(json_string_value(json_array_get(json_object_get(sub, "tags"), 0)), "kuryr.host:node1");
+    assert_string_equal(json_string_value(json_array_get(json_object_get(sub, "tags"), 1)), POOL);
     assert_true(json_is_true(json_object_get(sub, "enable_dhcp")));
     json_decref(sub);
     assert_int_equal(count(f, "POST", "/v2.0/"), 3); /* pool, network, subnet: nothing twice */
@@ -107,10 +109,13 @@ static void test_network_lifecycle(void **state)
     answer(f, "DELETE", "/v2.0/ports/" PORT, 204, NULL, 0);
     answer(f, "DELETE", "/v2.0/networks/" NEUTRON_NET, 204, NULL, 0);
     answer(f, "DELETE", "/v2.0/subnetpools/" POOL, 204, NULL, 0);
+    answer(f, "GET", "/v2.0/networks?id", 200, "networks_found.json", 0);
     json_decref(call_ok(f, "/NetworkDriver.DeleteNetwork", "{\"NetworkID\":\"" NETID "\"}"));
     assert_contains(nth(f, "GET", "/v2.0/ports?network_id", 0)->path, "tags=compute:kuryr");
     assert_int_equal(count(f, "DELETE", "/v2.0/ports/"), 1);
-    assert_int_equal(count(f, "DELETE", "/v2.0/networks/" NEUTRON_NET), 1);
+    /* this host's marker first; no other host marks the network, so it goes */
+    assert_int_equal(count(f, "DELETE", "/v2.0/networks/" NEUTRON_NET "/tags/kuryr.host:node1"), 1);
+    assert_int_equal(count(f, "DELETE", "/v2.0/networks/" NEUTRON_NET), 2);
     assert_int_equal(count(f, "DELETE", "/v2.0/subnetpools/" POOL), 2);
     const test_httpd_request *last = test_httpd_request_at(f->srv, test_httpd_request_count(f->srv) - 1);
     assert_string_equal(last->method, "DELETE");
@@ -220,8 +225,9 @@ static void test_existing_network(void **state)
                         "{\"NetworkID\":\"" NETID "\",\"Options\":{\"com.docker.network.generic\":"
                         "{\"neutron.net.uuid\":\"" NEUTRON_NET "\"}},\"IPv4Data\":[]}"));
     assert_int_equal(count(f, "POST", "/v2.0/networks"), 0);
-    assert_int_equal(count(f, "PUT", "/v2.0/networks/" NEUTRON_NET "/tags/"), 3);
+    assert_int_equal(count(f, "PUT", "/v2.0/networks/" NEUTRON_NET "/tags/"), 4);
     assert_contains(nth(f, "PUT", "/v2.0/networks/" NEUTRON_NET "/tags/", 2)->path, "kuryr.net.existing:0123abcd0123");
+    assert_contains(nth(f, "PUT", "/v2.0/networks/" NEUTRON_NET "/tags/", 3)->path, "kuryr.host:node1");
 
     answer_text(f, "GET", "/v2.0/ports", 200, "{\"ports\": []}", 0);
     answer_text(f, "GET", "/v2.0/subnets", 200,
@@ -231,8 +237,10 @@ static void test_existing_network(void **state)
     answer(f, "DELETE", "/v2.0/networks/" NEUTRON_NET "/tags/", 204, NULL, 0);
     json_decref(call_ok(f, "/NetworkDriver.DeleteNetwork", "{\"NetworkID\":\"" NETID "\"}"));
     assert_int_equal(count(f, "DELETE", "/v2.0/subnets/"), 1);
-    assert_int_equal(count(f, "DELETE", "/v2.0/networks/" NEUTRON_NET "/tags/"), 3);
-    assert_int_equal(count(f, "DELETE", "/v2.0/networks/" NEUTRON_NET), 3); /* the tag deletes only */
+    /* this host's marker, then (no other host marks it) kuryr's three tags */
+    assert_int_equal(count(f, "DELETE", "/v2.0/networks/" NEUTRON_NET "/tags/"), 4);
+    assert_contains(nth(f, "DELETE", "/v2.0/networks/" NEUTRON_NET "/tags/", 0)->path, "kuryr.host:node1");
+    assert_int_equal(count(f, "DELETE", "/v2.0/networks/" NEUTRON_NET), 4); /* the tag deletes only */
 }
 
 /* Docker gets a clear 503 with an Err naming Neutron, and the daemon answers the next request. */
@@ -255,6 +263,38 @@ static void test_neutron_down(void **state)
     json_decref(r);
 }
 
+/* A global-scope network: the second host's CreateNetwork finds it and marks it as its own too; a host's
+ * DeleteNetwork while another host still marks it removes only its marker and its own unbound ports, and the
+ * network stays for the other host. */
+static void test_shared_network_goes_with_last_host(void **state)
+{
+    fixture *f = *state;
+    answer(f, "GET", "/v2.0/extensions", 200, "extensions.json", 0);
+    answer(f, "GET", "/v2.0/networks?tags", 200, "networks_found.json", 0);
+    answer(f, "PUT", "/v2.0/networks/" NEUTRON_NET "/tags/", 201, NULL, 0);
+    json_decref(call_ok(f, "/NetworkDriver.CreateNetwork", "{\"NetworkID\":\"" NETID "\",\"Options\":{},"
+                                                         "\"IPv4Data\":[]}"));
+    assert_int_equal(count(f, "POST", "/v2.0/networks"), 0);
+    assert_int_equal(count(f, "PUT", "/v2.0/networks/" NEUTRON_NET "/tags/kuryr.host:node1"), 1);
+
+    answer_text(f, "GET", "/v2.0/networks?id", 200,
+                "{\"networks\":[{\"id\":\"" NEUTRON_NET "\",\"tags\":[\"kuryr.host:node2\"]}]}", 0);
+    answer(f, "DELETE", "/v2.0/networks/" NEUTRON_NET "/tags/", 204, NULL, 0);
+    answer_text(f, "GET", "/v2.0/ports?network_id", 200,
+                "{\"ports\":[{\"id\":\"p-mine\",\"device_id\":\"\",\"tags\":[\"compute:kuryr\",\"kuryr.host:node1\"]},"
+                "{\"id\":\"p-theirs\",\"device_id\":\"\",\"tags\":[\"compute:kuryr\",\"kuryr.host:node2\"]},"
+                "{\"id\":\"p-pool-theirs\",\"device_id\":\"\",\"binding:host_id\":\"node2\","
+                "\"name\":\"kuryr-pool-port\",\"description\":\"kuryr-pool:node2\",\"tags\":[\"compute:kuryr\"]}]}", 0);
+    answer(f, "DELETE", "/v2.0/ports/p-mine", 204, NULL, 0);
+    json_decref(call_ok(f, "/NetworkDriver.DeleteNetwork", "{\"NetworkID\":\"" NETID "\"}"));
+    assert_int_equal(count(f, "DELETE", "/v2.0/networks/" NEUTRON_NET "/tags/kuryr.host:node1"), 1);
+    /* the marker only: the other host's Docker network has the same id, so the lh/uh pair is its too */
+    assert_int_equal(count(f, "DELETE", "/v2.0/networks/" NEUTRON_NET), 1);
+    assert_int_equal(count(f, "DELETE", "/v2.0/ports/"), 1);
+    assert_int_equal(count(f, "DELETE", "/v2.0/ports/p-mine"), 1);
+    assert_int_equal(count(f, "DELETE", "/v2.0/subnetpools"), 0);
+}
+
 int main(void)
 {
     kuryr_log_init("test_network", KURYR_LOG_ERROR, false);
@@ -266,6 +306,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_tags_refused_in_create_body, setup, pf_teardown),
         cmocka_unit_test_setup_teardown(test_tags_merely_mentioned_in_a_400, setup, pf_teardown),
         cmocka_unit_test_setup_teardown(test_existing_network, setup, pf_teardown),
+        cmocka_unit_test_setup_teardown(test_shared_network_goes_with_last_host, setup, pf_teardown),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
