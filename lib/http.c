@@ -502,9 +502,11 @@ static int perform(kuryr_http *http, const char *method, const char *url, const 
             snprintf(errbuf, sizeof(errbuf), "response body larger than %ld bytes", MAX_BODY_BYTES);
         if (stream && stream->stalled)
             snprintf(errbuf, sizeof(errbuf), "stalled: no data for %ld ms", stream->stall_ms);
-        else if (stream && stream->stopped)
-            snprintf(errbuf, sizeof(errbuf), "stopped by the reader");
-        log_attempt(method, url, rc, status, secs, attempt, errbuf);
+        /* A reader that stops its stream (an informer shutting down) cut it on purpose: not worth a warning. */
+        if (stream && stream->stopped)
+            KLOG_DEBUG("http %s stream stopped by its reader after %.3fs", method, secs);
+        else
+            log_attempt(method, url, rc, status, secs, attempt, errbuf);
         resp->attempts = attempt;
         bool got_bytes = header_bytes > 0 || cap.body.len > 0;
         retry_kind retry = should_retry(http, method, rc, status, new_conns == 0, connect_us > 0 || new_conns == 0,
