@@ -10,7 +10,7 @@ import uuid
 
 import pytest
 
-from conftest import BUILD, plugin_call, wait_for
+from conftest import BUILD, SLOW, WRAPPER, plugin_call, wait_for
 
 # The Docker driver name is the socket's basename: production uses Fuxi's "fuxi"; parallel runs pick another.
 VOLUME_PLUGIN = os.environ.get("KURYR_E2E_VOLUME_PLUGIN", "fuxi")
@@ -47,11 +47,12 @@ class VolumeDaemon:
         if fault:
             env["KURYR_FAULT"] = fault
         log = open(self.log_path, "ab")
-        self.proc = subprocess.Popen([os.path.join(BUILD, "volume", "kuryr-volume"), "--config-file", self.stack_conf,
-                                      "--config-file", self.conf], stdout=log, stderr=subprocess.STDOUT,
-                                     start_new_session=True, env=env)
+        # KURYR_E2E_DAEMON_WRAPPER (e.g. valgrind) wraps this daemon as it does kuryr-libnetwork
+        self.proc = subprocess.Popen(WRAPPER + [os.path.join(BUILD, "volume", "kuryr-volume"), "--config-file",
+                                                self.stack_conf, "--config-file", self.conf],
+                                     stdout=log, stderr=subprocess.STDOUT, start_new_session=True, env=env)
         log.close()
-        wait_for(self._answers, 60, what="kuryr-volume to answer on " + VOLUME_SOCK)
+        wait_for(self._answers, 60 * SLOW, what="kuryr-volume to answer on " + VOLUME_SOCK)
 
     def _answers(self):
         if self.proc.poll() is not None:
@@ -65,7 +66,7 @@ class VolumeDaemon:
         if self.proc and self.proc.poll() is None:
             self.proc.send_signal(sig)
             try:
-                self.proc.wait(30)
+                self.proc.wait(30 * SLOW)
             except subprocess.TimeoutExpired:
                 self.proc.kill()
                 self.proc.wait()
