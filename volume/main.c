@@ -7,6 +7,7 @@
 
 #include "kuryr/config.h"
 #include "kuryr/log.h"
+#include "kuryr/daemon.h"
 #include "kuryr/plugin_server.h"
 #include "volume.h"
 
@@ -56,17 +57,14 @@ int main(int argc, char **argv)
         usage(stderr);
         return fail(cfg, "unknown argument ", argv[1]);
     }
-    kuryr_log_init("kuryr-volume", kuryr_config_get_bool(cfg, "DEFAULT", "debug") ? KURYR_LOG_DEBUG : KURYR_LOG_INFO,
-                   kuryr_config_get_bool(cfg, "DEFAULT", "use_syslog"));
+    if (kuryr_daemon_setup_logging(cfg, "kuryr-volume") < 0) {
+        kuryr_config_free(cfg);
+        return 2;
+    }
 
     /* the server's threads inherit this mask, so only sigwait below sees these signals */
     sigset_t set;
-    sigemptyset(&set);
-    sigaddset(&set, SIGINT);
-    sigaddset(&set, SIGTERM);
-    sigaddset(&set, SIGHUP);
-    pthread_sigmask(SIG_BLOCK, &set, NULL);
-    signal(SIGPIPE, SIG_IGN);
+    kuryr_daemon_block_signals(&set);
 
     kv_daemon d;
     kuryr_error err;
@@ -91,19 +89,10 @@ int main(int argc, char **argv)
         return 1;
     }
     KLOG_INFO("kuryr-volume %s started: driver on unix:%s, host %s", KURYR_VERSION, so.unix_path, d.host);
-    for (;;) {
-        int sig = 0;
-        if (sigwait(&set, &sig) != 0)
-            continue;
-        if (sig == SIGHUP) {
-            KLOG_INFO("SIGHUP ignored: restart the daemon to reload its configuration");
-            continue;
-        }
-        KLOG_INFO("signal %d: shutting down (mounts stay for their containers)", sig);
-        break;
-    }
+    kuryr_daemon_wait_stop(&set); /* the mounts stay for the containers that use them */
     kuryr_plugin_server_stop(server);
     kv_daemon_fini(&d);
     kuryr_config_free(cfg);
+    kuryr_log_set_file(NULL);
     return 0;
 }
