@@ -14,7 +14,7 @@
 
 #include "k8s_internal.h"
 #include "kuryr/k8s_lease.h"
-#include "test_httpd.h"
+#include "k8s_fixture.h"
 
 #define LEASE "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases"
 
@@ -77,19 +77,14 @@ static int setup(void **state)
 {
     fixture *f = calloc(1, sizeof(*f));
     pthread_mutex_init(&f->rec.lock, NULL);
-    f->srv = test_httpd_start(false);
-    kuryr_k8s_config cfg = {.server = (char *)test_httpd_url(f->srv)};
-    kuryr_error err = {0};
-    f->c = kuryr_k8s_client_new(&cfg, NULL, &err);
     *state = f;
-    return f->srv && f->c ? 0 : -1;
+    return k8s_fixture_start(&f->srv, &f->c);
 }
 
 static int teardown(void **state)
 {
     fixture *f = *state;
-    kuryr_k8s_client_free(f->c);
-    test_httpd_stop(f->srv);
+    k8s_fixture_stop(f->srv, f->c);
     pthread_mutex_destroy(&f->rec.lock);
     free(f);
     return 0;
