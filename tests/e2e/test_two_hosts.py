@@ -179,27 +179,28 @@ def test_global_network_goes_with_the_last_host(rig, neutron):
 
 def test_crash_orphans_go_with_the_periodic_pass(rig, shared, neutron):
     """What a crash between the driver's answer and Docker storing the endpoint leaves (a port bound to B and
-    its tap, for an endpoint Docker never recorded) is gone within B's periodic pass, with no restart and no
-    operator; A's objects stay."""
+    its tap, for an endpoint Docker never recorded) is gone within B's periodic pass, with no operator; A's
+    objects stay. The orphan is made first, then B runs with a short period and no start-up pass (a short
+    reconcile_min_age while the two calls are still in flight would rightly take the first call's port)."""
     a, b = rig.a, rig.b
+    before = objects_of(neutron, a.name)
+    subnet = next(iter(neutron.subnets(network_id=shared["neutron_net"].id)))
+    pool = f"subnet:{subnet.id}@{SUBNET}"
+    status, body = b.call("/IpamDriver.RequestAddress", {"PoolID": pool, "Address": "", "Options": {}})
+    assert status == 200, body
+    ep = uuid.uuid4().hex + uuid.uuid4().hex
+    status, body = b.call("/NetworkDriver.CreateEndpoint", {
+        "NetworkID": shared["net_b"].id, "EndpointID": ep, "Options": {},
+        "Interface": {"Address": body["Address"], "AddressIPv6": "", "MacAddress": ""}})
+    assert status == 200, body
+    orphan = [p for p in neutron.ports(**{"binding:host_id": b.name}) if p.device_id == ep]
+    assert len(orphan) == 1
+    tap = "tap" + orphan[0].id[:11]
+    assert tap in os.popen(f"ip -n {b.netns} -o link show").read()
     b.stop_kuryr()
-    b.start_kuryr("reconcile_interval = 2\nreconcile_min_age = 1\n")
+    b.start_kuryr("reconcile_on_startup = False\nreconcile_interval = 2\nreconcile_min_age = 1\n")
     try:
-        before = objects_of(neutron, a.name)
-        subnet = next(iter(neutron.subnets(network_id=shared["neutron_net"].id)))
-        pool = f"subnet:{subnet.id}@{SUBNET}"
-        status, body = b.call("/IpamDriver.RequestAddress", {"PoolID": pool, "Address": "", "Options": {}})
-        assert status == 200, body
-        ep = uuid.uuid4().hex + uuid.uuid4().hex
-        status, body = b.call("/NetworkDriver.CreateEndpoint", {
-            "NetworkID": shared["net_b"].id, "EndpointID": ep, "Options": {},
-            "Interface": {"Address": body["Address"], "AddressIPv6": "", "MacAddress": ""}})
-        assert status == 200, body
-        orphan = [p for p in neutron.ports(**{"binding:host_id": b.name}) if p.device_id == ep]
-        assert len(orphan) == 1
-        tap = "tap" + orphan[0].id[:11]
-        assert tap in os.popen(f"ip -n {b.netns} -o link show").read()
-        wait_for(lambda: neutron.find_port(orphan[0].id) is None, 90, interval=1, what="the periodic pass")
+        wait_for(lambda: neutron.find_port(orphan[0].id) is None, 120, interval=1, what="the periodic pass")
         wait_for(lambda: tap not in os.popen(f"ip -n {b.netns} -o link show").read(), 10, what="the tap to go")
         assert objects_of(neutron, a.name) == before
     finally:
