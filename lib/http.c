@@ -327,6 +327,8 @@ static int on_stream_progress(void *userdata, curl_off_t dltotal, curl_off_t dln
     return 0;
 }
 
+static bool is_idempotent(const char *method);
+
 static void configure(kuryr_http *http, CURL *easy, const char *method, const char *url, struct curl_slist *hdrs,
                       const char *body, capture *cap, char *errbuf)
 {
@@ -357,6 +359,12 @@ static void configure(kuryr_http *http, CURL *easy, const char *method, const ch
     curl_easy_setopt(easy, CURLOPT_HEADERFUNCTION, on_header);
     curl_easy_setopt(easy, CURLOPT_HEADERDATA, cap);
     curl_easy_setopt(easy, CURLOPT_ERRORBUFFER, errbuf);
+    /* A kept-alive connection may have been closed by the server meanwhile, and a request that dies on one
+     * with no answer cannot tell "never read" from "read and acted on". libcurl then resends it by itself,
+     * which for a POST could make a second port. A non-idempotent request therefore always gets a connection
+     * of its own (a TCP, or TLS, handshake: little next to what a POST makes Neutron do). */
+    if (!is_idempotent(method))
+        curl_easy_setopt(easy, CURLOPT_FRESH_CONNECT, 1L);
     set_method(easy, method, body);
 }
 
@@ -400,19 +408,47 @@ static bool is_unavailable(CURLcode rc)
 
 typedef enum { RETRY_NO, RETRY_BACKOFF, RETRY_NOW } retry_kind;
 
-/* Decides whether attempt number `attempt` (1-based) is followed by another one. */
-static retry_kind should_retry(kuryr_http *http, const char *method, CURLcode rc, long status, bool reused,
-                               bool connected, bool got_bytes, int attempt, bool *reuse_retry_used)
+/* What one attempt did, as far as the client can tell. */
+typedef struct {
+    CURLcode rc;
+    long status;
+    bool reused;     /* over a kept-alive connection */
+    bool connected;  /* the connection was up */
+    bool got_bytes;  /* some of an answer arrived */
+    bool sent_whole; /* the request, headers and body, all left */
+} attempt_info;
+
+/* A non-idempotent request goes again, once, only when the server provably cannot have acted on it: the
+ * connection broke before all of the request had left (a reset while sending) and nothing of an answer came.
+ * A request that left whole and got no answer is reported (unavailable): the caller's doubt handling finds
+ * what it made. A server that cannot be reached at all is reported too, as before: the caller decides. */
+static retry_kind should_retry_unsafe(const attempt_info *a, bool *resent_once)
 {
-    /* A keep-alive connection the server had already dropped, and not one byte of answer: the request never
-     * reached the application (uwsgi --http-socket does this), so even a POST is safe to send again, once, on
-     * a fresh connection. libcurl resends by itself in the plainest case; this covers the rest (a reset while
-     * sending). */
-    if (is_broken_connection(rc) && reused && !got_bytes && !*reuse_retry_used) {
-        *reuse_retry_used = true;
+    if (a->sent_whole || a->got_bytes)
+        return RETRY_NO;
+    if (is_broken_connection(a->rc) && !*resent_once) {
+        *resent_once = true;
         return RETRY_NOW;
     }
-    if (!is_idempotent(method) || attempt > http->max_retries)
+    return RETRY_NO;
+}
+
+/* Decides whether attempt number `attempt` (1-based) is followed by another one. */
+static retry_kind should_retry(kuryr_http *http, const char *method, const attempt_info *a, int attempt,
+                               bool *resent_once)
+{
+    if (!is_idempotent(method))
+        return should_retry_unsafe(a, resent_once);
+    CURLcode rc = a->rc;
+    long status = a->status;
+    bool connected = a->connected;
+    /* A keep-alive connection the server had already dropped, and not one byte of answer: sent again at once,
+     * once, on a fresh connection (an idempotent request is safe to repeat anyway). */
+    if (is_broken_connection(rc) && a->reused && !a->got_bytes && !*resent_once) {
+        *resent_once = true;
+        return RETRY_NOW;
+    }
+    if (attempt > http->max_retries)
         return RETRY_NO;
     if (rc == CURLE_OK)
         return status == 502 || status == 503 || status == 504 ? RETRY_BACKOFF : RETRY_NO;
@@ -472,7 +508,7 @@ static int perform(kuryr_http *http, const char *method, const char *url, const 
         return kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "out of memory preparing %s request", method);
     }
     double start = kuryr_mono_s();
-    bool reuse_retry_used = false;
+    bool resent_once = false;
     long backoff = http->retry_backoff_ms;
     capture cap = {0};
     char errbuf[CURL_ERROR_SIZE];
@@ -493,8 +529,11 @@ static int perform(kuryr_http *http, const char *method, const char *url, const 
         status = 0;
         long new_conns = 1;
         curl_off_t connect_us = 0;
-        long header_bytes = 0;
+        long header_bytes = 0, request_bytes = 0;
+        curl_off_t uploaded = 0;
         curl_easy_getinfo(easy, CURLINFO_RESPONSE_CODE, &status);
+        curl_easy_getinfo(easy, CURLINFO_REQUEST_SIZE, &request_bytes);
+        curl_easy_getinfo(easy, CURLINFO_SIZE_UPLOAD_T, &uploaded);
         curl_easy_getinfo(easy, CURLINFO_NUM_CONNECTS, &new_conns);
         curl_easy_getinfo(easy, CURLINFO_CONNECT_TIME_T, &connect_us);
         curl_easy_getinfo(easy, CURLINFO_HEADER_SIZE, &header_bytes);
@@ -508,9 +547,15 @@ static int perform(kuryr_http *http, const char *method, const char *url, const 
         else
             log_attempt(method, url, rc, status, secs, attempt, errbuf);
         resp->attempts = attempt;
-        bool got_bytes = header_bytes > 0 || cap.body.len > 0;
-        retry_kind retry = should_retry(http, method, rc, status, new_conns == 0, connect_us > 0 || new_conns == 0,
-                                        got_bytes, attempt, &reuse_retry_used);
+        attempt_info info = {
+            .rc = rc,
+            .status = status,
+            .reused = new_conns == 0,
+            .connected = connect_us > 0 || new_conns == 0,
+            .got_bytes = header_bytes > 0 || cap.body.len > 0,
+            .sent_whole = request_bytes > 0 && uploaded >= (curl_off_t)(body ? strlen(body) : 0),
+        };
+        retry_kind retry = should_retry(http, method, &info, attempt, &resent_once);
         if (retry == RETRY_NO || (stream && (retry == RETRY_BACKOFF || stream->stalled || stream->stopped)))
             break;
         if (retry == RETRY_BACKOFF) {

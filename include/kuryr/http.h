@@ -2,8 +2,10 @@
  *
  * One client is shared by all threads; each thread keeps its own curl easy handle per client, so connections
  * are reused without locking. TLS verification is on unless `insecure` is set. Idempotent methods (GET, HEAD,
- * PUT, DELETE) are retried with backoff on connection failures and 502/503/504, and any method is retried
- * once when a reused keep-alive connection turns out to be dead (the request never reached the server). Every
+ * PUT, DELETE) are retried with backoff on connection failures and 502/503/504, and once at once when a
+ * reused keep-alive connection turns out to be dead. A non-idempotent request (POST, PATCH) always goes over a
+ * fresh connection and is sent again only when it provably did not reach the server whole (a reset while
+ * sending); one that left whole and got no answer fails with KURYR_ERR_UNAVAILABLE, never sent twice. Every
  * request is logged (request id, method, URL, status, duration) with secrets redacted. */
 #ifndef KURYR_HTTP_H
 #define KURYR_HTTP_H
