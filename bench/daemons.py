@@ -98,7 +98,7 @@ class Plugin:
 
 
 class KuryrC(Plugin):
-    def __init__(self, workdir, stack_conf, binary, name="kuryrb", vif_wait=False, pool=0):
+    def __init__(self, workdir, stack_conf, binary, name="kuryrb", vif_wait=False, pool=0, extra_default=""):
         super().__init__(workdir, stack_conf)
         self.name = name
         self.binary = binary
@@ -107,7 +107,7 @@ class KuryrC(Plugin):
         self.conf = os.path.join(workdir, f"{name}.conf")
         self.pool = pool
         with open(self.conf, "w") as f:
-            f.write(f"[DEFAULT]\ndebug = False\nunix_socket = {self.sock}\n")
+            f.write(f"[DEFAULT]\ndebug = False\nunix_socket = {self.sock}\n{extra_default}")
             if vif_wait:
                 # wait for the port to turn ACTIVE, as Nova does; the bench subtracts the logged wait
                 f.write("[neutron]\nvif_plugging_is_fatal = True\nvif_plugging_timeout = 60\n")

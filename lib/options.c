@@ -75,6 +75,18 @@ const kuryr_opt_def kuryr_options[] = {
      "Kuryr-C addition: most client connections served at the same time.", false, NULL},
     {"DEFAULT", "request_timeout", INT, "120",
      "Kuryr-C addition: seconds after which an idle or unfinished client connection is closed.", false, NULL},
+    {"DEFAULT", "hook_timeout", INT, "60",
+     "Kuryr-C addition: seconds a vif_type hook script may run (1 to 3600). One still running then is stopped "
+     "with SIGTERM, then SIGKILL 2 s later, with everything in its process group, and the bind fails (and is "
+     "undone) or the unbind reports it.",
+     false, NULL},
+    {"DEFAULT", "background_port_delete", BOOL, "false",
+     "Kuryr-C addition: answer ReleaseAddress once the released port's delete is queued, and delete it right "
+     "after. Saves a container's stop the Neutron delete (tens to hundreds of ms), but the port outlives "
+     "Docker's answer: a client that lists the network's ports or asks for the same fixed IP as soon as "
+     "`docker network disconnect` or `docker rm -f` returns may still find it. Off (the default, as upstream): "
+     "the port is gone when Docker's call returns.",
+     false, NULL},
     {"DEFAULT", "reconcile_on_startup", BOOL, "true",
      "Kuryr-C addition: at start-up, compare Docker endpoints with Neutron ports and clean up orphans.", false,
      NULL},

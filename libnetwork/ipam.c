@@ -370,6 +370,34 @@ out:
     return rc;
 }
 
+/* A kuryr-made port Docker gave up. Deleted before the answer, so that it is gone when Docker's call returns,
+ * as with upstream; with [DEFAULT] background_port_delete, queued and deleted after the answer instead
+ * (release.h). A delete that cannot reach Neutron goes to the same queue, which retries it, rather than being
+ * left to the reconciliation. */
+static int delete_released_port(kl_plugin *p, const kuryr_port *port, const char *net_id, const char *ip,
+                                kuryr_error *err)
+{
+    kuryr_log_ctx_set("port", port->id);
+    if (kuryr_config_get_bool(p->cfg, "DEFAULT", "background_port_delete") &&
+        kl_releases_add(p->releases, port->id, net_id, ip)) {
+        /* Docker may reuse the address now; Neutron's delete follows */
+        KLOG_INFO("released %s: port %s queued for deletion", ip, port->id);
+        return 0;
+    }
+    int rc = kuryr_neutron_port_delete(p->kn, port->id, err);
+    if (rc == 0 || err->kind == KURYR_ERR_NOT_FOUND) {
+        KLOG_INFO("released %s: deleted port %s", ip, port->id);
+        KURYR_FAULT_POINT("release_address.port_deleted");
+        return 0;
+    }
+    if (err->kind == KURYR_ERR_UNAVAILABLE && kl_releases_add(p->releases, port->id, net_id, ip)) {
+        KLOG_WARN("released %s: deleting port %s failed (%s); retried in the background", ip, port->id,
+                  err->message);
+        return 0;
+    }
+    return kl_err_wrap(err, "deleting the Neutron port failed");
+}
+
 KL_HANDLER(kl_h_release_address)
 {
     const char *docker_pool_id, *addr;
@@ -423,21 +451,8 @@ KL_HANDLER(kl_h_release_address)
         /* unbound and ready again in the background, instead of a delete now and a create later */
         kuryr_log_ctx_set("port", port->id);
         KLOG_INFO("released %s: port %s goes back to the pool", ip, port->id);
-    } else if (port_has_tag(port, KL_TAG_PORT_KURYR) && kl_releases_add(p->releases, port->id, net_id, ip)) {
-        /* Docker may reuse the address now; Neutron's delete follows (release.h) */
-        kuryr_log_ctx_set("port", port->id);
-        KLOG_INFO("released %s: port %s queued for deletion", ip, port->id);
     } else if (port_has_tag(port, KL_TAG_PORT_KURYR)) {
-        /* the queue is full or stopping: delete it here */
-        kuryr_log_ctx_set("port", port->id);
-        rc = kuryr_neutron_port_delete(p->kn, port->id, err);
-        if (rc < 0 && err->kind == KURYR_ERR_NOT_FOUND)
-            rc = 0;
-        if (rc < 0)
-            kl_err_wrap(err, "deleting the Neutron port failed");
-        else
-            KLOG_INFO("deleted port %s", port->id);
-        KURYR_FAULT_POINT("release_address.port_deleted");
+        rc = delete_released_port(p, port, net_id, ip, err);
     } else {
         KLOG_WARN("address %s belongs to port %s, which kuryr does not manage: left alone", ip, port->id);
     }

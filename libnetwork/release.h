@@ -1,6 +1,8 @@
-/* Port deletes carried out after ReleaseAddress has answered. Docker waits for ReleaseAddress before it
- * reports a container removed, and deleting a Neutron port takes a few hundred milliseconds of that; the
- * address is Docker's to reuse as soon as the answer is sent, so the delete need not hold it up.
+/* Port deletes carried out after ReleaseAddress has answered. By default ReleaseAddress deletes the port
+ * itself before answering, as upstream does, so that the port is gone when Docker's call returns; it queues
+ * the delete here instead when [DEFAULT] background_port_delete is on (the answer then does not wait for
+ * Neutron's delete, and the port outlives it for a moment), or when its own delete could not reach Neutron
+ * (the queue retries it).
  *
  * What must not see a port that is still being deleted waits for it instead: a request for that exact
  * address (kl_releases_wait_ip) and the deletion of its network (kl_releases_wait_net). A delete that fails

@@ -23,11 +23,15 @@ class EnvDaemon(Daemon):
 
     def __init__(self, stack_conf, workdir, extra_conf="", env=None, sock=RELIABILITY_SOCK):
         self.override = os.path.join(workdir, "reliability.conf")
-        with open(self.override, "w") as f:
-            f.write("[DEFAULT]\ndebug = True\nunix_socket = %s\n%s" % (sock, extra_conf))
         super().__init__([stack_conf, self.override], workdir, sock)
+        self.configure(extra_conf)
         self.env = dict(os.environ)
         self.env.update(env or {})
+
+    def configure(self, extra_conf):
+        """Rewrites the override config ([DEFAULT] lines); the next start reads it."""
+        with open(self.override, "w") as f:
+            f.write("[DEFAULT]\ndebug = True\nunix_socket = %s\n%s" % (self.sock, extra_conf))
 
     def start(self, env=None):
         args = [self.binary]

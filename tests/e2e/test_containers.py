@@ -1,5 +1,6 @@
 """Containers on kuryr networks: addresses from Neutron, a real data plane, connect/disconnect, exposed ports."""
 import ipaddress
+import subprocess
 
 from conftest import (IMAGE, container_iface, default_gateway, kuryr_network, neutron_network_for, ping, run_busybox,
                       unique_name, wait_for)
@@ -67,8 +68,7 @@ def test_connect_and_disconnect(daemon, dclient, neutron, cleanup):
     assert iface["mac"] == port.mac_address
     assert len(_kuryr_ports(neutron, nnet2.id)) == 1
     n2.disconnect(a)
-    # the port's delete follows ReleaseAddress's answer (libnetwork/release.h): it goes within seconds
-    wait_for(lambda: len(_kuryr_ports(neutron, nnet2.id)) == 0, 30, what="disconnect to remove the Neutron port")
+    assert _kuryr_ports(neutron, nnet2.id) == [], "the port is gone when disconnect returns"
     rc, _ = a.exec_run(["ip", "link", "show", "eth1"])
     assert rc != 0, "eth1 is gone after disconnect"
 
@@ -86,13 +86,36 @@ def test_restart_keeps_connectivity_and_rm_leaves_nothing(daemon, dclient, neutr
     assert ok, out
     a.remove(force=True)
     b.remove(force=True)
-    wait_for(lambda: _kuryr_ports(neutron, nnet.id) == [], 30, what="rm to remove the Neutron ports")
-    import subprocess
+    assert _kuryr_ports(neutron, nnet.id) == [], "the ports are gone when rm returns"
     links = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True).stdout
     for p in (pb, pb2):
         assert f"tap{p.id[:11]}" not in links
     assert not [g for g in neutron.security_groups() if g.name.endswith("-exposed_ports")
                 and g.name.split("-exposed_ports")[0] in (pb.id, pb2.id)]
+
+
+def test_port_gone_when_docker_returns(daemon, dclient, neutron, cleanup):
+    """As with upstream, and as a script would see it: once `docker network disconnect` or `docker rm -f`
+    returns, the container's Neutron port is gone from the network's port list, and Neutron hands its fixed IP
+    to the next asker at once."""
+    net = kuryr_network(dclient, cleanup, subnet="10.79.0.0/24")
+    nnet = neutron_network_for(neutron, net.id)
+    a = run_busybox(dclient, cleanup, net)
+    b = run_busybox(dclient, cleanup, net)
+    pa, pb = _port_of(neutron, a, net), _port_of(neutron, b, net)
+
+    subprocess.run(["docker", "network", "disconnect", net.name, a.name], check=True, capture_output=True)
+    left = {p.id for p in neutron.ports(network_id=nnet.id)}
+    assert pa.id not in left, "the port is still in Neutron after `docker network disconnect` returned"
+    fixed = pa.fixed_ips[0]
+    mine = neutron.create_port(network_id=nnet.id, name=unique_name("kt-reuse"),
+                               fixed_ips=[{"subnet_id": fixed["subnet_id"], "ip_address": fixed["ip_address"]}])
+    neutron.delete_port(mine.id)
+
+    subprocess.run(["docker", "rm", "-f", b.name], check=True, capture_output=True)
+    left = {p.id for p in neutron.ports(network_id=nnet.id)}
+    assert pb.id not in left, "the port is still in Neutron after `docker rm -f` returned"
+    assert _kuryr_ports(neutron, nnet.id) == []
 
 
 def test_expose_creates_and_removes_security_group(daemon, dclient, neutron, cleanup):

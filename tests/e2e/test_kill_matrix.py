@@ -15,6 +15,9 @@ from conftest import IMAGE, unique_name, wait_for
 from reliability import RELIABILITY_PLUGIN, EnvDaemon, has_fault_points, kuryr_leftovers, orphan_networks
 
 MIN_AGE = 20
+BASE_CONF = "reconcile_on_startup = True\nreconcile_min_age = %d\n" % MIN_AGE
+# points reached only with an option on
+CASE_CONF = {"release_address.queued": "background_port_delete = True\n"}
 # (step during which the point is reached, fault point). Every point that Docker's call sequence reaches with
 # kuryr's IPAM; create_endpoint.port_created and delete_endpoint.port_deleted sit on the path of an endpoint
 # without an IPAM port (another IPAM driver), which this sequence never takes.
@@ -27,8 +30,9 @@ MATRIX = [
     ("container start", "create_endpoint.plugged"),
     ("container start", "program_external.sg_created"),
     ("container stop", "delete_endpoint.unplugged"),
-    ("container stop", "release_address.queued"),
     ("container stop", "release_address.port_deleted"),
+    # with background_port_delete: Docker has its answer, the port's delete has not started
+    ("container stop", "release_address.queued"),
     ("network delete", "release_pool.pool_deleted"),
     ("network delete", "delete_network.network_deleted"),
 ]
@@ -40,7 +44,7 @@ def fault_daemon(stack_env, dclient, tmp_path_factory):
     if os.environ.get("KURYR_E2E_KILL_MATRIX") == "0":
         pytest.skip("KURYR_E2E_KILL_MATRIX=0: the kill matrix (about 8 minutes) was not asked for")
     d = EnvDaemon(stack_env["KURYR_STACK_CONF"], str(tmp_path_factory.mktemp("killmatrix")),
-                  extra_conf="reconcile_on_startup = True\nreconcile_min_age = %d\n" % MIN_AGE)
+                  extra_conf=BASE_CONF)
     if not has_fault_points(d.binary):
         pytest.skip("kuryr-libnetwork was built without -Dfault_points=true")
     yield d
@@ -70,6 +74,7 @@ def test_kill_at(fault_daemon, dclient, neutron, step, point):
     since = datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S")
     t0 = time.monotonic()
     fault_daemon.stop()
+    fault_daemon.configure(BASE_CONF + CASE_CONF.get(point, ""))
     fault_daemon.start(env={"KURYR_FAULT": point})
     net = container = None
     killed = False

@@ -117,11 +117,10 @@ static void test_endpoint_flow(void **state)
     assert_int_equal(count(f, "PUT", "/v2.0/ports/" PORT), puts);
     assert_int_equal(count(f, "DELETE", "/v2.0/ports"), 0);
 
-    /* ReleaseAddress deletes the port kuryr made, right after answering */
+    /* ReleaseAddress deletes the port kuryr made before answering */
     answer(f, "GET", "/v2.0/ports?fixed_ips", 200, "ports_one.json", 0);
     answer(f, "DELETE", "/v2.0/ports/" PORT, 204, NULL, 0);
     json_decref(call_ok(f, "/IpamDriver.ReleaseAddress", "{\"PoolID\":\"" POOL "\",\"Address\":\"10.0.0.2\"}"));
-    assert_true(kl_releases_wait_ip(f->p.releases, NEUTRON_NET, "10.0.0.2", 10));
     assert_int_equal(count(f, "DELETE", "/v2.0/ports/" PORT), 1);
     assert_int_equal(kl_releases_pending(f->p.releases), 0);
     const char *q = nth(f, "GET", "/v2.0/ports?fixed_ips", 0)->path;
