@@ -30,6 +30,7 @@ typedef struct {
     unsigned enabled_mask;       /* bit per kuryr_driver */
     const char *link_iface;      /* nested drivers; "" = the interface whose MAC is the VM port's */
     const char *bindir;          /* vif_type hook scripts, default /usr/libexec/kuryr */
+    int hook_timeout_s;          /* a hook script still running after this long is killed; 0 = 60 */
     const char *ovs_bridge;      /* default "br-int" */
     const char *ovsdb_sock;      /* default /var/run/openvswitch/db.sock */
     const char *host_alias;      /* written as the host veth's ifalias (an owner marker); NULL = none */

@@ -84,6 +84,9 @@ int kb_ovs_plug(const kuryr_binding_cfg *cfg, const char *ifname, const kb_ovs_i
 int kb_ovs_unplug(const kuryr_binding_cfg *cfg, const char *ifname, const char *port_id, kuryr_error *err);
 /* Names of the interfaces with iface-id=port_id and owner=kuryr, newline separated (malloc'd). */
 int kb_ovs_find(const kuryr_binding_cfg *cfg, const char *port_id, char **names, kuryr_error *err);
+/* external_ids:<key>="<value>" for ovs-vsctl into buf; -1 with err when value would not stay itself (too long
+ * for buf, or holding a quote or a backslash). */
+int kb_ovs_external_id(char *buf, size_t len, const char *key, const char *value, kuryr_error *err);
 /* Settings for a host-side veth on a netdev (userspace) datapath bridge. */
 int kb_sysctl_quiet_host_iface(const char *ifname, kuryr_error *err);
 
@@ -93,13 +96,17 @@ int kb_hybrid_plug(const kuryr_binding_cfg *cfg, struct nl_sock *sk, const char 
 int kb_hybrid_unplug(const kuryr_binding_cfg *cfg, struct nl_sock *sk, const char *port_id, kuryr_error *err);
 
 /* ---- exec.c ---- */
-/* Runs argv[0] (an absolute path) with no shell. On return 0, *status is the wait status; stdout is
- * returned in *out when out != NULL (malloc'd), the last bytes of stderr in errtail. */
-int kb_run(const char *const argv[], char **out, int *status, char *errtail, size_t errtail_len,
+/* Runs argv[0] (an absolute path) with no shell, in a process group of its own, with no signal blocked or
+ * ignored. On return 0, *status is the wait status; stdout is returned in *out when out != NULL (malloc'd),
+ * the last bytes of stderr in errtail. With timeout_s > 0, a helper (or anything it started) still holding
+ * its output after timeout_s seconds gets SIGTERM, then SIGKILL 2 s later, all of its process group; -1 with
+ * KURYR_ERR_UNAVAILABLE "timed out" then. */
+int kb_run(const char *const argv[], int timeout_s, char **out, int *status, char *errtail, size_t errtail_len,
            kuryr_error *err);
 
 /* ---- hook.c ---- */
 #define KB_HOOK_ARGC 9
+#define KB_HOOK_TIMEOUT_S 60 /* [DEFAULT] hook_timeout's default */
 /* The argument vectors of upstream's vif_type scripts; strings point into the inputs and details_json. */
 void kb_hook_argv_bind(const char *script, const kuryr_port *port, const char *ifname, const char *endpoint_id,
                        const char *details_json, const char *argv[KB_HOOK_ARGC + 1]);

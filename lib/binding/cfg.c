@@ -30,5 +30,10 @@ int kuryr_binding_cfg_from_config(const kuryr_config *cfg, kuryr_binding_cfg *ou
     const char *bindir = kuryr_config_get_str(cfg, "DEFAULT", "bindir");
     if (*bindir)
         out->bindir = bindir;
+    long hook_timeout = kuryr_config_get_int(cfg, "DEFAULT", "hook_timeout");
+    if (hook_timeout < 1 || hook_timeout > 3600)
+        return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 0, NULL,
+                               "[DEFAULT] hook_timeout %ld: give 1 to 3600 seconds", hook_timeout);
+    out->hook_timeout_s = (int)hook_timeout;
     return 0;
 }

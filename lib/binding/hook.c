@@ -63,10 +63,11 @@ int kb_hook_run(const kuryr_binding_cfg *cfg, bool bind, const kuryr_port *port,
     KLOG_DEBUG("running %s %s for port %s", script, argv[1], s(port->id));
     int status = 0;
     char tail[300];
-    int rc = kb_run(argv, NULL, &status, tail, sizeof(tail), err);
+    int rc = kb_run(argv, cfg->hook_timeout_s > 0 ? cfg->hook_timeout_s : KB_HOOK_TIMEOUT_S, NULL, &status, tail,
+                    sizeof(tail), err);
     free(details);
-    if (rc < 0)
-        return -1;
+    if (rc < 0) /* a hung script was killed: the caller undoes the bind */
+        return kuryr_error_prefix(err, bind ? "vif_type hook bind: " : "vif_type hook unbind: ");
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return 0;
     char how[64];

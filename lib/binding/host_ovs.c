@@ -30,6 +30,8 @@ static const char *ovs_vsctl_path(void)
     return NULL;
 }
 
+#define KB_OVS_RUN_TIMEOUT_S 130
+
 /* args: the ovs-vsctl arguments after the global options, NULL-terminated. */
 static int vsctl(const kuryr_binding_cfg *cfg, const char *const *args, char **out, kuryr_error *err)
 {
@@ -49,7 +51,8 @@ static int vsctl(const kuryr_binding_cfg *cfg, const char *const *args, char **o
     argv[n] = NULL;
     int status = 0;
     char tail[300];
-    if (kb_run(argv, out, &status, tail, sizeof(tail), err) < 0)
+    /* ovs-vsctl gives up by itself after its --timeout; this bound is for an ovs-vsctl that hangs anyway */
+    if (kb_run(argv, KB_OVS_RUN_TIMEOUT_S, out, &status, tail, sizeof(tail), err) < 0)
         return -1;
     if (WIFEXITED(status) && WEXITSTATUS(status) == 0)
         return 0;
@@ -64,10 +67,19 @@ static int vsctl(const kuryr_binding_cfg *cfg, const char *const *args, char **o
                            l ? tail : "(no stderr)");
 }
 
-static void kv(char *buf, size_t len, const char *key, const char *value)
+int kb_ovs_external_id(char *buf, size_t len, const char *key, const char *value, kuryr_error *err)
 {
-    /* Quoted so that values holding ':' or ',' (a MAC) stay one OVSDB string atom. */
-    snprintf(buf, len, "external_ids:%s=\"%s\"", key, value ? value : "");
+    /* Quoted so that values holding ':' or ',' (a MAC) stay one OVSDB string atom; a quote or a backslash
+     * inside would end or bend the atom, and a cut one would name another port: both refused. */
+    if (!value)
+        value = "";
+    if (strpbrk(value, "\"\\"))
+        return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 0, NULL, "OVS external_ids:%s: a quote or backslash in %s",
+                               key, value);
+    if ((size_t)snprintf(buf, len, "external_ids:%s=\"%s\"", key, value) >= len)
+        return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 0, NULL, "OVS external_ids:%s: value too long: %.40s...",
+                               key, value);
+    return 0;
 }
 
 int kb_sysctl_quiet_host_iface(const char *ifname, kuryr_error *err)
@@ -98,9 +110,10 @@ int kb_ovs_plug(const kuryr_binding_cfg *cfg, const char *ifname, const kb_ovs_i
 {
     const char *br = cfg->ovs_bridge && *cfg->ovs_bridge ? cfg->ovs_bridge : KB_OVS_BRIDGE;
     char id[128], mac[64], vm[128];
-    kv(id, sizeof(id), "iface-id", ids->port_id);
-    kv(mac, sizeof(mac), "attached-mac", ids->mac);
-    kv(vm, sizeof(vm), "vm-uuid", ids->owner_id);
+    if (kb_ovs_external_id(id, sizeof(id), "iface-id", ids->port_id, err) < 0 ||
+        kb_ovs_external_id(mac, sizeof(mac), "attached-mac", ids->mac, err) < 0 ||
+        kb_ovs_external_id(vm, sizeof(vm), "vm-uuid", ids->owner_id, err) < 0)
+        return -1;
     /* The bridge's datapath type comes back from the same run (the only command that prints): one fork of
      * ovs-vsctl per plug instead of two, on every container start of an OVS host. */
     const char *args[] = { "--", "--if-exists", "del-port", ifname, "--", "add-port", br, ifname,
@@ -126,7 +139,8 @@ int kb_ovs_plug(const kuryr_binding_cfg *cfg, const char *ifname, const kb_ovs_i
 int kb_ovs_find(const kuryr_binding_cfg *cfg, const char *port_id, char **names, kuryr_error *err)
 {
     char id[128];
-    kv(id, sizeof(id), "iface-id", port_id);
+    if (kb_ovs_external_id(id, sizeof(id), "iface-id", port_id, err) < 0)
+        return -1;
     const char *args[] = { "--format=csv", "--data=bare", "--no-headings", "--columns=name", "find", "Interface",
                            id, "external_ids:owner=kuryr", NULL };
     return vsctl(cfg, args, names, err);
@@ -139,7 +153,8 @@ int kb_ovs_unplug(const kuryr_binding_cfg *cfg, const char *ifname, const char *
      * after the delete in ovs-vsctl's transaction, so it prints only those others: one fork on every
      * container removal, a second one only when something is left. */
     char id[128];
-    kv(id, sizeof(id), "iface-id", port_id);
+    if (kb_ovs_external_id(id, sizeof(id), "iface-id", port_id, err) < 0)
+        return -1;
     const char *args[] = { "--format=csv", "--data=bare", "--no-headings", "--", "--if-exists", "del-port", ifname,
                            "--", "--columns=name", "find", "Interface", id, "external_ids:owner=kuryr", NULL };
     char *names = NULL;

@@ -38,7 +38,7 @@ static inline int bt_vsctl(const char *const *args, char **out)
     kuryr_error err;
     if (out)
         *out = NULL;
-    if (kb_run(argv, out, &status, tail, sizeof(tail), &err) < 0)
+    if (kb_run(argv, 130, out, &status, tail, sizeof(tail), &err) < 0)
         return -1;
     return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }

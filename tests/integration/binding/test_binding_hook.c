@@ -52,13 +52,15 @@ static int setup(void **state)
     /* One argument per line, into a file named after the action. */
     write_script("recvif", "printf '%s\\n' \"$@\" > \"$(dirname \"$0\")/args.$1\"\n");
     write_script("failvif", "echo 'first line' >&2\necho 'cannot reach the switch' >&2\nexit 3\n");
+    /* a switch that never answers, and a script that ignores SIGTERM while it waits */
+    write_script("hangvif", "trap '' TERM\necho 'waiting for the switch' >&2\nsleep 600 &\nwait\n");
     return 0;
 }
 
 static int teardown(void **state)
 {
     (void)state;
-    const char *files[] = { "recvif", "failvif", "args.bind", "args.unbind" };
+    const char *files[] = { "recvif", "failvif", "hangvif", "args.bind", "args.unbind" };
     for (size_t i = 0; i < sizeof(files) / sizeof(files[0]); i++) {
         char path[128];
         snprintf(path, sizeof(path), "%s/%s", bindir, files[i]);
@@ -124,6 +126,23 @@ static void test_failing_hook_removes_veth_and_reports(void **state)
     assert_non_null(strstr(err.message, "exit status 3"));
     assert_non_null(strstr(err.message, "cannot reach the switch"));
     assert_non_null(strstr(err.message, PORT_ID));
+    assert_no_veth();
+}
+
+/* A hung hook is killed at hook_timeout and the bind fails with its veth removed, instead of holding the
+ * request thread forever. */
+static void test_hung_hook_times_out_and_removes_veth(void **state)
+{
+    (void)state;
+    kuryr_binding_cfg quick = cfg;
+    quick.hook_timeout_s = 1;
+    kuryr_port p = port_of("hangvif", NULL);
+    kuryr_bind_request req = { .port = &p, .owner_id = "ep-9" };
+    kuryr_bind_result res;
+    kuryr_error err;
+    assert_int_equal(kuryr_bind(&quick, &req, &res, &err), -1);
+    assert_non_null(strstr(err.message, "timed out"));
+    assert_non_null(strstr(err.message, "hangvif"));
     assert_no_veth();
 }
 
@@ -217,6 +236,7 @@ int main(void)
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_hook_gets_upstream_arguments),
         cmocka_unit_test(test_failing_hook_removes_veth_and_reports),
+        cmocka_unit_test(test_hung_hook_times_out_and_removes_veth),
         cmocka_unit_test(test_missing_script_and_unsafe_vif_type),
         cmocka_unit_test(test_unbound_port_says_what_to_check),
         cmocka_unit_test(test_bridge_plug_failure_removes_veth),
