@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -39,20 +40,38 @@ int kuryr_unix_listen(const char *path, kuryr_error *err)
             return kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "cannot create %s: %s", dir, strerror(errno));
         *c = '/';
     }
+    /* Root-only from the first instant, with no window where others could connect: bound inside a directory
+     * only root can enter, made 0600, then renamed into place. (Not with umask(): it is process-wide, and the
+     * daemon's other threads are running.) */
+    char tmpdir[sizeof(sa.sun_path)], *slash = strrchr(dir, '/');
+    const char *parent = ".";
+    if (slash) {
+        *slash = '\0';
+        parent = dir[0] ? dir : "/";
+    }
+    if (snprintf(tmpdir, sizeof(tmpdir), "%s/.kuryr-XXXXXX", parent) >= (int)sizeof(tmpdir) - 2 ||
+        !mkdtemp(tmpdir))
+        return kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "cannot make a private directory next to %s",
+                               path);
+    struct sockaddr_un tmp = {.sun_family = AF_UNIX};
+    size_t tl = strlen(tmpdir); /* fits: checked above */
+    memcpy(tmp.sun_path, tmpdir, tl);
+    memcpy(tmp.sun_path + tl, "/s", 3);
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0)
-        return kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "socket: %s", strerror(errno));
-    /* root-only from the first instant: no window where others could connect. A backlog of SOMAXCONN: dockerd
-     * connects without blocking, so a burst beyond the backlog would fail with EAGAIN instead of waiting */
-    mode_t old = umask(0177);
-    int rc = bind(fd, (struct sockaddr *)&sa, sizeof(sa));
-    umask(old);
-    if (rc < 0 || chmod(path, 0600) < 0 || listen(fd, SOMAXCONN) < 0) {
+    int rc = fd < 0 ? -1 : bind(fd, (struct sockaddr *)&tmp, sizeof(tmp));
+    /* A backlog of SOMAXCONN: dockerd connects without blocking, so a burst beyond the backlog would fail
+     * with EAGAIN instead of waiting */
+    if (fd < 0 || rc < 0 || chmod(tmp.sun_path, 0600) < 0 || rename(tmp.sun_path, path) < 0 ||
+        listen(fd, SOMAXCONN) < 0) {
         kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "cannot listen on %s: %s", path, strerror(errno));
-        close(fd);
+        if (fd >= 0)
+            close(fd);
+        unlink(tmp.sun_path);
         if (rc == 0)
             unlink(path);
+        rmdir(tmpdir);
         return -1;
     }
+    rmdir(tmpdir);
     return fd;
 }

@@ -88,7 +88,6 @@ void kl_plugin_fini(kl_plugin *p)
     p->http = NULL;
     free(p->nets);
     free(p->pools);
-    free(p->eps);
     for (size_t i = 0; i < p->n_subs; i++)
         json_decref(p->subs[i].subnet);
     free(p->subs);
@@ -101,63 +100,8 @@ void kl_plugin_fini(kl_plugin *p)
     p->n_subs = p->cap_subs = 0;
     p->nets = NULL;
     p->pools = NULL;
-    p->eps = NULL;
-    p->n_nets = p->n_pools = p->n_eps = 0;
+    p->n_nets = p->n_pools = 0;
     pthread_mutex_destroy(&p->lock);
-}
-
-static kl_ep_stats *find_ep(kl_plugin *p, const char *endpoint_id)
-{
-    for (size_t i = 0; i < p->n_eps; i++) {
-        if (strcmp(p->eps[i].endpoint_id, endpoint_id) == 0)
-            return &p->eps[i];
-    }
-    return NULL;
-}
-
-void kl_stats_record(kl_plugin *p, const char *endpoint_id, unsigned long neutron_calls, double seconds,
-                     bool failed)
-{
-    if (!endpoint_id || strlen(endpoint_id) != 64)
-        return;
-    pthread_mutex_lock(&p->lock);
-    kl_ep_stats *s = find_ep(p, endpoint_id);
-    if (!s) {
-        kl_ep_stats *n = kl_grow(p->eps, p->n_eps, &p->cap_eps, sizeof(*n));
-        if (!n) {
-            pthread_mutex_unlock(&p->lock);
-            return;
-        }
-        p->eps = n;
-        s = &p->eps[p->n_eps++];
-        memset(s, 0, sizeof(*s));
-        memcpy(s->endpoint_id, endpoint_id, 65);
-    }
-    s->requests++;
-    s->neutron_calls += neutron_calls;
-    s->seconds += seconds;
-    if (failed)
-        s->errors++;
-    pthread_mutex_unlock(&p->lock);
-}
-
-bool kl_stats_get(kl_plugin *p, const char *endpoint_id, kl_ep_stats *out)
-{
-    pthread_mutex_lock(&p->lock);
-    kl_ep_stats *s = find_ep(p, endpoint_id);
-    if (s)
-        *out = *s;
-    pthread_mutex_unlock(&p->lock);
-    return s != NULL;
-}
-
-void kl_stats_forget(kl_plugin *p, const char *endpoint_id)
-{
-    pthread_mutex_lock(&p->lock);
-    kl_ep_stats *s = find_ep(p, endpoint_id);
-    if (s)
-        *s = p->eps[--p->n_eps];
-    pthread_mutex_unlock(&p->lock);
 }
 
 void kl_unexposed_add(kl_plugin *p, const char *endpoint_id)
@@ -264,13 +208,18 @@ int kl_bind_request_prepare(kl_plugin *p, kuryr_bind_request *br, kuryr_error *e
     if (!cached[0]) {
         if (find_parent_port(p, cached, err) < 0)
             return -1;
+        /* written once: a bind of another thread may be reading it already, without the lock */
         pthread_mutex_lock(&p->lock);
-        memcpy(p->parent_port, cached, sizeof(cached));
+        bool first = !p->parent_port[0];
+        if (first)
+            memcpy(p->parent_port, cached, sizeof(cached));
         pthread_mutex_unlock(&p->lock);
-        KLOG_INFO("this VM's Neutron port is %s", cached);
+        if (first)
+            KLOG_INFO("this VM's Neutron port is %s", cached);
     }
     br->kn = p->kn;
-    /* the bind request only borrows the id: it points at the cache, which never changes once set */
+    /* the bind request only borrows the id: it points at the cache, set (under the lock, seen above) once and
+     * never written again */
     br->parent_port_id = p->parent_port;
     return 0;
 }

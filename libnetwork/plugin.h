@@ -41,12 +41,6 @@ typedef struct {
     json_t *subnet;  /* the subnet as Neutron sent it (the fields kuryr asked for) */
 } kl_subnet_map;
 
-typedef struct {
-    char endpoint_id[65];
-    unsigned long requests, neutron_calls, errors;
-    double seconds;
-} kl_ep_stats;
-
 typedef struct kl_plugin {
     kuryr_config *cfg;
     kuryr_http *http;
@@ -63,11 +57,9 @@ typedef struct kl_plugin {
     size_t n_nets, cap_nets;
     kl_pool_info *pools;
     size_t n_pools, cap_pools;
-    kl_ep_stats *eps;
-    size_t n_eps, cap_eps;
     kl_subnet_map *subs;
     size_t n_subs, cap_subs;
-    char parent_port[64];     /* nested drivers: this VM's own Neutron port, found once */
+    char parent_port[64];     /* nested drivers: this VM's own Neutron port, found once and then never written */
     char (*unexposed)[65];    /* endpoints whose ProgramExternalConnectivity exposed nothing */
     size_t n_unexposed, cap_unexposed;
     json_t *fresh_ports;      /* key -> port as Neutron last answered it, for the next handler (mapping.h) */
@@ -80,10 +72,6 @@ typedef struct kl_plugin {
 int kl_plugin_init(kl_plugin *p, kuryr_config *cfg, kuryr_error *err);
 void kl_plugin_fini(kl_plugin *p);
 
-/* Adds the counters of one plugin request to its endpoint's totals (for a future /metrics). */
-void kl_stats_record(kl_plugin *p, const char *endpoint_id, unsigned long neutron_calls, double seconds,
-                     bool failed);
-bool kl_stats_get(kl_plugin *p, const char *endpoint_id, kl_ep_stats *out);
 /* Endpoints known to have no exposed-ports group, so that RevokeExternalConnectivity needs no Neutron call.
  * take removes the endpoint and tells whether it was there. */
 void kl_unexposed_add(kl_plugin *p, const char *endpoint_id);
@@ -92,7 +80,5 @@ bool kl_unexposed_take(kl_plugin *p, const char *endpoint_id);
  * port, found by the MAC of [binding] link_iface (or, when unset, of the first physical interface that has a
  * Neutron port) and then cached. */
 int kl_bind_request_prepare(kl_plugin *p, kuryr_bind_request *br, kuryr_error *err);
-/* Drops a deleted endpoint's counters, so that memory does not grow with the containers ever run. */
-void kl_stats_forget(kl_plugin *p, const char *endpoint_id);
 
 #endif

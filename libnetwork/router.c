@@ -86,10 +86,6 @@ static void dispatch(kl_plugin *p, const kl_route_entry *table, const char *meth
         }
     }
 
-    const char *ep = json_string_value(json_object_get(req, "EndpointID"));
-    if (ep && strlen(ep) == 64)
-        memcpy(out->endpoint_id, ep, 65);
-
     json_t *resp = NULL;
     kuryr_error err;
     kuryr_error_clear(&err);

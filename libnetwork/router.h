@@ -26,7 +26,6 @@ typedef struct {
     int status;
     char *body;        /* malloc'd JSON */
     const char *path;  /* the matched route's path, NULL when none matched */
-    char endpoint_id[65]; /* the request's valid EndpointID, "" if none (for per-endpoint counters) */
 } kl_reply;
 
 /* The entry for url (the query string is ignored), or NULL. */

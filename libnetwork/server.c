@@ -22,6 +22,8 @@
 #define DEFAULT_MAX_BODY (1024 * 1024)
 #define DEFAULT_MAX_CONNECTIONS 256
 #define DEFAULT_TIMEOUT_S 120
+/* A certificate chain or a key: anything bigger is not what ssl_cert_file / ssl_key_file should name. */
+#define MAX_PEM_BYTES (1024 * 1024)
 
 struct kl_server {
     kl_plugin *plugin;
@@ -100,37 +102,48 @@ static int tcp_listen(const char *uri, bool *https, kuryr_error *err)
     return fd;
 }
 
-static char *read_file(const char *path, kuryr_error *err)
+/* A PEM file, read straight into one buffer of its size: no stdio buffer and no realloc leaves a copy of a
+ * private key behind in freed memory. */
+static char *read_pem(const char *path, kuryr_error *err)
 {
-    FILE *f = fopen(path, "re");
-    if (!f) {
+    int fd = open(path, O_RDONLY | O_CLOEXEC);
+    struct stat st;
+    if (fd < 0 || fstat(fd, &st) < 0) {
         kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 0, NULL, "cannot read %s: %s", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
         return NULL;
     }
-    char *buf = NULL;
-    size_t len = 0, cap = 0, n;
-    char chunk[4096];
-    while ((n = fread(chunk, 1, sizeof(chunk), f)) > 0) {
-        if (len + n + 1 > cap) {
-            cap = (len + n + 1) * 2;
-            char *nb = realloc(buf, cap);
-            if (!nb) {
-                free(buf);
-                fclose(f);
-                kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "out of memory");
-                return NULL;
-            }
-            buf = nb;
-        }
-        memcpy(buf + len, chunk, n);
-        len += n;
+    if (st.st_size <= 0 || st.st_size > MAX_PEM_BYTES) {
+        close(fd);
+        kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 0, NULL, "%s is empty or larger than %d bytes", path,
+                        MAX_PEM_BYTES);
+        return NULL;
     }
-    fclose(f);
-    if (!buf)
-        kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 0, NULL, "%s is empty", path);
-    else
-        buf[len] = '\0';
+    size_t size = (size_t)st.st_size, len = 0;
+    char *buf = malloc(size + 1);
+    while (buf && len < size) {
+        ssize_t n = read(fd, buf + len, size - len);
+        if (n < 0 && errno == EINTR)
+            continue;
+        if (n <= 0)
+            break; /* shorter than fstat said: what was read is judged by the TLS library */
+        len += (size_t)n;
+    }
+    close(fd);
+    if (!buf) {
+        kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "out of memory");
+        return NULL;
+    }
+    buf[len] = '\0';
     return buf;
+}
+
+static void free_secret(char *s)
+{
+    if (s)
+        explicit_bzero(s, strlen(s)); /* unlike memset, not dropped as a dead store before free */
+    free(s);
 }
 
 static double now_s(void)
@@ -142,7 +155,12 @@ static double now_s(void)
 
 static enum MHD_Result send_reply(struct MHD_Connection *c, int status, char *body)
 {
-    struct MHD_Response *r = MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE);
+    static const char no_body[] = "{\"Err\":\"out of memory\"}";
+    struct MHD_Response *r =
+        body ? MHD_create_response_from_buffer(strlen(body), body, MHD_RESPMEM_MUST_FREE)
+             : MHD_create_response_from_buffer(strlen(no_body), (void *)no_body, MHD_RESPMEM_PERSISTENT);
+    if (!body)
+        status = 500; /* the answer could not be built: say so rather than crash on it */
     if (!r) {
         free(body);
         return MHD_NO;
@@ -209,11 +227,6 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
                   waited,
                   json_string_value(json_object_get(o, "Err")) ? json_string_value(json_object_get(o, "Err")) : "");
         json_decref(o);
-    }
-    if (reply.endpoint_id[0]) {
-        kl_stats_record(s->plugin, reply.endpoint_id, calls, took, reply.status != 200);
-        if (reply.status == 200 && reply.path && !strcmp(reply.path, "/NetworkDriver.DeleteEndpoint"))
-            kl_stats_forget(s->plugin, reply.endpoint_id);
     }
     kuryr_log_ctx_clear();
     char *body = reply.body;
@@ -293,8 +306,8 @@ kl_server *kl_server_start(kl_plugin *p, kuryr_error *err)
                 kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "libmicrohttpd was built without TLS");
                 goto fail;
             }
-            s->cert = read_file(kuryr_config_get_str(p->cfg, "DEFAULT", "ssl_cert_file"), err);
-            s->key = s->cert ? read_file(kuryr_config_get_str(p->cfg, "DEFAULT", "ssl_key_file"), err) : NULL;
+            s->cert = read_pem(kuryr_config_get_str(p->cfg, "DEFAULT", "ssl_cert_file"), err);
+            s->key = s->cert ? read_pem(kuryr_config_get_str(p->cfg, "DEFAULT", "ssl_key_file"), err) : NULL;
             if (!s->key) {
                 close(fd);
                 goto fail;
@@ -330,9 +343,6 @@ void kl_server_stop(kl_server *s)
         unlink(s->unix_path);
     free(s->unix_path);
     free(s->cert);
-    if (s->key) {
-        memset(s->key, 0, strlen(s->key)); /* private key material */
-        free(s->key);
-    }
+    free_secret(s->key);
     free(s);
 }

@@ -179,6 +179,43 @@ static void test_no_fd_leak(void **state)
     assert_int_equal(count_fds(), before);
 }
 
+/* umask() is process-wide: the daemon's other threads are running when the socket is made. Linked with
+ * -Wl,--wrap=umask, so that a call from the server code is counted here. */
+mode_t __real_umask(mode_t mask);
+static int umask_calls;
+mode_t __wrap_umask(mode_t mask)
+{
+    umask_calls++;
+    return __real_umask(mask);
+}
+
+static void test_socket_made_without_umask(void **state)
+{
+    fixture *f = *state;
+    kuryr_error err;
+    umask_calls = 0;
+    int fd = kl_unix_listen(f->sock, &err);
+    if (fd < 0)
+        fail_msg("listen: %s", err.message);
+    close(fd);
+    assert_int_equal(umask_calls, 0);
+    struct stat st;
+    assert_int_equal(stat(f->sock, &st), 0);
+    assert_true(S_ISSOCK(st.st_mode));
+    assert_int_equal(st.st_mode & 0777, 0600);
+    unlink(f->sock);
+    /* nothing left next to it (the private directory it was made in) */
+    char parent[160];
+    snprintf(parent, sizeof(parent), "%s/docker/plugins", f->dir);
+    DIR *d = opendir(parent);
+    assert_non_null(d);
+    int entries = 0;
+    for (struct dirent *e; (e = readdir(d));)
+        entries += strcmp(e->d_name, ".") && strcmp(e->d_name, "..");
+    closedir(d);
+    assert_int_equal(entries, 0);
+}
+
 static void test_socket_file_rules(void **state)
 {
     fixture *f = *state;
@@ -336,6 +373,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_socket_file_rules, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_fd_leak, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_tcp_by_default, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_socket_made_without_umask, setup, teardown),
         cmocka_unit_test_setup_teardown(test_upstream_kuryr_uri, setup, teardown),
         cmocka_unit_test(test_parse_uri),
     };
