@@ -1,5 +1,6 @@
 /* Keystone v3 authentication with a shared token cache: see include/kuryr/keystone.h. */
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,14 @@
     X(project_id) X(project_domain_name) X(project_domain_id) X(app_cred_id) X(app_cred_name) \
     X(app_cred_secret) X(token) X(region_name) X(interface) X(service_type) X(endpoint_override)
 
+/* A project id the token was scoped to. Never changed or freed before the auth: kuryr_auth_project_id hands
+ * out pointers to it, which other threads may still read after a re-authentication scoped the token to
+ * another project. */
+typedef struct project_seen {
+    struct project_seen *older;
+    char id[];
+} project_seen;
+
 struct kuryr_auth {
     kuryr_http *http;
     kuryr_auth_opts opts;  /* strings owned */
@@ -23,7 +32,8 @@ struct kuryr_auth {
     char *token;
     time_t expires_at;     /* 0 = never renewed (a given token without auth_url to check it) */
     char *endpoint;
-    char project_id[128];  /* a fixed array: kuryr_auth_project_id hands out a pointer into it */
+    project_seen *projects; /* every project id the token had, newest first */
+    _Atomic(const char *) project_id; /* the newest's id, "" before the first one; read without the lock */
 };
 
 static char *strip_slashes(const char *url)
@@ -61,6 +71,7 @@ kuryr_auth *kuryr_auth_new(kuryr_http *http, const kuryr_auth_opts *opts)
     if (!auth)
         return NULL;
     auth->http = http;
+    atomic_init(&auth->project_id, "");
     auth->opts.type = opts->type;
     bool oom = false;
 #define COPY_FIELD(f) \
@@ -88,8 +99,27 @@ void kuryr_auth_free(kuryr_auth *auth)
     free(auth->tokens_url);
     free(auth->token);
     free(auth->endpoint);
+    for (project_seen *p = auth->projects, *older; p; p = older) {
+        older = p->older;
+        free(p);
+    }
     pthread_mutex_destroy(&auth->lock);
     free(auth);
+}
+
+/* Makes project the current project id (lock held). A pointer handed out before keeps its old text. */
+static void set_project(kuryr_auth *auth, const char *project)
+{
+    if (!strcmp(atomic_load(&auth->project_id), project))
+        return;
+    size_t n = strlen(project) + 1;
+    project_seen *p = malloc(sizeof(*p) + n);
+    if (!p)
+        return; /* out of memory: the previous id stays, as a stale label rather than a crash */
+    memcpy(p->id, project, n);
+    p->older = auth->projects;
+    auth->projects = p;
+    atomic_store(&auth->project_id, p->id);
 }
 
 static const char *who(const kuryr_auth_opts *o)
@@ -195,12 +225,10 @@ static int authenticate(kuryr_auth *auth, kuryr_error *err)
     free(auth->endpoint);
     auth->endpoint = info.endpoint;
     info.endpoint = NULL;
-    /* Rewritten only when it changes: other threads may be reading it through kuryr_auth_project_id. */
-    const char *project = info.project_id ? info.project_id : "";
-    if (strncmp(auth->project_id, project, sizeof(auth->project_id) - 1) != 0)
-        snprintf(auth->project_id, sizeof(auth->project_id), "%s", project);
+    set_project(auth, info.project_id ? info.project_id : "");
+    const char *project = atomic_load(&auth->project_id);
     KLOG_INFO("keystone: authenticated %s, project %s, token valid for %lds", who(&auth->opts),
-              auth->project_id[0] ? auth->project_id : "(unscoped)", (long)(info.expires_at - time(NULL)));
+              project[0] ? project : "(unscoped)", (long)(info.expires_at - time(NULL)));
     kuryr_token_info_clear(&info);
     return 0;
 }
@@ -282,7 +310,7 @@ const char *kuryr_auth_project_id(kuryr_auth *auth)
         ensure_token(auth, &ignored);
     }
     pthread_mutex_unlock(&auth->lock);
-    return auth->project_id;
+    return atomic_load(&auth->project_id);
 }
 
 static int send_once(kuryr_auth *auth, const char *method, const char *path, const char *const *extra,

@@ -65,8 +65,8 @@ int kl_pool_id_parse(const char *s, char pool_id[KL_NAME_LEN], char cidr[KL_NAME
     if (is_subnet)
         *is_subnet = sub;
     size_t n = strcspn(s, "@");
-    if (n == 0)
-        return -1;
+    if (n == 0 || s[0] == '.')
+        return -1; /* ".", ".." or a hidden name: not an id, and a path step in a Neutron URL */
     for (size_t i = 0; i < n; i++) {
         if (!isalnum((unsigned char)s[i]) && !strchr("-_.", s[i]))
             return -1;

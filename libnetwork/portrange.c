@@ -13,6 +13,16 @@ const char *kl_proto_name(int proto)
     }
 }
 
+/* Docker's Proto as an int, or 0 when it is not one of the IP protocol numbers (a json_int_t of 6 + 2^32
+ * must not pass for tcp). */
+static int proto_of(json_t *proto)
+{
+    if (!json_is_integer(proto))
+        return 0;
+    json_int_t v = json_integer_value(proto);
+    return v > 0 && v < 256 ? (int)v : 0;
+}
+
 static int cmp_range(const void *a, const void *b)
 {
     const kl_port_range *x = a, *y = b;
@@ -39,12 +49,12 @@ int kl_port_ranges(json_t *exposed, kl_port_range **out, size_t *n, kuryr_error 
     json_t *item;
     json_array_foreach(exposed, i, item) {
         json_t *proto = json_object_get(item, "Proto"), *port = json_object_get(item, "Port");
-        if (!json_is_integer(proto) || !kl_proto_name((int)json_integer_value(proto))) {
+        if (!kl_proto_name(proto_of(proto))) {
             free(r);
             return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 400, NULL,
                                    "exposed port %zu: Proto must be 1, 6 or 17", i);
         }
-        r[i].proto = (int)json_integer_value(proto);
+        r[i].proto = proto_of(proto);
         if (r[i].proto == 1)
             continue; /* icmp has no ports: one rule covers it */
         if (!json_is_integer(port) || json_integer_value(port) < 1 || json_integer_value(port) > 65535) {

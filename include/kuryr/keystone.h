@@ -53,7 +53,8 @@ int kuryr_auth_get_token(kuryr_auth *auth, char **token, kuryr_error *err);
 int kuryr_auth_get_endpoint(kuryr_auth *auth, char **url, kuryr_error *err);
 /* Forgets the cached token if it still equals `token` (so that concurrent 401s re-authenticate once). */
 void kuryr_auth_invalidate(kuryr_auth *auth, const char *token);
-/* The project id the token is scoped to, "" if unknown. Owned by auth. */
+/* The project id the token is scoped to, "" if unknown. Owned by auth and valid until kuryr_auth_free: a
+ * later re-authentication to another project changes what this returns, never a string returned before. */
 const char *kuryr_auth_project_id(kuryr_auth *auth);
 
 /* An authenticated request to path relative to the network endpoint ("/v2.0/ports?..."). One re-auth and

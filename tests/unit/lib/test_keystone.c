@@ -415,6 +415,33 @@ static void test_token_shared_by_threads(void **state)
     assert_int_equal(count(f, "GET", NETWORKS_PATH), 12);
 }
 
+/* A project id handed out stays what it was when a re-authentication scopes the token to another project
+ * (another thread may be reading it meanwhile); the next call gives the new one. */
+static void test_project_id_kept_across_reauth(void **state)
+{
+    fixture *f = *state;
+    keystone_issues(f, TOKEN_A, 1, NULL);
+    char *body = token_body(f->network_url, "2099-01-01T00:00:00.000000Z");
+    char *at = strstr(body, "8538a3f13f9541b28c2620eb19065e45");
+    assert_non_null(at);
+    memcpy(at, "0000000000000000000000000000beef", 32);
+    test_httpd_add(f->srv, &(test_httpd_script){.method = "POST", .path = KEYSTONE_PATH, .status = 201,
+                                                .body = body, .headers = "X-Subject-Token: " TOKEN_B});
+    free(body);
+    kuryr_auth_opts o = password_opts(f);
+    f->auth = kuryr_auth_new(f->http, &o);
+    const char *first = kuryr_auth_project_id(f->auth);
+    assert_string_equal(first, "8538a3f13f9541b28c2620eb19065e45");
+    kuryr_auth_invalidate(f->auth, TOKEN_A);
+    char *token = NULL;
+    kuryr_error err = {0};
+    assert_int_equal(kuryr_auth_get_token(f->auth, &token, &err), 0);
+    assert_string_equal(token, TOKEN_B);
+    free(token);
+    assert_string_equal(first, "8538a3f13f9541b28c2620eb19065e45");
+    assert_string_equal(kuryr_auth_project_id(f->auth), "0000000000000000000000000000beef");
+}
+
 static void test_token_near_expiry_is_renewed(void **state)
 {
     fixture *f = *state;
@@ -712,6 +739,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_appcred_request_bodies, setup, teardown),
         cmocka_unit_test_setup_teardown(test_token_cached_across_requests, setup, teardown),
         cmocka_unit_test_setup_teardown(test_token_shared_by_threads, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_project_id_kept_across_reauth, setup, teardown),
         cmocka_unit_test_setup_teardown(test_token_near_expiry_is_renewed, setup, teardown),
         cmocka_unit_test_setup_teardown(test_reauth_once_on_401, setup, teardown),
         cmocka_unit_test_setup_teardown(test_second_401_is_unauthorized, setup, teardown),

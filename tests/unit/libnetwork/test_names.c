@@ -53,6 +53,11 @@ static void test_pool_ids(void **state)
     assert_int_equal(kl_pool_id_parse("abc@notacidr", id, cidr, NULL), -1);
     assert_int_equal(kl_pool_id_parse("x/../y", id, cidr, NULL), -1);
     assert_int_equal(kl_pool_id_parse("a b", id, cidr, NULL), -1);
+    /* "/v2.0/subnetpools/.." is another URL */
+    assert_int_equal(kl_pool_id_parse(".", id, cidr, NULL), -1);
+    assert_int_equal(kl_pool_id_parse("..", id, cidr, NULL), -1);
+    assert_int_equal(kl_pool_id_parse("..@10.0.0.0/24", id, cidr, NULL), -1);
+    assert_int_equal(kl_pool_id_parse("subnet:..@10.0.0.0/24", id, cidr, NULL), -1);
     bool sub = false;
     assert_int_equal(kl_pool_id_parse("subnet:33333333-3333-4333-8333-333333333333@10.0.0.0/24", id, cidr, &sub), 0);
     assert_true(sub);
@@ -90,7 +95,9 @@ static void test_port_ranges(void **state)
     assert_int_equal(kl_port_ranges(NULL, &r, &n, &err), 0);
     assert_int_equal(n, 0);
     const char *bad[] = {"{}", "[{\"Proto\":6,\"Port\":0}]", "[{\"Proto\":6,\"Port\":70000}]",
-                         "[{\"Proto\":47,\"Port\":1}]", "[{\"Proto\":\"6\",\"Port\":1}]", "[1]"};
+                         "[{\"Proto\":47,\"Port\":1}]", "[{\"Proto\":\"6\",\"Port\":1}]", "[1]",
+                         /* 6 + 2^32 and 17 + 2^32: no int cast may turn them into tcp and udp */
+                         "[{\"Proto\":4294967302,\"Port\":1}]", "[{\"Proto\":4294967313,\"Port\":1}]"};
     for (size_t i = 0; i < sizeof(bad) / sizeof(*bad); i++) {
         in = json_loads(bad[i], 0, NULL);
         assert_int_equal(kl_port_ranges(in, &r, &n, &err), -1);
