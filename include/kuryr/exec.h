@@ -1,5 +1,6 @@
 /* Running helper programs: fork/exec of a fixed argument vector (never a shell), stdin from /dev/null, no
- * descriptor above 2 inherited, stdout collected and the tail of stderr kept for the error message. */
+ * descriptor above 2 inherited, no signal blocked or ignored (whatever the daemon does with them), a process
+ * group of its own, stdout collected and the tail of stderr kept for the error message. */
 #ifndef KURYR_EXEC_H
 #define KURYR_EXEC_H
 

@@ -196,5 +196,5 @@ int kb_run(const char *const argv[], int timeout_s, char **out, int *status, cha
 int kuryr_run(const char *const argv[], char **out, int *status, char *errtail, size_t errtail_len,
               kuryr_error *err)
 {
-    return kb_run(argv, out, status, errtail, errtail_len, err);
+    return kb_run(argv, 0, out, status, errtail, errtail_len, err); /* no bound: mkfs may take long */
 }
