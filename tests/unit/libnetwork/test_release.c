@@ -93,7 +93,8 @@ static void test_release_address_unreachable_goes_to_the_queue(void **state)
     answer_delete(f, PORT, 503, 0, 4); /* every attempt of the HTTP client's retries */
     answer_delete(f, PORT, 204, 0, 0);
     assert_int_equal(release_address(f), 200);
-    assert_int_equal(deletes(f, PORT), 4);
+    /* No count is read between the answer and the wait: the queue may send its attempt at once, so only the
+     * total says what happened (four inline attempts, then the queue's). */
     assert_true(kl_releases_wait_ip(f->p.releases, NET, "10.0.0.2", 20));
     assert_int_equal(deletes(f, PORT), 5);
 }
