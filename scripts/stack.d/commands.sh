@@ -58,20 +58,26 @@ stack_up() {
         say "a previous stack ($running_backend/$running_auth) is not healthy: taking it down first"
         stack_down
     fi
-    if [ "$(state_get running)" = 1 ] && all_healthy "$backend" "$auth" &&
-        { [ $k8s = 0 ] || { declare -F k8s_status > /dev/null && k8s_status > /dev/null 2>&1; }; }; then
+    if [ "$(state_get running)" = 1 ] && all_healthy "$backend" "$auth"; then
+        # Cinder and the Kubernetes rig join a running stack without disturbing what runs: only their own
+        # services start.
         if [ $cinder = 0 ] || { cinder_enabled && cinder_api; }; then
-            say "stack is already up (backend=$backend auth=$auth): nothing to do"
-            return 0
-        fi
-        if [ $k8s = 0 ]; then
-            # Cinder joins a running stack without disturbing what runs: only its own services start.
+            [ $k8s = 0 ] && { say "stack is already up (backend=$backend auth=$auth): nothing to do"; return 0; }
+        else
             cinder_up
             cinder_ready
             write_client_conf "$backend" "$auth"
             say "cinder is up on the running stack; logs in $LOG_DIR"
-            return 0
         fi
+        if [ $k8s = 1 ]; then
+            if declare -F k8s_status > /dev/null && k8s_status > /dev/null 2>&1; then
+                say "kubernetes rig is already up"
+            else
+                stack_k8s_up
+                say "kubernetes rig is up on the running stack (backend=$backend)"
+            fi
+        fi
+        return 0
     fi
 
     mkdir -p "$STACK_DIR" "$RUN_DIR" "$LOG_DIR" "$ETC_DIR"
@@ -126,12 +132,14 @@ stack_up() {
         cinder_ready
     fi
     write_client_conf "$backend" "$auth"
-    if [ $k8s = 1 ]; then
-        declare -F k8s_up > /dev/null || die "--k8s: scripts/stack.d/k8s.sh does not provide k8s_up"
-        mkdir -p "$STACK_DIR/k8s"
-        k8s_up
-    fi
+    [ $k8s = 0 ] || stack_k8s_up
     say "stack is up (backend=$backend auth=$auth); logs in $LOG_DIR; eval \"\$(scripts/stack env)\""
+}
+
+stack_k8s_up() {
+    declare -F k8s_up > /dev/null || die "--k8s: scripts/stack.d/k8s.sh does not provide k8s_up"
+    mkdir -p "$STACK_DIR/k8s"
+    k8s_up || die "--k8s: the Kubernetes rig did not come up (logs in $STACK_DIR/k8s/log)"
 }
 
 write_client_conf() {

@@ -17,9 +17,7 @@
 # Environment: KURYR_CONTROLLER_BIN (the binary; meson passes it), KURYR_HA_KILLS (default 20),
 # KURYR_TSAN_BUILD_DIR (default build-tsan).
 set -uo pipefail
-repo=$(cd "$(dirname "$0")/../../.." && pwd)
-. "$repo/scripts/stack.d/k8s.sh"
-_k8s_vars
+. "$(dirname "$0")/rig.sh"
 bin=${KURYR_CONTROLLER_BIN:-$repo/build/controller/kuryr-k8s-controller}
 kills=${KURYR_HA_KILLS:-20}
 ns=kube-system
@@ -32,13 +30,9 @@ skip() { echo "SKIP: $*"; exit 77; }
 
 [ "$(id -u)" = 0 ] || skip "needs root"
 [ -x "$bin" ] || { echo "FAIL: no controller binary at $bin"; exit 1; }
-rig_started=0
-if ! _k8s_pid kube-apiserver >/dev/null; then
-    command -v go >/dev/null || skip "no Go toolchain to build the rig"
-    k8s_up >/dev/null || { echo "FAIL: k8s rig up"; exit 1; }
-    rig_started=1
-fi
-eval "$(k8s_env)"
+rig_attach
+crds_before=0
+kubectl get crd kuryrports.openstack.org >/dev/null 2>&1 && crds_before=1
 
 work=$(mktemp -d /tmp/kuryr-ctl-test.XXXXXX)
 image=localhost/kuryr/kuryr-k8s-controller:test-$$
@@ -51,9 +45,10 @@ cleanup() {
     kubectl -n $ns delete configmap -l kuryr.openstack.org/probe --ignore-not-found >/dev/null 2>&1
     kubectl -n $ns delete lease $lease --ignore-not-found >/dev/null 2>&1
     kubectl delete -f "$repo/etc/kubernetes/controller-rbac.yaml" --ignore-not-found >/dev/null 2>&1
-    kubectl delete -f "$repo/etc/kubernetes/crds/" --ignore-not-found >/dev/null 2>&1
+    # The CRDs stay when they were there before (the rig with Kuryr-C's pods installs them and needs them).
+    [ "$crds_before" = 0 ] && kubectl delete -f "$repo/etc/kubernetes/crds/" --ignore-not-found >/dev/null 2>&1
     _k8s_ctr images rm "$image" >/dev/null 2>&1
-    [ $rig_started = 1 ] && k8s_down >/dev/null 2>&1
+    rig_detach
     rm -rf "$work"
 }
 finish() {

@@ -13,9 +13,7 @@
 # Uses a running rig, or brings one up and down itself. KURYR_K8S_RESTART_LOCK, when set, names a file to
 # flock around each apiserver restart (others sharing the rig). Exit 0 pass, 1 fail, 77 skip.
 set -uo pipefail
-repo=$(cd "$(dirname "$0")/../../.." && pwd)
-. "$repo/scripts/stack.d/k8s.sh"
-_k8s_vars
+. "$(dirname "$0")/rig.sh"
 checker=${KURYR_WATCH_CHECK_BIN:-$repo/build/tests/integration/k8s/k8s_watch_check}
 objects=${KURYR_WATCH_OBJECTS:-500}
 ns=kuryr-watch-test-$$
@@ -23,14 +21,7 @@ ns=kuryr-watch-test-$$
 skip() { echo "SKIP: $*"; exit 77; }
 [ "$(id -u)" = 0 ] || skip "needs root"
 [ -x "$checker" ] || { echo "FAIL: no checker at $checker"; exit 1; }
-rig_started=0
-if ! _k8s_pid kube-apiserver >/dev/null; then
-    command -v go >/dev/null || skip "no Go toolchain to build the rig"
-    k8s_up >/dev/null || { echo "FAIL: k8s rig up"; exit 1; }
-    rig_started=1
-fi
-eval "$(k8s_env)"
-K8S_BIN=$K8S_DIR/bin
+rig_attach
 
 checker_pid=""
 cleanup() {
@@ -38,7 +29,7 @@ cleanup() {
     # The apiserver must be left running whatever happened.
     _k8s_pid kube-apiserver >/dev/null || start_apiserver >/dev/null 2>&1
     kubectl delete namespace "$ns" --ignore-not-found --wait=false >/dev/null 2>&1
-    [ $rig_started = 1 ] && k8s_down >/dev/null 2>&1
+    rig_detach
 }
 trap 'rc=$?; trap - EXIT; cleanup; exit $rc' EXIT
 trap 'exit 1' INT TERM

@@ -1,0 +1,29 @@
+# shellcheck shell=bash
+# Sourced by the rig's integration tests: one bring-up preamble for all of them.
+#   rig_attach   uses the running rig, or brings one up (rig_started=1) when none runs; exits 77 when it
+#                cannot (not root, no Go toolchain to build the rig)
+#   rig_detach   takes the rig down again if rig_attach brought it up (call it from the test's cleanup)
+# scripts/test's k8s round brings the rig up once (scripts/stack up --k8s) before its tests, so there every
+# test attaches to that one rig; run alone, a test brings up and takes down its own.
+# Sets repo, sources scripts/stack.d/k8s.sh with its K8S_ variables, and loads k8s_env (KUBECONFIG, PATH).
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
+# shellcheck source=../../../scripts/stack.d/k8s.sh
+. "$repo/scripts/stack.d/k8s.sh"
+_k8s_vars
+rig_started=0
+
+rig_attach() {
+    [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }
+    if ! _k8s_pid kube-apiserver >/dev/null; then
+        command -v go >/dev/null || { echo "SKIP: no Go toolchain to build the rig"; exit 77; }
+        k8s_up >/dev/null || { echo "FAIL: k8s rig up"; exit 1; }
+        rig_started=1
+    fi
+    eval "$(k8s_env)"
+    K8S_BIN=$K8S_DIR/bin
+}
+
+rig_detach() {
+    [ "$rig_started" = 1 ] && k8s_down >/dev/null 2>&1
+    rig_started=0
+}
