@@ -21,6 +21,14 @@
 #include <stddef.h>
 
 #include "kuryr/error.h"
+#include "kuryr/k8s_client.h"
+
+/* The KuryrPort custom resource (openstack.org/v1 kuryrports) and upstream's names around it. */
+extern const kuryr_k8s_resource kuryr_k8s_kuryrports;
+#define KURYR_K8S_POD_FINALIZER "kuryr.openstack.org/pod-finalizer"
+#define KURYR_K8S_KP_FINALIZER "kuryr.openstack.org/kuryrport-finalizer"
+#define KURYR_K8S_NODE_LABEL "kuryr.openstack.org/nodeName"
+#define KURYR_K8S_DEFAULT_IFNAME "eth0"
 
 #define KURYR_VIF_MAX_IPS 4
 #define KURYR_VIF_MAX_ROUTES 8

@@ -14,6 +14,8 @@
 #define OS_VIF "os_vif"
 #define IFNAME_MAX 15 /* IFNAMSIZ - 1 */
 
+const kuryr_k8s_resource kuryr_k8s_kuryrports = {"openstack.org", "v1", "kuryrports", true};
+
 /* ---- writing ----------------------------------------------------------------------------------------- */
 
 /* Wraps data (stolen) into an object primitive. */
