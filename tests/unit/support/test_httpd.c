@@ -5,6 +5,8 @@
 #include <errno.h>
 #include <microhttpd.h>
 #include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,6 +23,7 @@ typedef struct {
 struct test_httpd {
     struct MHD_Daemon *daemon;
     char url[64];
+    char unix_path[108];   /* the socket file of a unix-socket server, "" for TCP */
     char dir[64];          /* temp dir of the TLS material, "" for plain HTTP */
     char cert_file[96], key_file[96];
     char *cert_pem, *key_pem;
@@ -366,6 +369,41 @@ test_httpd *test_httpd_start(bool tls)
     return srv;
 }
 
+test_httpd *test_httpd_start_unix(const char *path)
+{
+    struct sockaddr_un addr = {.sun_family = AF_UNIX};
+    if (strlen(path) >= sizeof(addr.sun_path))
+        return NULL;
+    test_httpd *srv = calloc(1, sizeof(*srv));
+    if (!srv)
+        return NULL;
+    pthread_mutex_init(&srv->lock, NULL);
+    pthread_cond_init(&srv->wake, NULL);
+    snprintf(addr.sun_path, sizeof(addr.sun_path), "%s", path);
+    unlink(path);
+    int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd < 0 || bind(fd, (struct sockaddr *)&addr, sizeof(addr)) != 0 || listen(fd, 64) != 0) {
+        fprintf(stderr, "test_httpd: cannot listen on %s: %s\n", path, strerror(errno));
+        if (fd >= 0)
+            close(fd);
+        test_httpd_stop(srv);
+        return NULL;
+    }
+    snprintf(srv->unix_path, sizeof(srv->unix_path), "%s", path);
+    unsigned flags = MHD_USE_INTERNAL_POLLING_THREAD | MHD_USE_THREAD_PER_CONNECTION | MHD_USE_ERROR_LOG;
+    srv->daemon = MHD_start_daemon(flags, 0, NULL, NULL, on_request, srv, MHD_OPTION_LISTEN_SOCKET, fd,
+                                   MHD_OPTION_NOTIFY_COMPLETED, on_completed, srv,
+                                   MHD_OPTION_NOTIFY_CONNECTION, on_connection, srv, MHD_OPTION_END);
+    if (!srv->daemon) {
+        close(fd);
+        fprintf(stderr, "test_httpd: could not start the server on %s\n", path);
+        test_httpd_stop(srv);
+        return NULL;
+    }
+    snprintf(srv->url, sizeof(srv->url), "http://localhost");
+    return srv;
+}
+
 static void free_script(test_httpd_script *s)
 {
     free((char *)s->method);
@@ -384,6 +422,8 @@ void test_httpd_stop(test_httpd *srv)
     pthread_mutex_unlock(&srv->lock);
     if (srv->daemon)
         MHD_stop_daemon(srv->daemon);
+    if (srv->unix_path[0])
+        unlink(srv->unix_path);
     for (size_t i = 0; i < srv->n_scripts; i++)
         free_script(&srv->scripts[i].s);
     free(srv->scripts);

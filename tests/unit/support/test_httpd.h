@@ -45,6 +45,9 @@ typedef struct {
  * test_httpd_tls_available() first to skip rather than fail. */
 test_httpd *test_httpd_start(bool tls);
 bool test_httpd_tls_available(void);
+/* The same server on a unix socket at path (replaced if a file is there; removed by stop): the url is then
+ * "http://localhost", for a client that connects with CURLOPT_UNIX_SOCKET_PATH. NULL on failure. */
+test_httpd *test_httpd_start_unix(const char *path);
 /* Stops the server, waits for its threads, frees everything (recorded requests included). NULL is fine. */
 void test_httpd_stop(test_httpd *srv);
 
