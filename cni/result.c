@@ -8,32 +8,28 @@ static int bad_answer(cni_error *err, const char *what)
     return cni_error_set(err, CNI_ERR_BAD_DAEMON_ANSWER, "kuryr-daemon's answer cannot be used", "%s", what);
 }
 
-/* Copies the string members named in keys that obj has (a NULL-terminated list); -1 when one is no string. */
-static int copy_strings(json_t *to, const json_t *obj, const char *const *keys)
+/* Copies the members named in keys (a NULL-terminated list) that obj has; -1 when one is not of the type. */
+static int copy_typed(json_t *to, const json_t *obj, const char *const *keys, json_type type)
 {
     for (; *keys; keys++) {
         json_t *v = json_object_get(obj, *keys);
         if (!v)
             continue;
-        if (!json_is_string(v))
+        if (json_typeof(v) != type)
             return -1;
         json_object_set(to, *keys, v);
     }
     return 0;
 }
 
-/* Copies the integer members named in keys that obj has; -1 when one is no integer. */
+static int copy_strings(json_t *to, const json_t *obj, const char *const *keys)
+{
+    return copy_typed(to, obj, keys, JSON_STRING);
+}
+
 static int copy_integers(json_t *to, const json_t *obj, const char *const *keys)
 {
-    for (; *keys; keys++) {
-        json_t *v = json_object_get(obj, *keys);
-        if (!v)
-            continue;
-        if (!json_is_integer(v))
-            return -1;
-        json_object_set(to, *keys, v);
-    }
-    return 0;
+    return copy_typed(to, obj, keys, JSON_INTEGER);
 }
 
 static json_t *convert_interfaces(const json_t *in, bool v11, const char *netns, const char *ifname,
