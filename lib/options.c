@@ -238,6 +238,22 @@ const kuryr_opt_def kuryr_options[] = {
      "Record Kubernetes Events on the objects the Neutron handlers act on (none of this build's handlers records "
      "any yet).", false, NULL},
 
+    /* [cni_daemon]: kuryr-daemon's own port into the pod network (Kuryr-C; upstream's devstack made one by hand) */
+    {"cni_daemon", "node_port", BOOL, "true",
+     "Give the node a Neutron port of its own on [neutron_defaults] pod_subnet (named kubelet-<node>), plugged "
+     "like a pod's with its other end in the node's network namespace, so that kubelet's HTTP probes and "
+     "hostNetwork pods reach pod IPs. kuryr-daemon makes it (or reuses it) at start.",
+     false, NULL},
+    {"cni_daemon", "node_port_ifname", STR, "kuryr-node",
+     "Name of the node's end of the node port's veth (1 to 15 characters).", false, NULL},
+    {"cni_daemon", "node_port_routes", LIST, "",
+     "CIDRs routed through the node port besides the pod subnet itself (e.g. the service range).", false,
+     NULL},
+    {"cni_daemon", "node_port_keep", BOOL, "false",
+     "Leave the node port and its devices in place when kuryr-daemon stops (they are reused at the next start) "
+     "instead of removing them.",
+     false, NULL},
+
     /* [health_server]: kuryr-kubernetes */
     {"health_server", "port", INT, "8082",
      "Port on 127.0.0.1 where the controller answers /alive, /ready and Prometheus /metrics (upstream served "

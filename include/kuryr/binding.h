@@ -79,4 +79,10 @@ int kuryr_bind_netns(const kuryr_binding_cfg *cfg, const kuryr_bind_request *req
 int kuryr_unbind_netns(const kuryr_binding_cfg *cfg, const kuryr_bind_request *req,
                        const kuryr_netns_config *ns, kuryr_error *err);
 
+/* The MAC ("aa:bb:cc:dd:ee:ff") of link ifname in the netns at netns_path: 1 found, 0 no such link (or no such
+ * netns), -1 error. */
+int kuryr_netns_link_mac(const char *netns_path, const char *ifname, char mac[18], kuryr_error *err);
+/* Deletes link ifname in the netns at netns_path (a veth takes its peer along); already gone is success. */
+int kuryr_netns_link_delete(const char *netns_path, const char *ifname, kuryr_error *err);
+
 #endif

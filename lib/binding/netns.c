@@ -61,3 +61,43 @@ struct nl_sock *kb_netns_socket(const char *path, int *ns_fd, kuryr_error *err)
     *ns_fd = target;
     return sk;
 }
+
+int kuryr_netns_link_mac(const char *netns_path, const char *ifname, char mac[18], kuryr_error *err)
+{
+    kuryr_error_clear(err);
+    mac[0] = '\0';
+    int ns_fd = -1;
+    struct nl_sock *sk = kb_netns_socket(netns_path, &ns_fd, err);
+    if (!sk) {
+        if (!err || err->kind != KURYR_ERR_NOT_FOUND)
+            return -1;
+        kuryr_error_clear(err); /* no namespace, so no link in it */
+        return 0;
+    }
+    int idx = kb_link_index(sk, ifname);
+    int rc = 0;
+    if (idx < 0)
+        rc = kb_nl_fail(err, idx, "link %s", ifname);
+    else if (idx > 0)
+        rc = kb_link_mac(sk, ifname, mac, err) < 0 ? -1 : 1;
+    kb_nl_close(sk);
+    close(ns_fd);
+    return rc;
+}
+
+int kuryr_netns_link_delete(const char *netns_path, const char *ifname, kuryr_error *err)
+{
+    kuryr_error_clear(err);
+    int ns_fd = -1;
+    struct nl_sock *sk = kb_netns_socket(netns_path, &ns_fd, err);
+    if (!sk) {
+        if (!err || err->kind != KURYR_ERR_NOT_FOUND)
+            return -1;
+        kuryr_error_clear(err);
+        return 0;
+    }
+    int rc = kb_link_delete(sk, ifname, err);
+    kb_nl_close(sk);
+    close(ns_fd);
+    return rc;
+}

@@ -22,6 +22,7 @@
 #include "kuryr/config.h"
 #include "plugin.h"
 #include "plugin_fixture.h"
+#include "private_netns.h"
 #include "test_httpd.h"
 
 #define NETID "0123abcd0123abcd0123abcd0123abcd89ef89ef89ef89ef89ef89ef89ef89ef"
@@ -149,24 +150,6 @@ static void test_down_until_timeout(void **state)
     }
     assert_non_null(last);
     assert_non_null(strstr(last->body, "\"device_id\":\"\""));
-}
-
-/* A private network namespace with lo up, so that the server on 127.0.0.1 and the veth pair stay in it. */
-static bool private_netns(void)
-{
-    if (unshare(CLONE_NEWNET) < 0)
-        return false;
-    int s = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (s < 0)
-        return false;
-    struct ifreq ifr;
-    memset(&ifr, 0, sizeof(ifr));
-    snprintf(ifr.ifr_name, sizeof(ifr.ifr_name), "lo");
-    bool ok = ioctl(s, SIOCGIFFLAGS, &ifr) == 0;
-    ifr.ifr_flags |= IFF_UP;
-    ok = ok && ioctl(s, SIOCSIFFLAGS, &ifr) == 0;
-    close(s);
-    return ok;
 }
 
 int main(void)
