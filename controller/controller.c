@@ -241,8 +241,11 @@ static int setup_handlers(kc_controller *c, kuryr_error *err)
         h->ctl = c;
         h->index = c->nhandlers;
         kc_watch_spec watch = {0};
-        if (def->init && def->init(&env, &h->state, &watch, err) < 0)
-            return kuryr_error_prefix(err, def->name);
+        if (def->init && def->init(&env, &h->state, &watch, err) < 0) {
+            char prefix[64];
+            snprintf(prefix, sizeof(prefix), "handler %s: ", def->name);
+            return kuryr_error_prefix(err, prefix);
+        }
         c->nhandlers++;
         kuryr_k8s_watch_opts wo = {
             .resource = def->resource,
@@ -261,6 +264,19 @@ static int setup_handlers(kc_controller *c, kuryr_error *err)
     }
     if (c->nhandlers == 0)
         KLOG_WARN("no enabled handler is in this build: the controller will only elect and serve health");
+    return 0;
+}
+
+/* Checked before anything else starts (handlers' init may already ask Neutron). */
+static int check_lease_options(const kuryr_config *cfg, kuryr_error *err)
+{
+    long retry = kuryr_config_get_int(cfg, "kubernetes", "controller_ha_retry_period"),
+         renew = kuryr_config_get_int(cfg, "kubernetes", "controller_ha_renew_deadline"),
+         duration = kuryr_config_get_int(cfg, "kubernetes", "controller_ha_lease_duration");
+    if (kuryr_config_get_bool(cfg, "kubernetes", "controller_ha") && !(retry < renew && renew < duration))
+        return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 0, NULL,
+                               "[kubernetes] needs controller_ha_retry_period < controller_ha_renew_deadline < "
+                               "controller_ha_lease_duration");
     return 0;
 }
 
@@ -284,10 +300,6 @@ static int start_election(kc_controller *c, kuryr_error *err)
         .on_new_leader = on_new_leader,
         .ud = c,
     };
-    if (!(lo.retry_period_s < lo.renew_deadline_s && lo.renew_deadline_s < lo.lease_duration_s))
-        return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 0, NULL,
-                               "[kubernetes] needs controller_ha_retry_period < controller_ha_renew_deadline < "
-                               "controller_ha_lease_duration");
     c->lease = kuryr_k8s_lease_start(c->client, &lo, err);
     return c->lease ? 0 : -1;
 }
@@ -340,7 +352,7 @@ kc_controller *kc_controller_start(const kuryr_config *cfg, kuryr_error *err)
     c->tombstones = json_object();
     set_identity(c);
     kuryr_k8s_config kc;
-    if (kc_k8s_config(cfg, &kc, err) < 0)
+    if (check_lease_options(cfg, err) < 0 || kc_k8s_config(cfg, &kc, err) < 0)
         goto fail;
     kuryr_k8s_client_opts co = {
         .connect_timeout_ms = kuryr_config_get_int(cfg, "kubernetes", "watch_connection_timeout") * 1000,

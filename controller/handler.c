@@ -5,6 +5,8 @@
 
 const kc_handler_def *const kc_handler_registry[] = {
     &kc_probe_handler,
+    &kc_vif_handler,
+    &kc_kuryrport_handler,
     NULL,
 };
 

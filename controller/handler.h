@@ -69,5 +69,7 @@ bool kc_controller_is_leader(kc_controller *ctl);
 
 /* Handlers of this build. */
 extern const kc_handler_def kc_probe_handler;
+extern const kc_handler_def kc_vif_handler;       /* vif.c: Pod -> KuryrPort */
+extern const kc_handler_def kc_kuryrport_handler; /* kuryrport.c: KuryrPort -> Neutron port, status.vifs */
 
 #endif

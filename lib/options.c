@@ -235,8 +235,40 @@ const kuryr_opt_def kuryr_options[] = {
      "Seconds a watch may stay silent (no event, no bookmark) before it is taken as broken and restarted.", false,
      NULL},
     {"kubernetes", "use_events", BOOL, "true",
-     "Record Kubernetes Events on the objects the Neutron handlers act on (none of this build's handlers records "
-     "any yet).", false, NULL},
+     "Record Kubernetes Events on the objects the Neutron handlers act on: a KuryrPort whose port cannot be made "
+     "for a reason retrying cannot fix (no address left, a refused request) gets a Warning.", false, NULL},
+    {"kubernetes", "pod_vif_driver", STR, "neutron-vif",
+     "How a pod gets its port: neutron-vif, a Neutron port bound to the pod's node. Upstream's nested drivers "
+     "(pods inside VMs) are refused at start by this build.", false,
+     "neutron-vif|nested-vlan|nested-macvlan|nested-dpdk|sriov"},
+    {"kubernetes", "pod_subnets_driver", STR, "default",
+     "Which subnet a pod's port is on: default, [neutron_defaults] pod_subnet for every pod. Upstream's "
+     "namespace driver (a network per namespace) is refused at start by this build.", false, "default|namespace"},
+    {"kubernetes", "pod_security_groups_driver", STR, "default",
+     "Which security groups a pod's port gets: default, [neutron_defaults] pod_security_groups. Upstream's policy "
+     "driver (NetworkPolicy) is refused at start by this build.", false, "default|policy"},
+    {"kubernetes", "cluster_name", STR, "kubernetes",
+     "Kuryr-C addition: the name in the ownership marker kuryr.cluster:<cluster_name> that the controller tags its "
+     "Neutron objects with. Clusters sharing one Neutron project need different names; at most 46 characters "
+     "(Neutron before 2023.2 takes tags of 60).", false, NULL},
+
+    /* [neutron_defaults]: kuryr-kubernetes */
+    {"neutron_defaults", "project", STR, "",
+     "Keystone project id the pods' ports are made in. Empty (Kuryr-C; upstream required it): the project of "
+     "the [neutron] credentials.", false, NULL},
+    {"neutron_defaults", "pod_subnet", STR, "",
+     "Neutron subnet id the pods' ports get their addresses from (its network is the pods' network). Required by "
+     "the kuryrport handler.", false, NULL},
+    {"neutron_defaults", "pod_security_groups", LIST, "",
+     "Security group ids every pod's port gets. Empty (Kuryr-C; upstream required them): the project's default "
+     "group, as Neutron assigns it.", false, NULL},
+    {"neutron_defaults", "ovs_bridge", STR, "br-int",
+     "OVS bridge a pod's host-side device joins when Neutron binds the port with vif_type ovs and names no "
+     "bridge in binding:vif_details.", false, NULL},
+    {"neutron_defaults", "network_device_mtu", INT, "0",
+     "MTU of the pods' interfaces; 0 takes the Neutron network's.", false, NULL},
+    {"neutron_defaults", "resource_tags", LIST, "",
+     "Tags put on every Neutron object the controller makes (next to its ownership marker).", false, NULL},
 
     /* [cni_daemon]: kuryr-daemon's own port into the pod network (Kuryr-C; upstream's devstack made one by hand) */
     {"cni_daemon", "node_port", BOOL, "true",
