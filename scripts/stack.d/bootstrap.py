@@ -3,7 +3,8 @@
 
 Keystone: a `service` project, a `neutron` user (token validation) and a `kuryr` user, both with the admin
 role there (binding:host_id needs admin). Cinder (stack up --cinder): a `cinder` user and the volumev3
-endpoints. Neutron: shared default subnetpools `kuryr` and `kuryr6`.
+endpoints. Neutron: shared default subnetpools `kuryr` and `kuryr6`. Kubernetes with Kuryr-C's CNI (stack up
+--k8s): the pod network, subnet and security group (k8s-pods), removed again with their ports (k8s-pods-down).
 Passwords come from the environment, never from argv, and are never printed."""
 import datetime
 import json
@@ -126,6 +127,61 @@ def neutron(auth):
         wait_agents(token, {"Linux bridge agent", "DHCP agent"})
 
 
+POD_NAME = "kuryr-k8s-pods"
+
+
+def service_project(token):
+    if token is None:
+        return NOAUTH_PROJECT
+    return find_one(token, KEYSTONE + "/projects?name=service&domain_id=default", "projects")["id"]
+
+
+def k8s_pods(auth):
+    """The pod network of the rig's Kuryr-C, in the kuryr user's project (the controller's): network, subnet
+    (STACK_POD_CIDR, no DHCP: pods get their addresses from their ports) and a security group admitting
+    everything from the pod subnet (pods, the node port, Docker containers on the same network). Idempotent.
+    Prints "network_id subnet_id security_group_id project_id"."""
+    token = admin_token() if auth == "keystone" else None
+    project = service_project(token)
+    cidr = os.environ["STACK_POD_CIDR"]
+    net = find_one(token, f"{NEUTRON}/networks?name={POD_NAME}", "networks")
+    if net is None:
+        net = call("POST", NEUTRON + "/networks", token, {"network": {
+            "name": POD_NAME, "project_id": project, "admin_state_up": True}})["network"]
+    sub = find_one(token, f"{NEUTRON}/subnets?name={POD_NAME}&network_id={net['id']}", "subnets")
+    if sub is None:
+        sub = call("POST", NEUTRON + "/subnets", token, {"subnet": {
+            "name": POD_NAME, "network_id": net["id"], "project_id": project, "ip_version": 4, "cidr": cidr,
+            "enable_dhcp": False}})["subnet"]
+    sg = find_one(token, f"{NEUTRON}/security-groups?name={POD_NAME}&project_id={project}", "security_groups")
+    if sg is None:
+        sg = call("POST", NEUTRON + "/security-groups", token, {"security_group": {
+            "name": POD_NAME, "project_id": project, "description": "pods of the Kubernetes rig"}})["security_group"]
+        call("POST", NEUTRON + "/security-group-rules", token, {"security_group_rule": {
+            "security_group_id": sg["id"], "direction": "ingress", "ethertype": "IPv4",
+            "remote_ip_prefix": cidr, "project_id": project}})
+    print(net["id"], sub["id"], sg["id"], project)
+
+
+def k8s_pods_down(auth):
+    """Removes the pod network with every port still on it (pods the rig did not delete, the node port), and
+    its security group. Prints how many ports went."""
+    token = admin_token() if auth == "keystone" else None
+    net = find_one(token, f"{NEUTRON}/networks?name={POD_NAME}", "networks")
+    ports = call("GET", f"{NEUTRON}/ports?network_id={net['id']}", token)["ports"] if net else []
+    for port in ports:
+        try:
+            call("DELETE", f"{NEUTRON}/ports/{port['id']}", token)
+        except urllib.error.HTTPError as e:
+            if e.code != 404:
+                raise
+    if net:
+        call("DELETE", f"{NEUTRON}/networks/{net['id']}", token)
+    for sg in call("GET", f"{NEUTRON}/security-groups?name={POD_NAME}", token)["security_groups"]:
+        call("DELETE", f"{NEUTRON}/security-groups/{sg['id']}", token)
+    print(len(ports))
+
+
 def started(agent):
     when = datetime.datetime.strptime(agent["started_at"], "%Y-%m-%d %H:%M:%S")
     return when.replace(tzinfo=datetime.timezone.utc).timestamp()
@@ -152,7 +208,8 @@ def wait_agents(token, want, restarted=True, timeout=90):
 def main():
     what, auth = sys.argv[1], sys.argv[2]
     try:
-        {"keystone": keystone, "cinder": cinder, "cinder-pool": cinder_pool}.get(what, lambda: neutron(auth))()
+        {"keystone": keystone, "cinder": cinder, "cinder-pool": cinder_pool, "k8s-pods": lambda: k8s_pods(auth),
+         "k8s-pods-down": lambda: k8s_pods_down(auth)}.get(what, lambda: neutron(auth))()
     except urllib.error.HTTPError as e:
         sys.exit(f"bootstrap {what}: {e.code} {e.reason} on {e.url}: {e.read()[:500]!r}")
 

@@ -32,6 +32,8 @@ stack_up() {
             --backend=*) backend=${1#*=} ;;
             --noauth) auth=noauth ;;
             --k8s) k8s=1 ;;
+            --cni) k8s=1; export K8S_CNI_WANT=${2:-}; shift ;;
+            --cni=*) k8s=1; export K8S_CNI_WANT=${1#*=} ;;
             --cinder) cinder=1 ;;
             *) die "up: unknown option '$1'" ;;
         esac

@@ -10,6 +10,8 @@
 # images are cached in .../k8s-cache and survive `down`.
 
 K8S_SRC_DIR=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../tests/k8s" && pwd)
+# shellcheck source=k8s_kuryr.sh
+. "$(dirname "${BASH_SOURCE[0]}")/k8s_kuryr.sh"
 
 _k8s_vars() {
     local base=${KURYR_STACK_DIR:-/var/lib/kuryr-stack}
@@ -21,7 +23,9 @@ _k8s_vars() {
     K8S_CTRD=$K8S_DIR/containerd
     K8S_CTRD_SOCK=$K8S_CTRD/containerd.sock
     K8S_KUBECONFIG=$K8S_DIR/admin.kubeconfig
-    K8S_NODE_NAME=${KURYR_K8S_NODE_NAME:-kuryr-k8s-node}
+    # The CNI this rig was brought up with (kuryr | bridge; see k8s_kuryr.sh), recorded by up.
+    K8S_CNI=$(cat "$K8S_RUN/cni" 2>/dev/null || echo bridge)
+    _k8s_node_name
     # kubelet refuses a loopback node IP, and the host's own address is off limits for tests, so
     # the node gets a 10/8 address on a link of its own: traffic to it never leaves the host. The
     # link is an empty bridge because this kernel has no dummy driver (and no modules to load).
@@ -43,6 +47,21 @@ _k8s_vars() {
     K8S_BUSYBOX_IMAGE=localhost/kuryr/busybox:1
     K8S_BINARIES="kube-apiserver kube-controller-manager kube-scheduler kubelet kubectl pause"
     K8S_SERVICES="etcd kube-apiserver kube-controller-manager kube-scheduler containerd kubelet"
+    _k8s_kuryr_vars
+    [ "$K8S_CNI" = kuryr ] && K8S_SERVICES+=" $K8S_KURYR_SERVICES"
+    return 0
+}
+
+# With Kuryr-C's CNI the node goes by the name Neutron's agent reports for this host, so that a pod port's
+# binding:host_id (its node) binds; with the bridge plugin the name is only Kubernetes'.
+_k8s_node_name() {
+    if [ -n "${KURYR_K8S_NODE_NAME:-}" ]; then
+        K8S_NODE_NAME=$KURYR_K8S_NODE_NAME
+    elif [ "$K8S_CNI" = kuryr ]; then
+        K8S_NODE_NAME=$(hostname)
+    else
+        K8S_NODE_NAME=kuryr-k8s-node
+    fi
 }
 
 # First host address of an IPv4 CIDR (the pod network's gateway on cni0).
@@ -406,8 +425,8 @@ disabled_plugins = []
         SystemdCgroup = false
         Root = "$K8S_CTRD/runc"
   [plugins."io.containerd.grpc.v1.cri".cni]
-    # Debian installs the CNI plugins in /usr/lib/cni, not /opt/cni/bin.
-    bin_dir = "$K8S_CNI_BIN"
+    # Debian installs the CNI plugins in /usr/lib/cni, not /opt/cni/bin; Kuryr-C's go to a dir of the rig's.
+    bin_dir = "$([ "$K8S_CNI" = kuryr ] && echo "$K8S_KURYR_CNI_BIN" || echo "$K8S_CNI_BIN")"
     conf_dir = "/etc/cni/net.d"
     max_conf_num = 1
 EOF
@@ -494,12 +513,18 @@ _k8s_restore_sysctls() {
 _k8s_start_node() {
     _k8s_save_sysctls
     _k8s_node_link || { _k8s_die "cannot create $K8S_NODE_LINK"; return 1; }
-    _k8s_bridge || { _k8s_die "cannot create $K8S_BRIDGE"; return 1; }
-    _k8s_write_cni_conf
+    if [ "$K8S_CNI" = kuryr ]; then
+        _k8s_kuryr_prepare || { _k8s_die "cannot set Kuryr-C up as the CNI"; return 1; }
+    else
+        _k8s_bridge || { _k8s_die "cannot create $K8S_BRIDGE"; return 1; }
+        _k8s_write_cni_conf
+    fi
     _k8s_write_containerd_conf
     _k8s_start containerd containerd --config "$K8S_CTRD/config.toml" &&
     _k8s_wait "containerd socket" containerd _k8s_ctr version &&
     _k8s_import_images || return 1
+    # the CNI daemon must answer before kubelet runs the first pod
+    if [ "$K8S_CNI" = kuryr ]; then _k8s_kuryr_start || return 1; fi
     _k8s_write_kubelet_conf
     _k8s_start kubelet "$K8S_BIN/kubelet" \
         --config="$K8S_DIR/kubelet-config.yaml" \
@@ -567,12 +592,15 @@ _k8s_up() {
     _k8s_images || return 1
     mkdir -p "$K8S_DIR" "$K8S_LOG" "$K8S_RUN"
     ln -sfn "$K8S_BIN" "$K8S_DIR/bin"
+    # the CNI decides the node's name, which the credentials below carry
+    _k8s_cni_pick || return 1
+    _k8s_node_name
     _k8s_note_host_paths
     _k8s_credentials || return 1
     _k8s_start_etcd || return 1
     _k8s_start_control_plane || return 1
     _k8s_start_node || return 1
-    _k8s_log "up: node $K8S_NODE_NAME Ready; KUBECONFIG=$K8S_KUBECONFIG"
+    _k8s_log "up: node $K8S_NODE_NAME Ready (CNI: $K8S_CNI); KUBECONFIG=$K8S_KUBECONFIG"
 }
 
 # --- status / env --------------------------------------------------------------------------------
@@ -598,7 +626,13 @@ _k8s_env() {
     echo "export KURYR_K8S_API_URL=$K8S_API_URL"
     echo "export KURYR_K8S_CA=$K8S_PKI/ca.crt"
     echo "export KURYR_K8S_NODE=$K8S_NODE_NAME"
-    echo "export KURYR_K8S_POD_CIDR=$K8S_POD_CIDR"
+    echo "export KURYR_K8S_CNI=$K8S_CNI"
+    if [ "$K8S_CNI" = kuryr ]; then
+        echo "export KURYR_K8S_POD_CIDR=$K8S_KURYR_POD_CIDR"
+        echo "export KURYR_K8S_KURYR_CONF=$K8S_KURYR_CONF"
+    else
+        echo "export KURYR_K8S_POD_CIDR=$K8S_POD_CIDR"
+    fi
     echo "export KURYR_K8S_BIN=$bin"
     echo "export KURYR_K8S_BUSYBOX_IMAGE=$K8S_BUSYBOX_IMAGE"
     echo "export PATH=$bin:\$PATH"
@@ -641,6 +675,7 @@ _k8s_rig_pids() {
             *) [ "$only" = kubelet ] && continue ;;&
             *containerd-shim*"-address $K8S_CTRD_SOCK "* | "$K8S_CACHE"/bin-*/kube-*) echo "${p#/proc/}" ;;
             "etcd --name kuryr-rig --data-dir $K8S_DIR/"* | "containerd --config $K8S_CTRD/"*) echo "${p#/proc/}" ;;
+            *" --config-file $K8S_DIR/kuryr.conf "*) echo "${p#/proc/}" ;;
         esac
     done
 }
@@ -676,6 +711,7 @@ _k8s_down() {
     _k8s_kill_strays kubelet
     _k8s_stop_containers
     _k8s_stop containerd
+    _k8s_kuryr_down
     _k8s_kill_strays
     for s in kube-scheduler kube-controller-manager kube-apiserver etcd; do _k8s_stop "$s"; done
     _k8s_umount_all
