@@ -92,8 +92,9 @@ def cinder():
     ensure_endpoints(token, "cinderv3", "volumev3", "http://127.0.0.1:8776/v3/%(project_id)s")
 
 
-def cinder_pool(timeout=120):
+def cinder_pool():
     """Waits until the NFS back end has reported a pool with free space to the scheduler."""
+    timeout = int(os.environ.get("STACK_CINDER_POOL_WAIT", "120"))
     token = admin_token()
     project = find_one(token, KEYSTONE + "/projects?name=admin&domain_id=default", "projects")
     deadline = time.monotonic() + timeout
@@ -190,7 +191,9 @@ def started(agent):
 def wait_agents(token, want, restarted=True, timeout=90):
     """The agents must have reported in before a port can bind or get a DHCP port. OVN's agents are views of
     the chassis in the southbound DB and carry no start time: there, alive is all Neutron can tell."""
-    deadline = time.monotonic() + timeout
+    t0 = time.monotonic()
+    deadline = t0 + timeout
+    reported = t0
     while True:
         agents = call("GET", NEUTRON + "/agents", token)["agents"]
         # A restarted agent still looks alive from its old heartbeats: only a (re)start after this `up` began
@@ -199,7 +202,12 @@ def wait_agents(token, want, restarted=True, timeout=90):
         alive = {a["agent_type"] for a in agents if a["alive"] and a["host"] == socket.gethostname()
                  and (not restarted or started(a) >= since)}
         if want <= alive:
+            print(f"bootstrap: agents {sorted(want)} alive after {time.monotonic() - t0:.1f} s", flush=True)
             return
+        if time.monotonic() - reported >= 10:  # bootstrap.log then tells which agent a slow start waited for
+            reported = time.monotonic()
+            print(f"bootstrap: still waiting after {reported - t0:.0f} s for {sorted(want - alive)}; agents: "
+                  f"{[(a['agent_type'], a['alive'], a.get('started_at')) for a in agents]}", flush=True)
         if time.monotonic() > deadline:
             sys.exit(f"bootstrap: agents not alive after {timeout}s: missing {sorted(want - alive)}")
         time.sleep(0.5)

@@ -92,9 +92,10 @@ cinder_api() { curl -fsS -o /dev/null "$CINDER_URL/"; }
 
 # The volume service reports its pool to the scheduler only once its driver has set up (share mounted):
 # until then the scheduler has nowhere to place a volume.
+# cinder_pool_ready SECONDS
 cinder_pool_ready() {
-    STACK_ADMIN_PASSWORD=$(secret admin) /usr/bin/python3 "$here/stack.d/bootstrap.py" cinder-pool keystone \
-        >> "$LOG_DIR/bootstrap.log" 2>&1
+    STACK_ADMIN_PASSWORD=$(secret admin) STACK_CINDER_POOL_WAIT=$1 /usr/bin/python3 "$here/stack.d/bootstrap.py" \
+        cinder-pool keystone >> "$LOG_DIR/bootstrap.log" 2>&1
 }
 
 cinder_up() {
@@ -126,14 +127,37 @@ cinder_up() {
     # The NFS driver refuses to start without a mount.nfs on its PATH: it gets the stand-in (see that script).
     mkdir -p "$STACK_DIR/bin"
     install -m 755 "$here/stack.d/mount.nfs-standin" "$STACK_DIR/bin/mount.nfs"
-    pid_alive cinder-volume || PATH="$STACK_DIR/bin:$PATH" start_bg cinder-volume "cinder-volume" /usr/bin/python3 \
-        /usr/bin/cinder-volume --config-file "$CINDER_CONF" --log-file "$LOG_DIR/cinder-volume.log"
+    cinder_volume_start
     state_set cinder 1
 }
 
+cinder_volume_start() {
+    pid_alive cinder-volume || PATH="$STACK_DIR/bin:$PATH" start_bg cinder-volume "cinder-volume" /usr/bin/python3 \
+        /usr/bin/cinder-volume --config-file "$CINDER_CONF" --log-file "$LOG_DIR/cinder-volume.log"
+}
+
+# The scheduler consumes its fanout queue and the volume service its own: the volume service listens only after
+# its driver is set up and it has announced its pool to the schedulers.
+cinder_rpc_listening() {
+    ( rabbit_env; /usr/lib/rabbitmq/bin/rabbitmqctl -q list_queues name consumers 2> /dev/null ) |
+        awk -v vol="cinder-volume.$HOST@nfs" '$1 ~ /^cinder-scheduler_fanout_/ && $2 > 0 {s = 1}
+            $1 == vol && $2 > 0 {v = 1} END {exit !(s && v)}'
+}
+
+# The volume service announces its pool once when its driver is set up, then only in its periodic report (the
+# first 60-120 s after it starts); a scheduler asks the volume services once, when it starts. Started together,
+# each may speak before the other listens, and the pool would then reach the scheduler only a minute or two
+# later (a CI run waited 100 s): once both listen, a pool still missing was missed, and a restarted volume
+# service announces it again to a scheduler that hears it.
 cinder_ready() {
     wait_for cinder-api 90 cinder_api
-    cinder_pool_ready || fail_component cinder-volume "its NFS pool did not reach the scheduler"
+    wait_for cinder-volume 90 cinder_rpc_listening
+    if ! cinder_pool_ready 10; then
+        say "cinder: the scheduler missed the volume service's pool announcement; restarting cinder-volume"
+        stop_pid cinder-volume 30
+        cinder_volume_start
+        cinder_pool_ready 120 || fail_component cinder-volume "its NFS pool did not reach the scheduler"
+    fi
 }
 
 cinder_down() {
