@@ -1,6 +1,7 @@
 /* The registry of the handlers this build has (see handler.h). */
 #include "handler.h"
 
+#include <stdlib.h>
 #include <string.h>
 
 const kc_handler_def *const kc_handler_registry[] = {
@@ -17,4 +18,10 @@ const kc_handler_def *kc_handler_find(const char *name)
             return kc_handler_registry[i];
     }
     return NULL;
+}
+
+char *kc_watch_namespace(const kuryr_config *cfg)
+{
+    const char *ns = kuryr_config_get_str(cfg, "kubernetes", "watch_namespace");
+    return ns && *ns ? strdup(ns) : NULL;
 }

@@ -67,6 +67,9 @@ const kc_handler_def *kc_handler_find(const char *name);
  * before a write that must not come from two controllers. */
 bool kc_controller_is_leader(kc_controller *ctl);
 
+/* [kubernetes] watch_namespace, malloc'd, or NULL when empty (all namespaces) or out of memory. */
+char *kc_watch_namespace(const kuryr_config *cfg);
+
 /* Handlers of this build. */
 extern const kc_handler_def kc_probe_handler;
 extern const kc_handler_def kc_vif_handler;       /* vif.c: Pod -> KuryrPort */

@@ -30,6 +30,7 @@ typedef struct {
     kuryr_auth *auth;
     kuryr_neutron *kn;
     kc_pod_net net;
+    char *namespace; /* [kubernetes] watch_namespace; NULL = all */
     bool use_events;
     atomic_bool tags_in_body; /* cleared once Neutron refuses or drops tags in a create body */
 } kp_state;
@@ -40,6 +41,7 @@ static void kp_fini(void *state)
     if (!s)
         return;
     kc_pod_net_clear(&s->net);
+    free(s->namespace);
     kuryr_neutron_free(s->kn);
     kuryr_auth_free(s->auth);
     kuryr_http_free(s->http);
@@ -48,10 +50,10 @@ static void kp_fini(void *state)
 
 static int kp_init(const kc_handler_env *env, void **state, kc_watch_spec *watch, kuryr_error *err)
 {
-    (void)watch;
     kp_state *s = calloc(1, sizeof(*s));
     if (!s)
         return kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "kuryrport handler: out of memory");
+    watch->namespace = s->namespace = kc_watch_namespace(env->cfg);
     atomic_init(&s->tags_in_body, true);
     s->use_events = kuryr_config_get_bool(env->cfg, "kubernetes", "use_events");
     kuryr_http_opts hopts;
@@ -262,18 +264,20 @@ static int activate(const kc_event *ev, kuryr_k8s_vif *vif, kuryr_work_result *r
     return 0;
 }
 
-/* Errors retrying cannot fix (a refused request, an unusable binding) become an Event, not a retry storm;
- * no address left (409) is an Event too, retried with the queue's backoff. */
+/* Errors retrying cannot fix (a refused request) become an Event, not a retry storm. A port Neutron could not
+ * bind (no live L2 agent on the node, for now) and no address left (409) are Events too, recorded once and
+ * retried with the queue's backoff (up to a minute apart). */
 static kuryr_work_result port_failed(const kc_event *ev, const char *what, const kuryr_error *err)
 {
     char msg[700];
     snprintf(msg, sizeof(msg), "%s: %s", what, err->message);
-    if (err->kind == KURYR_ERR_BAD_REQUEST || err->kind == KURYR_ERR_UNAUTHORIZED) {
-        warn(ev, strcmp(err->type, "BindingFailed") ? "PortCreateFailed" : "BindingFailed", msg);
+    bool binding = !strcmp(err->type, "BindingFailed");
+    if (!binding && (err->kind == KURYR_ERR_BAD_REQUEST || err->kind == KURYR_ERR_UNAUTHORIZED)) {
+        warn(ev, "PortCreateFailed", msg);
         return KURYR_WORK_DONE;
     }
-    if (err->kind == KURYR_ERR_CONFLICT && ev->attempt == 1)
-        warn(ev, "PortCreateFailed", msg);
+    if ((binding || err->kind == KURYR_ERR_CONFLICT) && ev->attempt == 1)
+        warn(ev, binding ? "BindingFailed" : "PortCreateFailed", msg);
     return failed(what, err);
 }
 

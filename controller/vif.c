@@ -7,6 +7,7 @@
  * finalizer is removed last, once the KuryrPort is gone (its own finalizer keeps it until its port is deleted).
  * A KuryrPort of the pod's name whose podUid is another pod's (a pod re-created under the same name) is
  * deleted and made again. */
+#include <stdlib.h>
 #include <string.h>
 
 #include "handler.h"
@@ -134,8 +135,25 @@ static kuryr_work_result vif_handle(const kc_event *ev)
     return ensure_kuryrport(ev, node);
 }
 
+/* The watch: all namespaces, or [kubernetes] watch_namespace. */
+static int vif_init(const kc_handler_env *env, void **state, kc_watch_spec *watch, kuryr_error *err)
+{
+    (void)err;
+    char *ns = kc_watch_namespace(env->cfg);
+    watch->namespace = ns;
+    *state = ns;
+    return 0;
+}
+
+static void vif_fini(void *state)
+{
+    free(state);
+}
+
 const kc_handler_def kc_vif_handler = {
     .name = "vif",
     .resource = &kuryr_k8s_pods,
+    .init = vif_init,
     .handle = vif_handle,
+    .fini = vif_fini,
 };

@@ -247,6 +247,9 @@ const kuryr_opt_def kuryr_options[] = {
     {"kubernetes", "pod_security_groups_driver", STR, "default",
      "Which security groups a pod's port gets: default, [neutron_defaults] pod_security_groups. Upstream's policy "
      "driver (NetworkPolicy) is refused at start by this build.", false, "default|policy"},
+    {"kubernetes", "watch_namespace", STR, "",
+     "Kuryr-C addition: the one namespace whose pods and KuryrPorts the vif and kuryrport handlers watch; empty "
+     "(the default, as upstream): all namespaces.", false, NULL},
     {"kubernetes", "cluster_name", STR, "kubernetes",
      "Kuryr-C addition: the name in the ownership marker kuryr.cluster:<cluster_name> that the controller tags its "
      "Neutron objects with. Clusters sharing one Neutron project need different names; at most 46 characters "

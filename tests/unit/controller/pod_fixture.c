@@ -54,8 +54,7 @@ void pod_fixture_start(pod_fixture *fx, const char *const *extra)
 int pod_fixture_init(pod_fixture *fx, const kc_handler_def *def, kuryr_error *err)
 {
     kc_handler_env env = {.cfg = fx->cfg, .client = fx->client, .identity = "test"};
-    kc_watch_spec watch = {0};
-    return def->init ? def->init(&env, &fx->state, &watch, err) : 0;
+    return def->init ? def->init(&env, &fx->state, &fx->watch, err) : 0;
 }
 
 void pod_fixture_stop(pod_fixture *fx, const kc_handler_def *def)

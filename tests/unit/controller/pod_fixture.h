@@ -29,6 +29,7 @@ typedef struct {
     kuryr_config *cfg;
     kc_controller ctl;
     void *state;   /* the handler's, from its init */
+    kc_watch_spec watch; /* what its init asked to watch */
 } pod_fixture;
 
 /* Starts the server and client; cfg has [neutron] (no auth, the server as endpoint), [neutron_defaults]

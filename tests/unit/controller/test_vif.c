@@ -157,6 +157,26 @@ static void test_stale_kuryrport(void **state)
     pod_fixture_stop(&fx, H);
 }
 
+/* [kubernetes] watch_namespace narrows both handlers' watches; empty watches all namespaces. */
+static void test_watch_namespace(void **state)
+{
+    (void)state;
+    const char *one[] = {"kubernetes", "watch_namespace", FX_NS, NULL};
+    const kc_handler_def *defs[] = {&kc_vif_handler, &kc_kuryrport_handler};
+    for (size_t i = 0; i < 2; i++) {
+        pod_fixture fx;
+        kuryr_error err;
+        pod_fixture_start(&fx, one);
+        assert_int_equal(pod_fixture_init(&fx, defs[i], &err), 0);
+        assert_string_equal(fx.watch.namespace, FX_NS);
+        pod_fixture_stop(&fx, defs[i]);
+        pod_fixture_start(&fx, NULL);
+        assert_int_equal(pod_fixture_init(&fx, defs[i], &err), 0);
+        assert_null(fx.watch.namespace);
+        pod_fixture_stop(&fx, defs[i]);
+    }
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -164,6 +184,7 @@ int main(void)
         cmocka_unit_test(test_new_pod),
         cmocka_unit_test(test_deleted_pod),
         cmocka_unit_test(test_stale_kuryrport),
+        cmocka_unit_test(test_watch_namespace),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
