@@ -14,6 +14,7 @@ kuryr_neutron *kuryr_neutron_new(kuryr_auth *auth)
     if (!kn)
         return NULL;
     kn->auth = auth;
+    atomic_init(&kn->tags_in_body, 1);
     if (pthread_mutex_init(&kn->ext_lock, NULL) != 0) {
         free(kn);
         return NULL;

@@ -4,6 +4,7 @@
 
 #include <jansson.h>
 #include <pthread.h>
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 
@@ -16,6 +17,8 @@ struct kuryr_neutron {
     pthread_mutex_t ext_lock;
     bool ext_loaded;
     kuryr_strv ext;
+    /* 1 until this Neutron refuses or drops "tags" in a create body (kn_create_tagged) */
+    atomic_int tags_in_body;
 };
 
 /* One Neutron request. body (borrowed) is sent as JSON when not NULL. On a 2xx answer *out (when out is not
@@ -54,6 +57,13 @@ typedef struct {
 } kn_resource;
 
 int kn_create(kuryr_neutron *kn, const kn_resource *r, json_t *attrs, void **out, kuryr_error *err);
+/* kn_create with tags (see kuryr_neutron_network_create_tagged). at says where the parsed object keeps its id
+ * (char *) and its tags (kuryr_strv). */
+typedef struct {
+    size_t id, tags;
+} kn_tagged_layout;
+int kn_create_tagged(kuryr_neutron *kn, const kn_resource *r, kn_tagged_layout at, json_t *attrs,
+                     const char *const *tags, size_t n, void **out, bool *tagged_after, kuryr_error *err);
 int kn_get(kuryr_neutron *kn, const kn_resource *r, const char *id, void **out, kuryr_error *err);
 int kn_update(kuryr_neutron *kn, const kn_resource *r, const char *id, json_t *attrs, void **out,
               kuryr_error *err);

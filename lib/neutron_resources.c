@@ -1,6 +1,7 @@
 /* Create, get, list, update and delete for every resource, written once over a descriptor table. */
 #include "neutron_internal.h"
 
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -255,6 +256,21 @@ KN_RESOURCE(kuryr_port, port, "ports", "port", "ports")
 KN_RESOURCE(kuryr_security_group, security_group, "security-groups", "security_group", "security_groups")
 KN_RESOURCE(kuryr_sg_rule, sg_rule, "security-group-rules", "security_group_rule", "security_group_rules")
 KN_RESOURCE(kuryr_trunk, trunk, "trunks", "trunk", "trunks")
+
+#define KN_CREATE_TAGGED(T, name)                                                                              \
+    int kuryr_neutron_##name##_create_tagged(kuryr_neutron *kn, json_t *attrs, const char *const *tags,       \
+                                             size_t n, T **out, bool *tagged_after, kuryr_error *err)         \
+    {                                                                                                          \
+        const kn_tagged_layout at = {offsetof(T, id), offsetof(T, tags)};                                      \
+        void *o = NULL;                                                                                        \
+        int rc = kn_create_tagged(kn, &res_##name, at, attrs, tags, n, &o, tagged_after, err);                \
+        *out = o;                                                                                              \
+        return rc;                                                                                             \
+    }
+KN_CREATE_TAGGED(kuryr_network, network)
+KN_CREATE_TAGGED(kuryr_subnet, subnet)
+KN_CREATE_TAGGED(kuryr_subnetpool, subnetpool)
+KN_CREATE_TAGGED(kuryr_port, port)
 
 const kn_resource *kn_trunk_resource(void)
 {

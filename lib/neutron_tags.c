@@ -3,6 +3,8 @@
 
 #include <stdlib.h>
 
+#include "kuryr/log.h"
+
 /* "/v2.0/<collection>/<id>/tags" plus "/<tag>" when tag is given; id and tag escaped, since tags hold ':'
  * and may hold '/'. */
 static char *tags_path(const char *collection, const char *id, const char *tag, kuryr_error *err)
@@ -73,4 +75,70 @@ int kuryr_neutron_tags_replace(kuryr_neutron *kn, const char *collection, const 
     json_decref(body);
     free(path);
     return rc;
+}
+
+/* ---- tags at creation -------------------------------------------------------------------------------- */
+
+bool kuryr_neutron_tags_in_body(kuryr_neutron *kn)
+{
+    return atomic_load(&kn->tags_in_body) != 0;
+}
+
+static void tags_into_body(json_t *attrs, const char *const *tags, size_t n)
+{
+    json_t *arr = json_array();
+    for (size_t i = 0; i < n; i++)
+        json_array_append_new(arr, json_string(tags[i]));
+    json_object_set_new(attrs, "tags", arr);
+}
+
+/* A 400 naming "tags": this Neutron takes no tags in create bodies. */
+static bool body_tags_refused(kuryr_neutron *kn, const kuryr_error *err)
+{
+    if (err->kind != KURYR_ERR_BAD_REQUEST || !kuryr_error_refused(err, "tags"))
+        return false;
+    KLOG_INFO("Neutron does not take tags in create bodies: tagging with separate calls");
+    atomic_store(&kn->tags_in_body, 0);
+    return true;
+}
+
+/* The created object came back without some of the tags its body carried. */
+static bool body_tags_dropped(kuryr_neutron *kn, const kuryr_strv *got, const char *const *tags, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (!kuryr_strv_contains(got, tags[i])) {
+            KLOG_INFO("Neutron dropped the tags of a create body: tagging with separate calls");
+            atomic_store(&kn->tags_in_body, 0);
+            return true;
+        }
+    }
+    return false;
+}
+
+/* A member of a parsed object, found by its offset (the typed wrappers pass offsetof). */
+#define KN_MEMBER(obj, type, at) ((const type *)((const char *)(obj) + (at)))
+
+int kn_create_tagged(kuryr_neutron *kn, const kn_resource *r, kn_tagged_layout at, json_t *attrs,
+                     const char *const *tags, size_t n, void **out, bool *tagged_after, kuryr_error *err)
+{
+    *out = NULL;
+    bool in_body = n > 0 && kuryr_neutron_tags_in_body(kn);
+    if (in_body)
+        tags_into_body(attrs, tags, n);
+    int rc = kn_create(kn, r, attrs, out, err);
+    if (rc < 0 && in_body && body_tags_refused(kn, err)) {
+        in_body = false;
+        json_object_del(attrs, "tags");
+        rc = kn_create(kn, r, attrs, out, err); /* once: the refusal cannot come again */
+    }
+    if (rc < 0)
+        return -1;
+    if (in_body && body_tags_dropped(kn, KN_MEMBER(*out, kuryr_strv, at.tags), tags, n))
+        in_body = false;
+    bool after = n > 0 && !in_body;
+    if (tagged_after)
+        *tagged_after = after;
+    if (after && kuryr_neutron_tags_replace(kn, r->collection, *KN_MEMBER(*out, char *, at.id), tags, n, err) < 0)
+        return kuryr_error_prefix(err, "tagging the new Neutron object failed: ");
+    return 0;
 }

@@ -319,30 +319,24 @@ KL_HANDLER(kl_h_request_address)
         kl_doubt_marker(marker, sizeof(marker), p->hostname);
         json_object_set_new(attrs, "description", json_string(marker));
         const char *tags[] = {KL_TAG_PORT_KURYR, p->owner}; /* unbound, only its marker says it is ours */
-        bool in_body = kl_tags_into_body(p, attrs, tags, 2);
-        rc = kuryr_neutron_port_create(p->kn, attrs, &port, err);
-        if (rc < 0 && in_body && kl_tags_rejected(p, attrs, err)) {
-            in_body = false;
-            rc = kuryr_neutron_port_create(p->kn, attrs, &port, err);
-        }
-        /* only a 400 is retried above, so this is the one create that may still be carried out */
-        if (rc < 0 && err->kind == KURYR_ERR_UNAVAILABLE)
-            kl_doubts_add_port(p->doubts, marker);
+        bool tagged_after = false;
+        rc = kuryr_neutron_port_create_tagged(p->kn, attrs, tags, 2, &port, &tagged_after, err);
         json_decref(attrs);
-        if (rc < 0) {
+        if (rc < 0 && !port) {
+            /* a 400 was retried already, so this is the one create that may still be carried out */
+            if (err->kind == KURYR_ERR_UNAVAILABLE)
+                kl_doubts_add_port(p->doubts, marker);
             kl_err_wrap(err, "creating the Neutron port failed");
             goto out;
         }
-        if (kl_tags_dropped(p, in_body, &port->tags, tags, 2))
-            in_body = false;
-        rc = -1;
-        if (!in_body && kl_tags_after_create(p, "ports", port->id, tags, 2, err) < 0) {
+        if (rc < 0) {
             kuryr_error dummy;
             /* Neutron gone between the two calls: the port is untagged and unbound, so the watch removes it */
             if (kuryr_neutron_port_delete(p->kn, port->id, &dummy) < 0 && dummy.kind != KURYR_ERR_NOT_FOUND)
                 kl_doubts_add_port(p->doubts, marker);
             goto out;
         }
+        rc = -1; /* until the answer is made */
         KLOG_INFO("created port %s", port->id);
         KURYR_FAULT_POINT("request_address.port_created");
         const char *new_ip = port_ip_in(port, subnet->id);
@@ -350,7 +344,7 @@ KL_HANDLER(kl_h_request_address)
             /* CreateEndpoint comes next and would look this very port up by its address */
             char key[KL_FRESH_KEY_LEN];
             kl_fresh_key_addr(key, subnet->network_id, new_ip);
-            kl_fresh_port_put(p, key, port, in_body ? NULL : tags, in_body ? 0 : 1);
+            kl_fresh_port_put(p, key, port, tagged_after ? tags : NULL, tagged_after ? 1 : 0);
         }
     }
     kuryr_log_ctx_set("port", port->id);

@@ -154,19 +154,12 @@ static int own_pool(kl_plugin *p, const char *pool_cidr, const char *subnet_cidr
     }
     if (tags)
         ntags = strcmp(pool_cidr, subnet_cidr) != 0 ? 2 : 1;
-    bool in_body = kl_tags_into_body(p, attrs, tagv, ntags);
     kuryr_subnetpool *made = NULL;
-    rc = kuryr_neutron_subnetpool_create(p->kn, attrs, &made, err);
-    if (rc < 0 && in_body && kl_tags_rejected(p, attrs, err)) {
-        in_body = false;
-        rc = kuryr_neutron_subnetpool_create(p->kn, attrs, &made, err);
-    }
+    rc = kuryr_neutron_subnetpool_create_tagged(p->kn, attrs, tagv, ntags, &made, NULL, err);
     json_decref(attrs);
-    if (rc < 0)
+    if (rc < 0 && !made)
         return kl_err_wrap(err, "creating the Neutron subnetpool failed");
-    if (kl_tags_dropped(p, in_body, &made->tags, tagv, ntags))
-        in_body = false;
-    if (!in_body && kl_tags_after_create(p, "subnetpools", made->id, tagv, ntags, err) < 0) {
+    if (rc < 0) {
         kuryr_error ignored;
         kuryr_neutron_subnetpool_delete(p->kn, made->id, &ignored);
         kuryr_subnetpool_free(made);

@@ -291,53 +291,6 @@ void kl_subnet_cache_drop_net(kl_plugin *p, const char *net_id)
     drop_where(p, false, net_id);
 }
 
-/* ---- tags at creation -------------------------------------------------------------------------------- */
-
-bool kl_tags_into_body(kl_plugin *p, json_t *attrs, const char *const *tags, size_t n)
-{
-    if (n == 0 || !atomic_load(&p->tags_in_body))
-        return false;
-    json_t *arr = json_array();
-    for (size_t i = 0; i < n; i++)
-        json_array_append_new(arr, json_string(tags[i]));
-    json_object_set_new(attrs, "tags", arr);
-    return true;
-}
-
-bool kl_tags_rejected(kl_plugin *p, json_t *attrs, const kuryr_error *err)
-{
-    if (err->kind != KURYR_ERR_BAD_REQUEST || !kuryr_error_refused(err, "tags"))
-        return false;
-    KLOG_INFO("Neutron does not take tags in create bodies: tagging with separate calls");
-    atomic_store(&p->tags_in_body, 0);
-    json_object_del(attrs, "tags");
-    return true;
-}
-
-bool kl_tags_dropped(kl_plugin *p, bool in_body, const kuryr_strv *got, const char *const *tags, size_t n)
-{
-    if (!in_body)
-        return false;
-    for (size_t i = 0; i < n; i++) {
-        if (!kuryr_strv_contains(got, tags[i])) {
-            KLOG_INFO("Neutron dropped the tags of a create body: tagging with separate calls");
-            atomic_store(&p->tags_in_body, 0);
-            return true;
-        }
-    }
-    return false;
-}
-
-int kl_tags_after_create(kl_plugin *p, const char *collection, const char *id, const char *const *tags, size_t n,
-                         kuryr_error *err)
-{
-    if (n == 0)
-        return 0;
-    if (kuryr_neutron_tags_replace(p->kn, collection, id, tags, n, err) < 0)
-        return kl_err_wrap(err, "tagging the new Neutron object failed");
-    return 0;
-}
-
 /* ---- ports ------------------------------------------------------------------------------------------- */
 
 bool kl_port_is_mine(const kl_plugin *p, const kuryr_port *port)

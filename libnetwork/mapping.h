@@ -35,19 +35,6 @@ void kl_subnet_cache_put(kl_plugin *p, const char *docker_pool_id, const char *n
 void kl_subnet_cache_drop_pool(kl_plugin *p, const char *docker_pool_id);
 void kl_subnet_cache_drop_net(kl_plugin *p, const char *net_id);
 
-/* Tags at creation: put into the create body while Neutron accepts that (one round trip). Returns whether
- * they were added to attrs. */
-bool kl_tags_into_body(kl_plugin *p, json_t *attrs, const char *const *tags, size_t n);
-/* After a failed create with tags in the body: true if Neutron rejected the "tags" attribute, in which case
- * tags are removed from attrs, later creates leave them out, and the caller retries once. */
-bool kl_tags_rejected(kl_plugin *p, json_t *attrs, const kuryr_error *err);
-/* True when tags went in the create body but the created object came back without them: some Neutron releases
- * take a port's "tags" in POST and silently drop it. Turns body tagging off; the caller then tags separately. */
-bool kl_tags_dropped(kl_plugin *p, bool in_body, const kuryr_strv *got, const char *const *tags, size_t n);
-/* After a create that did not carry the tags: sets them with one call. */
-int kl_tags_after_create(kl_plugin *p, const char *collection, const char *id, const char *const *tags, size_t n,
-                         kuryr_error *err);
-
 /* A pool of our own made for a Docker --ip-range is named after the range; this tag records Docker's Pool, so
  * that both are known again after a restart: "kuryr.pool.cidr:<Docker's Pool>". */
 #define KL_TAG_POOL_CIDR "kuryr.pool.cidr:"

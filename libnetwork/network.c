@@ -101,31 +101,26 @@ static int make_network(kl_plugin *p, const char *docker_id, const net_opts *o, 
     char marker[KL_DOUBT_MARKER_LEN];
     kl_doubt_marker(marker, sizeof(marker), p->hostname);
     json_object_set_new(attrs, "description", json_string(marker));
-    bool in_body = tags && kl_tags_into_body(p, attrs, tagv, 3);
     kuryr_network *net = NULL;
-    int rc = kuryr_neutron_network_create(p->kn, attrs, &net, err);
-    if (rc < 0 && in_body && kl_tags_rejected(p, attrs, err)) {
-        in_body = false;
-        rc = kuryr_neutron_network_create(p->kn, attrs, &net, err);
-    }
-    /* only a 400 is retried above, so this is the one create that may still be carried out */
-    if (rc < 0 && err->kind == KURYR_ERR_UNAVAILABLE)
-        kl_doubts_add_network(p->doubts, marker);
+    int rc = kuryr_neutron_network_create_tagged(p->kn, attrs, tagv, tags ? 3 : 0, &net, NULL, err);
     json_decref(attrs);
-    if (rc < 0)
+    if (rc < 0 && !net) {
+        /* a 400 was retried already, so this is the one create that may still be carried out */
+        if (err->kind == KURYR_ERR_UNAVAILABLE)
+            kl_doubts_add_network(p->doubts, marker);
         return kl_err_wrap(err, "creating the Neutron network failed");
-    snprintf(m->neutron_id, sizeof(m->neutron_id), "%s", net->id);
-    m->mtu = net->mtu;
-    if (tags && kl_tags_dropped(p, in_body, &net->tags, tagv, 3))
-        in_body = false;
-    kuryr_network_free(net);
-    if (tags && !in_body && kl_tags_after_create(p, "networks", m->neutron_id, tagv, 3, err) < 0) {
+    }
+    if (rc < 0) {
         kuryr_error ignored;
         /* Neutron gone between the two calls: the network is untagged, so the watch removes it */
-        if (kuryr_neutron_network_delete(p->kn, m->neutron_id, &ignored) < 0 && ignored.kind != KURYR_ERR_NOT_FOUND)
+        if (kuryr_neutron_network_delete(p->kn, net->id, &ignored) < 0 && ignored.kind != KURYR_ERR_NOT_FOUND)
             kl_doubts_add_network(p->doubts, marker);
+        kuryr_network_free(net);
         return -1;
     }
+    snprintf(m->neutron_id, sizeof(m->neutron_id), "%s", net->id);
+    m->mtu = net->mtu;
+    kuryr_network_free(net);
     KLOG_INFO("created Neutron network %s (%s)", name, m->neutron_id);
     KURYR_FAULT_POINT("create_network.network_created");
     return 0;
@@ -244,25 +239,18 @@ static int make_subnet(kl_plugin *p, const char *docker_id, const kl_net_map *m,
     }
     if (!tags)
         ntags = 0;
-    bool in_body = kl_tags_into_body(p, attrs, tagv, ntags);
     kuryr_subnet *sub = NULL;
-    rc = kuryr_neutron_subnet_create(p->kn, attrs, &sub, err);
-    if (rc < 0 && in_body && kl_tags_rejected(p, attrs, err)) {
-        in_body = false;
-        rc = kuryr_neutron_subnet_create(p->kn, attrs, &sub, err);
-    }
+    rc = kuryr_neutron_subnet_create_tagged(p->kn, attrs, tagv, ntags, &sub, NULL, err);
     json_decref(attrs);
-    if (rc < 0)
+    if (rc < 0 && !sub)
         return kl_err_wrap(err, "creating the Neutron subnet failed");
-    snprintf(made, 64, "%s", sub->id);
-    if (kl_tags_dropped(p, in_body, &sub->tags, tagv, ntags))
-        in_body = false;
-    KLOG_INFO("created subnet %s (%s)", name, made);
-    KURYR_FAULT_POINT("create_network.subnet_created");
-    if (!in_body && kl_tags_after_create(p, "subnets", made, tagv, ntags, err) < 0) {
+    snprintf(made, 64, "%s", sub->id); /* the roll-back deletes it, tagged or not */
+    if (rc < 0) {
         kuryr_subnet_free(sub);
         return -1;
     }
+    KLOG_INFO("created subnet %s (%s)", name, made);
+    KURYR_FAULT_POINT("create_network.subnet_created");
     /* The network's first RequestAddress would otherwise look this subnet up again, on the first container's
      * path. Every PoolID of ours names one subnet: a pool made for this network alone, or a CIDR's block. */
     if (info.docker_pool_id[0] && sub->raw)

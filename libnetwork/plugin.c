@@ -22,7 +22,6 @@ int kl_plugin_init(kl_plugin *p, kuryr_config *cfg, kuryr_error *err)
     memset(p, 0, sizeof(*p));
     p->cfg = cfg;
     atomic_init(&p->tag_support, -1);
-    atomic_init(&p->tags_in_body, 1);
     pthread_mutex_init(&p->lock, NULL);
     kuryr_owner_host(cfg, p->hostname);
     kuryr_owner_marker(p->owner, KURYR_OWNER_HOST, p->hostname);

@@ -50,7 +50,6 @@ typedef struct kl_plugin {
     char hostname[256];  /* binding:host_id: [DEFAULT] host or the kernel's host name */
     char owner[256];     /* this host's marker, kuryr.host:<hostname> (kuryr/owner.h) */
     atomic_int tag_support;   /* -1 not yet known, 0 no tag extension, 1 tags */
-    atomic_int tags_in_body;  /* 1 until Neutron rejects "tags" in a create body */
 
     pthread_mutex_t lock;     /* guards the arrays below */
     kl_net_map *nets;

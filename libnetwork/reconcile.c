@@ -192,7 +192,7 @@ static int list_our_ports(pass *ps, kuryr_port_list *l, kuryr_error *err)
     if (list_ports_into(ps, "binding:host_id", ps->p->hostname, l, err) < 0 ||
         list_ports_into(ps, "tags", ps->p->owner, l, err) < 0)
         return -1;
-    if (!atomic_load(&ps->p->tags_in_body))
+    if (!kuryr_neutron_tags_in_body(ps->p->kn))
         return list_ports_into(ps, "name", KL_UNBOUND_PORT_NAME, l, err);
     return 0;
 }

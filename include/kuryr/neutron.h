@@ -219,6 +219,25 @@ int kuryr_neutron_tag_remove(kuryr_neutron *kn, const char *collection, const ch
 int kuryr_neutron_tags_replace(kuryr_neutron *kn, const char *collection, const char *id,
                                const char *const *tags, size_t n, kuryr_error *err);
 
+/* Creates an object that carries tags from birth. While this Neutron takes "tags" in a create body they go
+ * there (one round trip); a create refused with a 400 naming "tags" is sent once more without them, and one
+ * whose answer lacks them (some releases take a port's "tags" in POST and drop them) is tagged with one more
+ * call. Either turns body tags off for later creates of this client, which then tag with a call after the
+ * create. n == 0 is a plain create. attrs is borrowed (its "tags" member may be added and removed).
+ * On success *out is the object as created and *tagged_after (may be NULL) tells whether the tags went in a
+ * separate call, in which case *out does not show them. On failure *out is NULL when nothing was created, or
+ * the created object when only the tags call failed: it is untagged, and the caller deletes it. */
+#define KURYR_NEUTRON_CREATE_TAGGED_DECL(T, name)                                                              \
+    int kuryr_neutron_##name##_create_tagged(kuryr_neutron *kn, json_t *attrs, const char *const *tags,       \
+                                             size_t n, T **out, bool *tagged_after, kuryr_error *err);
+KURYR_NEUTRON_CREATE_TAGGED_DECL(kuryr_network, network)
+KURYR_NEUTRON_CREATE_TAGGED_DECL(kuryr_subnet, subnet)
+KURYR_NEUTRON_CREATE_TAGGED_DECL(kuryr_subnetpool, subnetpool)
+KURYR_NEUTRON_CREATE_TAGGED_DECL(kuryr_port, port)
+/* False once this Neutron has refused or dropped tags in a create body: objects then get their tags only after
+ * they exist, so a create that is carried out late (after its request gave up) has none. */
+bool kuryr_neutron_tags_in_body(kuryr_neutron *kn);
+
 /* Extension aliases, fetched once and cached. */
 int kuryr_neutron_extensions(kuryr_neutron *kn, kuryr_strv *out, kuryr_error *err);
 bool kuryr_neutron_has_extension(kuryr_neutron *kn, const char *alias);

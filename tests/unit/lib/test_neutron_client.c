@@ -389,6 +389,123 @@ static void test_tags(void **state)
     assert_body(f, 6, "{\"tags\": []}");
 }
 
+/* ---- tags at creation ------------------------------------------------------------------------------- */
+#define NET_WITH_TAGS "{\"network\": {\"id\": \"" NET_ID "\", \"tags\": [\"a\", \"b\"]}}"
+#define NET_NO_TAGS "{\"network\": {\"id\": \"" NET_ID "\", \"tags\": []}}"
+#define TAGS_REFUSED                                                                                            \
+    "{\"NeutronError\": {\"type\": \"HTTPBadRequest\", \"message\": \"Attribute 'tags' not allowed in POST\"}}"
+static const char *const two_tags[] = {"a", "b"};
+
+/* One create as callers make it: fresh attributes {"name": "x"}. */
+static int create_x(fixture *f, const char *const *tags, size_t n, kuryr_network **net, bool *after,
+                    kuryr_error *err)
+{
+    json_t *attrs = json_pack("{ss}", "name", "x");
+    int rc = kuryr_neutron_network_create_tagged(f->kn, attrs, tags, n, net, after, err);
+    json_decref(attrs);
+    return rc;
+}
+
+static void test_create_tagged_in_body(void **state)
+{
+    fixture *f = *state;
+    test_httpd_answer(f->srv, "POST", "/v2.0/networks", 201, NET_WITH_TAGS);
+    kuryr_error err = {0};
+    kuryr_network *n = NULL;
+    bool after = true;
+    assert_int_equal(create_x(f, two_tags, 2, &n, &after, &err), 0);
+    assert_false(after);
+    assert_string_equal(n->id, NET_ID);
+    kuryr_network_free(n);
+    assert_int_equal(test_httpd_request_count(f->srv), 1); /* one round trip */
+    assert_body(f, 0, "{\"network\": {\"name\": \"x\", \"tags\": [\"a\", \"b\"]}}");
+    /* no tags asked: a plain create */
+    assert_int_equal(create_x(f, NULL, 0, &n, &after, &err), 0);
+    assert_false(after);
+    kuryr_network_free(n);
+    assert_body(f, 1, "{\"network\": {\"name\": \"x\"}}");
+    assert_true(kuryr_neutron_tags_in_body(f->kn));
+}
+
+/* A 400 naming "tags": the create is sent again without them, the tags follow in one call, and later creates
+ * leave them out from the start. */
+static void test_create_tagged_refused(void **state)
+{
+    fixture *f = *state;
+    test_httpd_add(f->srv, &(test_httpd_script){.method = "POST", .path = "/v2.0/networks", .status = 400,
+                                                 .body = TAGS_REFUSED, .times = 1});
+    test_httpd_answer(f->srv, "POST", "/v2.0/networks", 201, NET_NO_TAGS);
+    test_httpd_answer(f->srv, "PUT", "/v2.0/networks/" NET_ID "/tags", 200, "{\"tags\": [\"a\", \"b\"]}");
+    kuryr_error err = {0};
+    kuryr_network *n = NULL;
+    bool after = false;
+    assert_int_equal(create_x(f, two_tags, 2, &n, &after, &err), 0);
+    assert_true(after);
+    kuryr_network_free(n);
+    assert_body(f, 0, "{\"network\": {\"name\": \"x\", \"tags\": [\"a\", \"b\"]}}");
+    assert_request(f, 1, "POST", "/v2.0/networks");
+    assert_body(f, 1, "{\"network\": {\"name\": \"x\"}}");
+    assert_request(f, 2, "PUT", "/v2.0/networks/" NET_ID "/tags");
+    assert_body(f, 2, "{\"tags\": [\"a\", \"b\"]}");
+    assert_false(kuryr_neutron_tags_in_body(f->kn));
+
+    assert_int_equal(create_x(f, two_tags, 2, &n, &after, &err), 0);
+    assert_true(after);
+    kuryr_network_free(n);
+    assert_body(f, 3, "{\"network\": {\"name\": \"x\"}}");
+    assert_request(f, 4, "PUT", "/v2.0/networks/" NET_ID "/tags");
+    assert_int_equal(test_httpd_request_count(f->srv), 5);
+}
+
+/* Another 400 is the caller's: not retried, nothing created, body tags still on. */
+static void test_create_tagged_other_400(void **state)
+{
+    fixture *f = *state;
+    test_httpd_answer(f->srv, "POST", "/v2.0/networks", 400,
+                      "{\"NeutronError\": {\"type\": \"HTTPBadRequest\", \"message\": \"Invalid input for name\"}}");
+    kuryr_error err = {0};
+    kuryr_network *n = NULL;
+    assert_int_equal(create_x(f, two_tags, 2, &n, NULL, &err), -1);
+    assert_null(n);
+    assert_int_equal(err.kind, KURYR_ERR_BAD_REQUEST);
+    assert_int_equal(test_httpd_request_count(f->srv), 1);
+    assert_true(kuryr_neutron_tags_in_body(f->kn));
+}
+
+/* Taken in the body but not kept: tagged with one more call, and body tags are off from now on. */
+static void test_create_tagged_dropped(void **state)
+{
+    fixture *f = *state;
+    test_httpd_answer(f->srv, "POST", "/v2.0/networks", 201, NET_NO_TAGS);
+    test_httpd_answer(f->srv, "PUT", "/v2.0/networks/" NET_ID "/tags", 200, "{\"tags\": [\"a\", \"b\"]}");
+    kuryr_error err = {0};
+    kuryr_network *n = NULL;
+    bool after = false;
+    assert_int_equal(create_x(f, two_tags, 2, &n, &after, &err), 0);
+    assert_true(after);
+    kuryr_network_free(n);
+    assert_int_equal(test_httpd_request_count(f->srv), 2);
+    assert_request(f, 1, "PUT", "/v2.0/networks/" NET_ID "/tags");
+    assert_false(kuryr_neutron_tags_in_body(f->kn));
+}
+
+/* The tags call fails: the created, untagged object is handed back with the error, for the caller to delete. */
+static void test_create_tagged_tag_call_fails(void **state)
+{
+    fixture *f = *state;
+    test_httpd_answer(f->srv, "POST", "/v2.0/networks", 201, NET_NO_TAGS);
+    test_httpd_answer(f->srv, "PUT", "/v2.0/networks/" NET_ID "/tags", 503,
+                      "{\"NeutronError\": {\"type\": \"X\", \"message\": \"down\"}}");
+    kuryr_error err = {0};
+    kuryr_network *n = NULL;
+    assert_int_equal(create_x(f, two_tags, 2, &n, NULL, &err), -1);
+    assert_non_null(n);
+    assert_string_equal(n->id, NET_ID);
+    assert_int_equal(err.kind, KURYR_ERR_UNAVAILABLE);
+    assert_non_null(strstr(err.message, "tagging the new Neutron object failed"));
+    kuryr_network_free(n);
+}
+
 /* ---- trunks ------------------------------------------------------------------------------------------ */
 static void test_trunk_subports(void **state)
 {
@@ -520,6 +637,11 @@ int main(void)
         T(test_errors_through_client),
         T(test_port_update_if_revision),
         T(test_tags),
+        T(test_create_tagged_in_body),
+        T(test_create_tagged_refused),
+        T(test_create_tagged_other_400),
+        T(test_create_tagged_dropped),
+        T(test_create_tagged_tag_call_fails),
         T(test_trunk_subports),
         T(test_extensions_cached),
         T(test_threads),
