@@ -127,145 +127,201 @@ static int wait_active(kl_plugin *p, const char *port_id, kuryr_error *err)
     }
 }
 
-KL_HANDLER(kl_h_create_endpoint)
+/* What CreateEndpoint was given, checked: addresses without their prefix ("" when absent), mac NULL when
+ * absent. */
+typedef struct {
+    const char *docker_net, *ep, *mac;
+    char ip4[KL_ADDR_STRLEN], ip6[KL_ADDR_STRLEN];
+    bool iface_given; /* Docker chose an address or a MAC itself */
+} ep_request;
+
+static int parse_endpoint_request(json_t *req, ep_request *r, kuryr_error *err)
 {
-    const char *docker_net, *ep, *addr4 = NULL, *addr6 = NULL, *mac = NULL;
+    const char *addr4 = NULL, *addr6 = NULL;
     json_t *iface, *opts;
-    if (read_ids(req, &docker_net, &ep, err) < 0 || kl_get_obj(req, "Interface", &iface, err) < 0 ||
+    r->mac = NULL;
+    r->ip4[0] = r->ip6[0] = '\0';
+    if (read_ids(req, &r->docker_net, &r->ep, err) < 0 || kl_get_obj(req, "Interface", &iface, err) < 0 ||
         kl_get_obj(req, "Options", &opts, err) < 0 || kl_get_str(iface, "Address", false, &addr4, err) < 0 ||
         kl_get_str(iface, "AddressIPv6", false, &addr6, err) < 0 ||
-        kl_get_str(iface, "MacAddress", false, &mac, err) < 0)
+        kl_get_str(iface, "MacAddress", false, &r->mac, err) < 0)
         return -1;
-    char ip4[KL_ADDR_STRLEN] = "", ip6[KL_ADDR_STRLEN] = "";
     int f;
     if (addr4 && *addr4 && (!kl_valid_cidr(addr4, &f) || f != 4))
         return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 400, NULL, "Interface.Address %s is not an IPv4 CIDR", addr4);
     if (addr6 && *addr6 && (!kl_valid_cidr(addr6, &f) || f != 6))
         return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 400, NULL, "Interface.AddressIPv6 %s is not an IPv6 CIDR",
                                addr6);
-    if (mac && *mac && !kl_valid_mac(mac))
-        return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 400, NULL, "Interface.MacAddress %s is not a MAC", mac);
+    if (r->mac && *r->mac && !kl_valid_mac(r->mac))
+        return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 400, NULL, "Interface.MacAddress %s is not a MAC", r->mac);
     if (addr4 && *addr4)
-        kl_addr_strip_prefix(addr4, ip4, sizeof(ip4));
+        kl_addr_strip_prefix(addr4, r->ip4, sizeof(r->ip4));
     if (addr6 && *addr6)
-        kl_addr_strip_prefix(addr6, ip6, sizeof(ip6));
-    if (mac && !*mac)
-        mac = NULL;
-    bool iface_given = ip4[0] || ip6[0] || mac;
+        kl_addr_strip_prefix(addr6, r->ip6, sizeof(r->ip6));
+    if (r->mac && !*r->mac)
+        r->mac = NULL;
+    r->iface_given = r->ip4[0] || r->ip6[0] || r->mac;
+    return 0;
+}
 
-    kl_net_map m;
-    if (kl_net_lookup(p, docker_net, &m, err) < 0)
-        return -1;
-    kuryr_log_ctx_set("neutron_net", m.neutron_id);
+/* The endpoint's port through the steps of CreateEndpoint, and what a failure has to undo. */
+typedef struct {
+    kuryr_port *port;  /* as found or made */
+    kuryr_port *bound; /* as bound to this host */
+    bool fresh;        /* handed over by RequestAddress, not looked up */
+    bool created;      /* made here: deleted on failure */
+    bool retried;      /* already this endpoint's (a retried request): left as it is on failure */
+    bool prebound;     /* a pool port bound to this host already: left to ReleaseAddress on failure */
+} ep_port;
 
+/* The port RequestAddress made for one of the endpoint's addresses, handed over to save a lookup. */
+static kuryr_port *take_handed_port(kl_plugin *p, const ep_request *r, const char *net_id)
+{
     kuryr_port *port = NULL;
-    bool created = false, retried = false, fresh = false;
-    char f1[96], key[KL_FRESH_KEY_LEN];
+    char key[KL_FRESH_KEY_LEN];
     for (int i = 0; i < 2 && !port; i++) {
-        const char *ip = i ? ip6 : ip4;
+        const char *ip = i ? r->ip6 : r->ip4;
         if (!ip[0])
             continue;
-        kl_fresh_key_addr(key, m.neutron_id, ip);
-        port = kl_fresh_port_take(p, key, m.neutron_id);
+        kl_fresh_key_addr(key, net_id, ip);
+        port = kl_fresh_port_take(p, key, net_id);
     }
-    fresh = port != NULL;
-find:
-    /* the address finds both the IPAM port and a retried request's port (its device_id is already ep) */
-    for (int i = 0; i < 2 && !port; i++) {
-        const char *ip = i ? ip6 : ip4;
+    return port;
+}
+
+/* The port in Neutron: by address, which finds both the IPAM port and a retried request's port (its device_id
+ * is already ep), else by MAC, else by device_id. NULL when none. */
+static int look_up_port(kl_plugin *p, const ep_request *r, const char *net_id, kuryr_port **port, kuryr_error *err)
+{
+    char f1[96];
+    for (int i = 0; i < 2 && !*port; i++) {
+        const char *ip = i ? r->ip6 : r->ip4;
         if (!ip[0])
             continue;
         snprintf(f1, sizeof(f1), "ip_address=%s", ip);
-        if (find_port_by(p, m.neutron_id, "fixed_ips", f1, &port, err) < 0)
+        if (find_port_by(p, net_id, "fixed_ips", f1, port, err) < 0)
             return -1;
     }
-    if (!port && mac && find_port_by(p, m.neutron_id, "mac_address", mac, &port, err) < 0)
+    if (!*port && r->mac && find_port_by(p, net_id, "mac_address", r->mac, port, err) < 0)
         return -1;
-    if (!port && find_port_by(p, m.neutron_id, "device_id", ep, &port, err) < 0)
+    if (!*port && find_port_by(p, net_id, "device_id", r->ep, port, err) < 0)
+        return -1;
+    return 0;
+}
+
+/* No IPAM port (another IPAM driver, or one released under us): the endpoint's own, with its addresses. */
+static int create_endpoint_port(kl_plugin *p, const ep_request *r, const char *net_id, kuryr_port **port,
+                                kuryr_error *err)
+{
+    char name[KL_NAME_LEN];
+    kl_endpoint_port_name(name, r->ep);
+    json_t *attrs = json_pack("{s:s,s:s,s:b}", "network_id", net_id, "name", name, "admin_state_up", 1);
+    json_t *ips = json_array();
+    if (r->ip4[0])
+        json_array_append_new(ips, json_pack("{s:s}", "ip_address", r->ip4));
+    if (r->ip6[0])
+        json_array_append_new(ips, json_pack("{s:s}", "ip_address", r->ip6));
+    if (json_array_size(ips))
+        json_object_set_new(attrs, "fixed_ips", ips);
+    else
+        json_decref(ips);
+    if (r->mac)
+        json_object_set_new(attrs, "mac_address", json_string(r->mac));
+    int rc = kuryr_neutron_port_create(p->kn, attrs, port, err);
+    json_decref(attrs);
+    if (rc < 0)
+        return kl_err_wrap(err, "creating the endpoint's Neutron port failed");
+    KURYR_FAULT_POINT("create_endpoint.port_created");
+    return 0;
+}
+
+/* e->port: the handed-over port (when use_handed), else the one found in Neutron, else a new one. A port
+ * another endpoint uses is refused; nothing is left to undo then. */
+static int locate_port(kl_plugin *p, const ep_request *r, const char *net_id, bool use_handed, ep_port *e,
+                       kuryr_error *err)
+{
+    e->port = use_handed ? take_handed_port(p, r, net_id) : NULL;
+    e->fresh = e->port != NULL;
+    if (look_up_port(p, r, net_id, &e->port, err) < 0)
         return -1;
     char user[65];
-    bool in_use = port && kl_vif_pool_port_endpoint(port, user);
-    retried = in_use && strcmp(user, ep) == 0;
-    if (in_use && !retried) {
+    bool in_use = e->port && kl_vif_pool_port_endpoint(e->port, user);
+    e->retried = in_use && strcmp(user, r->ep) == 0;
+    if (in_use && !e->retried) {
         kuryr_error_set(err, KURYR_ERR_CONFLICT, 409, NULL, "port %s holding this address is in use by device %s",
-                        port->id, user);
-        kuryr_port_free(port);
+                        e->port->id, user);
+        kuryr_port_free(e->port);
+        e->port = NULL;
         return -1;
     }
-    if (!port) {
-        /* no IPAM port (another IPAM driver, or one released under us): make the endpoint's own */
-        char name[KL_NAME_LEN];
-        kl_endpoint_port_name(name, ep);
-        json_t *attrs = json_pack("{s:s,s:s,s:b}", "network_id", m.neutron_id, "name", name, "admin_state_up", 1);
-        json_t *ips = json_array();
-        if (ip4[0])
-            json_array_append_new(ips, json_pack("{s:s}", "ip_address", ip4));
-        if (ip6[0])
-            json_array_append_new(ips, json_pack("{s:s}", "ip_address", ip6));
-        if (json_array_size(ips))
-            json_object_set_new(attrs, "fixed_ips", ips);
-        else
-            json_decref(ips);
-        if (mac)
-            json_object_set_new(attrs, "mac_address", json_string(mac));
-        int rc = kuryr_neutron_port_create(p->kn, attrs, &port, err);
-        json_decref(attrs);
-        if (rc < 0)
-            return kl_err_wrap(err, "creating the endpoint's Neutron port failed");
-        created = true;
-        KURYR_FAULT_POINT("create_endpoint.port_created");
+    if (!e->port) {
+        if (create_endpoint_port(p, r, net_id, &e->port, err) < 0)
+            return -1;
+        e->created = true;
     }
-    kuryr_log_ctx_set("port", port->id);
-    kl_fresh_port_drop_id(p, port->id); /* its other family's entry, or one a MAC lookup made stale */
+    kuryr_log_ctx_set("port", e->port->id);
+    kl_fresh_port_drop_id(p, e->port->id); /* its other family's entry, or one a MAC lookup made stale */
+    return 0;
+}
 
-    bool new_mac = mac && (!port->mac_address || strcasecmp(port->mac_address, mac) != 0);
-    /* a pool port is bound to this host already: the endpoint's tags, which Join adds, are all it needs (and a
-     * MAC of Docker's, when Docker still sends one, takes an unbind and a new bind: vif_pool.h) */
-    bool prebound = kl_vif_pool_port_is_pooled(port) && port->binding_host_id &&
-                    strcmp(port->binding_host_id, p->hostname) == 0 && !new_mac;
-    kuryr_port *bound = NULL;
-    int rc;
-    if (prebound) {
-        bound = kuryr_port_copy(port);
-        rc = bound ? 0 : kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "out of memory");
-    } else {
-        if (new_mac && kl_vif_pool_port_is_pooled(port) && unbind_port_attrs(p, port->id, err) < 0)
-            return kl_err_wrap(err, "unbinding the pool port for a MAC of Docker's failed");
-        json_t *attrs = json_pack("{s:s,s:s,s:s,s:b}", "device_owner", KL_DEVICE_OWNER, "device_id", ep,
-                                  "binding:host_id", p->hostname, "admin_state_up", 1);
-        if (new_mac)
-            json_object_set_new(attrs, "mac_address", json_string(mac));
-        rc = kuryr_neutron_port_update(p->kn, port->id, attrs, &bound, err);
-        json_decref(attrs);
+/* Binds e->port to this host as the endpoint's device (e->bound). A pool port bound here already needs only
+ * the endpoint's tags, which Join adds (and a MAC of Docker's, when Docker still sends one, takes an unbind
+ * and a new bind: vif_pool.h). */
+static int bind_to_host(kl_plugin *p, const ep_request *r, ep_port *e, kuryr_error *err)
+{
+    kuryr_port *port = e->port;
+    bool pooled = kl_vif_pool_port_is_pooled(port);
+    bool new_mac = r->mac && (!port->mac_address || strcasecmp(port->mac_address, r->mac) != 0);
+    e->prebound = pooled && port->binding_host_id && strcmp(port->binding_host_id, p->hostname) == 0 && !new_mac;
+    if (e->prebound) {
+        e->bound = kuryr_port_copy(port);
+        return e->bound ? 0 : kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "out of memory");
     }
-    if (rc < 0 && fresh && err->kind == KURYR_ERR_NOT_FOUND) {
-        /* removed since RequestAddress: look again, as without the handed-over port */
+    if (new_mac && pooled && unbind_port_attrs(p, port->id, err) < 0) {
+        /* nothing was changed yet: nothing to undo */
+        kuryr_port_free(e->port);
+        e->port = NULL;
+        return kl_err_wrap(err, "unbinding the pool port for a MAC of Docker's failed");
+    }
+    json_t *attrs = json_pack("{s:s,s:s,s:s,s:b}", "device_owner", KL_DEVICE_OWNER, "device_id", r->ep,
+                              "binding:host_id", p->hostname, "admin_state_up", 1);
+    if (new_mac)
+        json_object_set_new(attrs, "mac_address", json_string(r->mac));
+    int rc = kuryr_neutron_port_update(p->kn, port->id, attrs, &e->bound, err);
+    json_decref(attrs);
+    return rc < 0 ? kl_err_wrap(err, "binding the Neutron port to this host failed") : 0;
+}
+
+/* The endpoint's port, bound to this host. A port handed over by RequestAddress but removed since is looked
+ * for again, as if none had been handed over. */
+static int bound_port(kl_plugin *p, const ep_request *r, const char *net_id, ep_port *e, kuryr_error *err)
+{
+    for (bool use_handed = true;; use_handed = false) {
+        if (locate_port(p, r, net_id, use_handed, e, err) < 0)
+            return -1;
+        if (bind_to_host(p, r, e, err) == 0)
+            return 0;
+        if (!e->port || !e->fresh || err->kind != KURYR_ERR_NOT_FOUND)
+            return -1;
         kuryr_error_clear(err);
-        kuryr_port_free(port);
-        port = NULL;
-        fresh = false;
-        goto find;
+        kuryr_port_free(e->port);
+        e->port = NULL;
     }
-    if (rc < 0) {
-        kl_err_wrap(err, "binding the Neutron port to this host failed");
-        goto undo;
-    }
-    /* a pool port is tagged by Join: Docker creates one network's endpoints one at a time, and joins them in
-     * parallel, so every Neutron request moved out of CreateEndpoint shortens a burst of container starts */
-    if (!prebound && set_endpoint_tags(p, port, ep, true, err) < 0)
-        goto undo;
-    KURYR_FAULT_POINT("create_endpoint.port_bound");
+}
 
-    kuryr_bind_request br = {.port = bound, .mtu = m.mtu, .owner_id = ep};
+/* Plugs the bound port on the host (kuryr_bind) and, with vif_plugging_is_fatal, waits for it to be ACTIVE;
+ * a failure leaves the host side unplugged. */
+static int plug(kl_plugin *p, const ep_request *r, const kl_net_map *m, const ep_port *e, kuryr_error *err)
+{
+    kuryr_bind_request br = {.port = e->bound, .mtu = m->mtu, .owner_id = r->ep};
     kuryr_bind_result res;
     if (kl_bind_request_prepare(p, &br, err) < 0) {
         kl_metrics_binding_failure();
-        kl_err_wrap(err, "plugging the port on the host failed");
-        goto undo;
+        return kl_err_wrap(err, "plugging the port on the host failed");
     }
     char tap[KURYR_IFNAME_LEN];
-    kuryr_ifname(tap, "tap", port->id);
-    if (retried || (prebound && if_nametoindex(tap) != 0)) {
+    kuryr_ifname(tap, "tap", e->port->id);
+    if (e->retried || (e->prebound && if_nametoindex(tap) != 0)) {
         kuryr_error ignored;
         /* a retry, or a pool port whose last user's Join failed or died, starts from a clean host side (the
          * check spares OVS hosts an ovs-vsctl run per start) */
@@ -273,58 +329,92 @@ find:
     }
     if (kuryr_bind(&p->bcfg, &br, &res, err) < 0) {
         kl_metrics_binding_failure();
-        kl_err_wrap(err, "plugging the port on the host failed");
-        goto undo;
+        return kl_err_wrap(err, "plugging the port on the host failed");
     }
-    KLOG_INFO("bound port %s as %s/%s", port->id, res.host_ifname, res.container_ifname);
+    KLOG_INFO("bound port %s as %s/%s", e->port->id, res.host_ifname, res.container_ifname);
     KURYR_FAULT_POINT("create_endpoint.plugged");
-    if (kuryr_config_get_bool(p->cfg, "neutron", "vif_plugging_is_fatal") && wait_active(p, port->id, err) < 0) {
+    if (kuryr_config_get_bool(p->cfg, "neutron", "vif_plugging_is_fatal") && wait_active(p, e->port->id, err) < 0) {
         kuryr_error ignored;
         kuryr_unbind(&p->bcfg, &br, &ignored);
-        goto undo;
+        return -1;
     }
+    return 0;
+}
 
+/* The Interface answer: when Docker left the addresses to the driver, the ones Neutron gave and the port's MAC;
+ * when Docker asked IPAM for no MAC (a pool, vif_pool.h), the port's MAC. */
+static json_t *interface_reply(kl_plugin *p, const ep_request *r, const kuryr_port *bound)
+{
     json_t *out_iface = json_object();
-    if (!iface_given) {
-        /* Docker left the addresses to the driver: report the ones Neutron gave */
+    if (!r->iface_given) {
         for (size_t i = 0; i < bound->n_fixed_ips; i++) {
             kuryr_subnet *s;
+            kuryr_error ignored;
             if (!bound->fixed_ips[i].ip_address || !bound->fixed_ips[i].subnet_id ||
-                kuryr_neutron_subnet_get(p->kn, bound->fixed_ips[i].subnet_id, &s, err) < 0)
+                kuryr_neutron_subnet_get(p->kn, bound->fixed_ips[i].subnet_id, &s, &ignored) < 0)
                 continue;
             char buf[KL_ADDR_STRLEN + 8];
             snprintf(buf, sizeof(buf), "%s/%d", bound->fixed_ips[i].ip_address, kl_cidr_prefixlen(s->cidr));
             json_object_set_new(out_iface, s->ip_version == 6 ? "AddressIPv6" : "Address", json_string(buf));
             kuryr_subnet_free(s);
         }
-        kuryr_error_clear(err);
         if (bound->mac_address)
             json_object_set_new(out_iface, "MacAddress", json_string(bound->mac_address));
-    } else if (!mac && bound->mac_address) {
-        /* Docker asked IPAM for no MAC (a pool, vif_pool.h): the interface takes the port's */
+    } else if (!r->mac && bound->mac_address) {
         json_object_set_new(out_iface, "MacAddress", json_string(bound->mac_address));
     }
-    *resp = json_pack("{s:o}", "Interface", out_iface);
-    kl_fresh_key_ep(key, ep);
-    kl_fresh_port_put(p, key, bound, NULL, 0); /* Join comes next and needs its id and subnets */
-    kuryr_port_free(bound);
-    kuryr_port_free(port);
-    return 0;
+    return json_pack("{s:o}", "Interface", out_iface);
+}
 
-undo: {
-        kuryr_error ignored;
-        if (created) {
-            kuryr_neutron_port_delete(p->kn, port->id, &ignored);
-        } else if (prebound) {
-            /* untagged: ReleaseAddress hands it back to the pool */
-        } else if (!retried) {
-            unbind_port_attrs(p, port->id, &ignored);
-            set_endpoint_tags(p, port, ep, false, &ignored);
-        }
-        kuryr_port_free(bound);
-        kuryr_port_free(port);
-        return -1;
+/* Rolls a failed CreateEndpoint back: a port made here is deleted, one found is unbound and loses the
+ * endpoint's tags; a retried request's port and a pool port (untagged: ReleaseAddress hands it back to the
+ * pool) stay as they are. */
+static void undo_endpoint(kl_plugin *p, const ep_request *r, ep_port *e)
+{
+    kuryr_error ignored;
+    if (!e->port) {
+        /* nothing was changed */
+    } else if (e->created) {
+        kuryr_neutron_port_delete(p->kn, e->port->id, &ignored);
+    } else if (!e->prebound && !e->retried) {
+        unbind_port_attrs(p, e->port->id, &ignored);
+        set_endpoint_tags(p, e->port, r->ep, false, &ignored);
     }
+    kuryr_port_free(e->bound);
+    kuryr_port_free(e->port);
+}
+
+KL_HANDLER(kl_h_create_endpoint)
+{
+    ep_request r;
+    if (parse_endpoint_request(req, &r, err) < 0)
+        return -1;
+    kl_net_map m;
+    if (kl_net_lookup(p, r.docker_net, &m, err) < 0)
+        return -1;
+    kuryr_log_ctx_set("neutron_net", m.neutron_id);
+
+    ep_port e = {0};
+    if (bound_port(p, &r, m.neutron_id, &e, err) < 0)
+        goto undo;
+    /* a pool port is tagged by Join: Docker creates one network's endpoints one at a time, and joins them in
+     * parallel, so every Neutron request moved out of CreateEndpoint shortens a burst of container starts */
+    if (!e.prebound && set_endpoint_tags(p, e.port, r.ep, true, err) < 0)
+        goto undo;
+    KURYR_FAULT_POINT("create_endpoint.port_bound");
+    if (plug(p, &r, &m, &e, err) < 0)
+        goto undo;
+
+    *resp = interface_reply(p, &r, e.bound);
+    char key[KL_FRESH_KEY_LEN];
+    kl_fresh_key_ep(key, r.ep);
+    kl_fresh_port_put(p, key, e.bound, NULL, 0); /* Join comes next and needs its id and subnets */
+    kuryr_port_free(e.bound);
+    kuryr_port_free(e.port);
+    return 0;
+undo:
+    undo_endpoint(p, &r, &e);
+    return -1;
 }
 
 KL_HANDLER(kl_h_endpoint_oper_info)

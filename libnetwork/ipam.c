@@ -169,196 +169,277 @@ static int add_fixed_ip(kl_plugin *p, kuryr_port **port, const kuryr_subnet *sub
     return 0;
 }
 
-KL_HANDLER(kl_h_request_address)
+/* What a RequestAddress asks for, checked. addr is NULL for "any address", mac NULL when Docker sent none. */
+typedef struct {
+    const char *docker_pool_id, *addr, *mac;
+    char pool_id[KL_NAME_LEN], cidr[KL_NAME_LEN], ip[KL_ADDR_STRLEN];
+    bool is_subnet, gateway;
+} addr_request;
+
+static int parse_address_request(json_t *req, addr_request *r, kuryr_error *err)
 {
-    const char *docker_pool_id, *addr, *type = NULL, *mac = NULL;
+    const char *type = NULL;
     json_t *opts;
-    char pool_id[KL_NAME_LEN], cidr[KL_NAME_LEN];
-    if (kl_get_str(req, "PoolID", true, &docker_pool_id, err) < 0 || kl_get_str(req, "Address", false, &addr, err) < 0 ||
-        kl_get_obj(req, "Options", &opts, err) < 0 || kl_get_str(opts, "RequestAddressType", false, &type, err) < 0 ||
-        kl_get_str(opts, KL_OPT_MAC, false, &mac, err) < 0)
+    r->addr = r->mac = NULL;
+    if (kl_get_str(req, "PoolID", true, &r->docker_pool_id, err) < 0 ||
+        kl_get_str(req, "Address", false, &r->addr, err) < 0 || kl_get_obj(req, "Options", &opts, err) < 0 ||
+        kl_get_str(opts, "RequestAddressType", false, &type, err) < 0 ||
+        kl_get_str(opts, KL_OPT_MAC, false, &r->mac, err) < 0)
         return -1;
-    bool is_subnet;
-    if (kl_pool_id_parse(docker_pool_id, pool_id, cidr, &is_subnet) < 0)
+    if (kl_pool_id_parse(r->docker_pool_id, r->pool_id, r->cidr, &r->is_subnet) < 0)
         return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 400, NULL, "malformed PoolID");
-    char ip_only[KL_ADDR_STRLEN];
-    if (addr && *addr) {
-        if (kl_addr_strip_prefix(addr, ip_only, sizeof(ip_only)) < 0 || !kl_valid_ip(ip_only, NULL))
-            return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 400, NULL, "Address %s is not an IP address", addr);
-        addr = ip_only;
+    if (r->addr && *r->addr) {
+        if (kl_addr_strip_prefix(r->addr, r->ip, sizeof(r->ip)) < 0 || !kl_valid_ip(r->ip, NULL))
+            return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 400, NULL, "Address %s is not an IP address",
+                                   r->addr);
+        r->addr = r->ip;
     } else {
-        addr = NULL;
+        r->addr = NULL;
     }
-    if (mac && *mac && !kl_valid_mac(mac))
-        return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 400, NULL, "%s is not a MAC address", mac);
-    if (mac && !*mac)
-        mac = NULL;
+    if (r->mac && *r->mac && !kl_valid_mac(r->mac))
+        return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 400, NULL, "%s is not a MAC address", r->mac);
+    if (r->mac && !*r->mac)
+        r->mac = NULL;
+    r->gateway = type && strcmp(type, KL_GATEWAY_REQUEST) == 0;
+    return 0;
+}
+
+static void warn_once_if_mac_with_pool(kl_plugin *p, const char *mac)
+{
     static atomic_bool mac_warned;
     if (mac && p->vif_pool && !atomic_exchange(&mac_warned, true))
         KLOG_WARN("Docker sends a MAC although this IPAM driver asks for none since [vif_pool] was enabled: "
                   "Docker asks once per plugin name and keeps the answer, so restart dockerd; until then each "
                   "pool port is unbound and bound again to take Docker's MAC");
-    bool gateway = type && strcmp(type, KL_GATEWAY_REQUEST) == 0;
-    kuryr_log_ctx_set("pool", pool_id);
+}
+
+/* The gateway's address: no port, only an answer. subnet may be NULL (the network is not created yet). */
+static int answer_gateway(kl_plugin *p, const addr_request *r, const kuryr_subnet *subnet, json_t **resp,
+                          kuryr_error *err)
+{
+    char planned[KL_ADDR_STRLEN], first[KL_ADDR_STRLEN];
+    const char *addr = r->addr;
+    if (subnet) {
+        snprintf(planned, sizeof(planned), "%s", subnet->cidr);
+        if (!addr && subnet->gateway_ip && *subnet->gateway_ip)
+            addr = subnet->gateway_ip;
+    } else if (planned_cidr(p, r->docker_pool_id, r->pool_id, r->cidr, planned, err) < 0) {
+        return -1;
+    }
+    if (!addr) {
+        /* what Neutron will pick: upstream answers nothing here and Docker gives up */
+        if (kl_cidr_first_host(planned, first, sizeof(first)) < 0)
+            return kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "cannot compute a gateway for %s", planned);
+        addr = first;
+    }
+    /* a --gateway outside an --ip-range is Docker's to allow and Neutron's to judge at CreateNetwork */
+    *resp = address_reply(p, r->docker_pool_id, !r->cidr[0] && !r->is_subnet, subnet != NULL, addr, planned);
+    return 0;
+}
+
+/* The port that last held the asked address may still be on its way out (release.h, vif_pool.h). */
+static void wait_for_previous_holder(kl_plugin *p, const addr_request *r, const kuryr_subnet *subnet)
+{
+    if (!r->addr)
+        return;
+    if (!kl_releases_wait_ip(p->releases, subnet->network_id, r->addr, KL_RELEASE_WAIT_S))
+        KLOG_WARN("the port that held %s is still being deleted", r->addr);
+    if (!kl_vif_pool_wait_ip(p->vif_pool, subnet->network_id, r->addr, KL_RELEASE_WAIT_S))
+        KLOG_WARN("the port that held %s is still being returned to the pool", r->addr);
+}
+
+/* A port that already exists for this request: the one holding the asked address (a ready pool port named by
+ * its address becomes this request's: *pooled), else the endpoint's port found by Docker's MAC, handed over by
+ * a pool take for its other address family or looked up in Neutron (that family's port, or a retry). */
+static int find_existing_port(kl_plugin *p, const addr_request *r, const kuryr_subnet *subnet, kuryr_port **port,
+                              bool *pooled, kuryr_error *err)
+{
+    if (r->addr) {
+        char f1[128], f2[128];
+        snprintf(f1, sizeof(f1), "subnet_id=%s", subnet->id);
+        snprintf(f2, sizeof(f2), "ip_address=%s", r->addr);
+        kuryr_query *q = kuryr_query_new();
+        kuryr_query_add(q, "fixed_ips", f1);
+        kuryr_query_add(q, "fixed_ips", f2);
+        if (kl_first_port(p, q, port, err) < 0)
+            return -1;
+        *pooled = *port && kl_vif_pool_take_id(p->vif_pool, (*port)->id);
+    }
+    if (*port || !r->mac)
+        return 0;
+    char mac_key[KL_FRESH_KEY_LEN];
+    kl_fresh_key_mac(mac_key, subnet->network_id, r->mac);
+    if ((*port = kl_fresh_port_take(p, mac_key, subnet->network_id)))
+        return 0;
+    kuryr_query *q = kuryr_query_new();
+    kuryr_query_add(q, "network_id", subnet->network_id);
+    kuryr_query_add(q, "mac_address", r->mac);
+    return kl_first_port(p, q, port, err);
+}
+
+/* Refuses an existing port that is not this request's to use: bound to a device, or another endpoint's. */
+static int check_port_is_ours_to_use(const addr_request *r, const kuryr_port *port, bool pooled, kuryr_error *err)
+{
+    if (port->device_id && *port->device_id)
+        return kuryr_error_set(err, KURYR_ERR_CONFLICT, 409, NULL, "%s %s is in use by port %s of device %s",
+                               r->addr ? "address" : "MAC", r->addr ? r->addr : r->mac, port->id, port->device_id);
+    if (r->addr && !pooled && !same_request(port, r->mac))
+        return kuryr_error_set(err, KURYR_ERR_CONFLICT, 409, NULL,
+                               "address %s is already allocated: port %s holds it for the endpoint with MAC %s",
+                               r->addr, port->id, port->mac_address ? port->mac_address : "(none)");
+    return 0;
+}
+
+/* Uses an existing port: a retried request, the second family of one endpoint, or a port made outside kuryr,
+ * adopted (tagged). It gets an address in subnet if it has none there yet. */
+static int reuse_port(kl_plugin *p, const addr_request *r, const kuryr_subnet *subnet, kuryr_port **port,
+                      bool pooled, kuryr_error *err)
+{
+    const char *desc = json_string_value(json_object_get((*port)->raw, "description"));
+    kl_doubts_forget(p->doubts, desc); /* a late create that this retry now uses */
+    kl_fresh_port_drop_id(p, (*port)->id);
+    if (!port_has_tag(*port, KL_TAG_PORT_KURYR) && !port_has_tag(*port, KL_TAG_PORT_EXISTING)) {
+        /* kuryr's own port from a create that timed out is kuryr's to delete later, not an adopted one */
+        bool ours = kl_doubt_is_marker(desc);
+        if (kuryr_neutron_tag_add(p->kn, "ports", (*port)->id, ours ? KL_TAG_PORT_KURYR : KL_TAG_PORT_EXISTING,
+                                  err) < 0)
+            return kl_err_wrap(err, "tagging the adopted port failed");
+        KLOG_INFO("%s port %s", ours ? "took over the late-created" : "adopted existing", (*port)->id);
+    }
+    if (!port_ip_in(*port, subnet->id) && add_fixed_ip(p, port, subnet, r->addr, err) < 0)
+        return -1;
+    if (pooled && r->mac) {
+        char mac_key[KL_FRESH_KEY_LEN];
+        kl_fresh_key_mac(mac_key, subnet->network_id, r->mac);
+        kl_fresh_port_put(p, mac_key, *port, NULL, 0);
+    }
+    return 0;
+}
+
+/* Hands a port on to CreateEndpoint, which comes next and would look it up by its address (and, for a pool
+ * port taken for Docker's MAC, to the endpoint's other address family). tags as kl_fresh_port_put. */
+static void hand_on(kl_plugin *p, const addr_request *r, const kuryr_subnet *subnet, const kuryr_port *port,
+                    const char *const *tags, size_t n_tags, bool by_mac)
+{
+    const char *ip = port_ip_in(port, subnet->id);
+    if (ip && *ip) {
+        char key[KL_FRESH_KEY_LEN];
+        kl_fresh_key_addr(key, subnet->network_id, ip);
+        kl_fresh_port_put(p, key, port, tags, n_tags);
+    }
+    if (by_mac && r->mac) {
+        char mac_key[KL_FRESH_KEY_LEN];
+        kl_fresh_key_mac(mac_key, subnet->network_id, r->mac);
+        kl_fresh_port_put(p, mac_key, port, NULL, 0);
+    }
+}
+
+/* A ready port of the pool, bound already: no Neutron request now, and CreateEndpoint answers the port's MAC.
+ * NULL when the pool has none (or is off). Only for "any address". */
+static kuryr_port *take_ready_port(kl_plugin *p, const addr_request *r, const kuryr_subnet *subnet)
+{
+    if (r->addr)
+        return NULL;
+    kuryr_port *port = kl_vif_pool_take(p->vif_pool, subnet->network_id, subnet->id);
+    if (port) {
+        KLOG_INFO("took ready port %s from the pool", port->id);
+        hand_on(p, r, subnet, port, NULL, 0, true);
+    }
+    return port;
+}
+
+/* A new unbound port with the asked address (or any) and MAC, tagged as kuryr's and this host's. On failure
+ * *port may still hold a port that could not be tagged (deleted already, or recorded as a doubt). */
+static int create_port(kl_plugin *p, const addr_request *r, const kuryr_subnet *subnet, kuryr_port **port,
+                       kuryr_error *err)
+{
+    json_t *fixed = json_pack("{s:s}", "subnet_id", subnet->id);
+    if (r->addr)
+        json_object_set_new(fixed, "ip_address", json_string(r->addr));
+    json_t *attrs = json_pack("{s:s,s:s,s:b,s:[o]}", "network_id", subnet->network_id, "name",
+                              KL_UNBOUND_PORT_NAME, "admin_state_up", 1, "fixed_ips", fixed);
+    if (r->mac)
+        json_object_set_new(attrs, "mac_address", json_string(r->mac));
+    /* finds the port again if Neutron makes it after this request has given up on the answer */
+    char marker[KL_DOUBT_MARKER_LEN];
+    kl_doubt_marker(marker, sizeof(marker), p->hostname);
+    json_object_set_new(attrs, "description", json_string(marker));
+    const char *tags[] = {KL_TAG_PORT_KURYR, p->owner}; /* unbound, only its marker says it is ours */
+    bool tagged_after = false;
+    int rc = kuryr_neutron_port_create_tagged(p->kn, attrs, tags, 2, port, &tagged_after, err);
+    json_decref(attrs);
+    if (rc < 0 && !*port) {
+        /* a 400 was retried already, so this is the one create that may still be carried out */
+        if (err->kind == KURYR_ERR_UNAVAILABLE)
+            kl_doubts_add_port(p->doubts, marker);
+        return kl_err_wrap(err, "creating the Neutron port failed");
+    }
+    if (rc < 0) {
+        kuryr_error dummy;
+        /* Neutron gone between the two calls: the port is untagged and unbound, so the watch removes it */
+        if (kuryr_neutron_port_delete(p->kn, (*port)->id, &dummy) < 0 && dummy.kind != KURYR_ERR_NOT_FOUND)
+            kl_doubts_add_port(p->doubts, marker);
+        return -1;
+    }
+    KLOG_INFO("created port %s", (*port)->id);
+    KURYR_FAULT_POINT("request_address.port_created");
+    hand_on(p, r, subnet, *port, tagged_after ? tags : NULL, tagged_after ? 1 : 0, false);
+    return 0;
+}
+
+/* The port for this request, in this order: an existing one (retry, second family, pool port named by its
+ * address, a port to adopt), a ready one from the pool, or a new one. */
+static int port_for_request(kl_plugin *p, const addr_request *r, const kuryr_subnet *subnet, kuryr_port **port,
+                            kuryr_error *err)
+{
+    bool pooled = false; /* a ready port of the pool, now this request's */
+    if (find_existing_port(p, r, subnet, port, &pooled, err) < 0)
+        return -1;
+    if (*port) {
+        if (check_port_is_ours_to_use(r, *port, pooled, err) < 0)
+            return -1;
+        return reuse_port(p, r, subnet, port, pooled, err);
+    }
+    if ((*port = take_ready_port(p, r, subnet)))
+        return 0;
+    return create_port(p, r, subnet, port, err);
+}
+
+KL_HANDLER(kl_h_request_address)
+{
+    addr_request r;
+    if (parse_address_request(req, &r, err) < 0)
+        return -1;
+    warn_once_if_mac_with_pool(p, r.mac);
+    kuryr_log_ctx_set("pool", r.pool_id);
 
     kuryr_subnet *subnet;
-    if (pool_subnet(p, docker_pool_id, pool_id, cidr, is_subnet, addr, &subnet, err) < 0)
+    if (pool_subnet(p, r.docker_pool_id, r.pool_id, r.cidr, r.is_subnet, r.addr, &subnet, err) < 0)
         return -1;
-    if (gateway) {
-        char planned[KL_ADDR_STRLEN], first[KL_ADDR_STRLEN];
-        int rc = 0;
-        if (subnet) {
-            snprintf(planned, sizeof(planned), "%s", subnet->cidr);
-            if (!addr && subnet->gateway_ip && *subnet->gateway_ip)
-                addr = subnet->gateway_ip;
-        } else {
-            rc = planned_cidr(p, docker_pool_id, pool_id, cidr, planned, err);
-        }
-        if (rc == 0 && !addr) {
-            /* what Neutron will pick: upstream answers nothing here and Docker gives up */
-            rc = kl_cidr_first_host(planned, first, sizeof(first));
-            if (rc < 0)
-                kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "cannot compute a gateway for %s", planned);
-            addr = first;
-        }
-        /* a --gateway outside an --ip-range is Docker's to allow and Neutron's to judge at CreateNetwork */
-        if (rc == 0)
-            *resp = address_reply(p, docker_pool_id, !cidr[0] && !is_subnet, subnet != NULL, addr, planned);
+    if (r.gateway) {
+        int rc = answer_gateway(p, &r, subnet, resp, err);
         kuryr_subnet_free(subnet);
         return rc;
     }
     if (!subnet)
         return kuryr_error_set(err, KURYR_ERR_NOT_FOUND, 404, NULL, "pool %s has no Neutron subnet yet",
-                               docker_pool_id);
+                               r.docker_pool_id);
     kuryr_log_ctx_set("subnet", subnet->id);
 
-    int rc = -1;
+    wait_for_previous_holder(p, &r, subnet);
     kuryr_port *port = NULL;
-    /* the port that last held this address may still be on its way out (release.h) */
-    if (addr && !kl_releases_wait_ip(p->releases, subnet->network_id, addr, KL_RELEASE_WAIT_S))
-        KLOG_WARN("the port that held %s is still being deleted", addr);
-    if (addr && !kl_vif_pool_wait_ip(p->vif_pool, subnet->network_id, addr, KL_RELEASE_WAIT_S))
-        KLOG_WARN("the port that held %s is still being returned to the pool", addr);
-    bool pooled = false;  /* a ready port of the pool, now this request's */
-    char mac_key[KL_FRESH_KEY_LEN];
-    if (mac)
-        kl_fresh_key_mac(mac_key, subnet->network_id, mac);
-    if (addr) {
-        char f1[128], f2[128];
-        snprintf(f1, sizeof(f1), "subnet_id=%s", subnet->id);
-        snprintf(f2, sizeof(f2), "ip_address=%s", addr);
-        kuryr_query *q = kuryr_query_new();
-        kuryr_query_add(q, "fixed_ips", f1);
-        kuryr_query_add(q, "fixed_ips", f2);
-        if (kl_first_port(p, q, &port, err) < 0)
-            goto out;
-        /* Docker asked for the address of a ready port by name: it is this request's now */
-        pooled = port && kl_vif_pool_take_id(p->vif_pool, port->id);
+    int rc = port_for_request(p, &r, subnet, &port, err);
+    if (rc == 0) {
+        kuryr_log_ctx_set("port", port->id);
+        const char *ip = port_ip_in(port, subnet->id);
+        if (ip && *ip)
+            *resp = address_reply(p, r.docker_pool_id, !r.cidr[0] && !r.is_subnet, true, ip, subnet->cidr);
+        else
+            rc = kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "port %s got no address in subnet %s",
+                                 port->id, subnet->id);
     }
-    if (!port && mac)
-        port = kl_fresh_port_take(p, mac_key, subnet->network_id); /* a pool port taken for this endpoint */
-    if (!port && mac) {
-        /* the endpoint's port from its other address family, or a retry */
-        kuryr_query *q = kuryr_query_new();
-        kuryr_query_add(q, "network_id", subnet->network_id);
-        kuryr_query_add(q, "mac_address", mac);
-        if (kl_first_port(p, q, &port, err) < 0)
-            goto out;
-    }
-    if (port && port->device_id && *port->device_id) {
-        kuryr_error_set(err, KURYR_ERR_CONFLICT, 409, NULL, "%s %s is in use by port %s of device %s",
-                        addr ? "address" : "MAC", addr ? addr : mac, port->id, port->device_id);
-        goto out;
-    }
-    if (port && addr && !pooled && !same_request(port, mac)) {
-        kuryr_error_set(err, KURYR_ERR_CONFLICT, 409, NULL,
-                        "address %s is already allocated: port %s holds it for the endpoint with MAC %s", addr,
-                        port->id, port->mac_address ? port->mac_address : "(none)");
-        goto out;
-    }
-    if (port) {
-        /* a retried request, the second family of one endpoint, or a port made outside kuryr to adopt */
-        const char *desc = json_string_value(json_object_get(port->raw, "description"));
-        kl_doubts_forget(p->doubts, desc); /* a late create that this retry now uses */
-        kl_fresh_port_drop_id(p, port->id);
-        if (!port_has_tag(port, KL_TAG_PORT_KURYR) && !port_has_tag(port, KL_TAG_PORT_EXISTING)) {
-            /* kuryr's own port from a create that timed out is kuryr's to delete later, not an adopted one */
-            bool ours = kl_doubt_is_marker(desc);
-            if (kuryr_neutron_tag_add(p->kn, "ports", port->id, ours ? KL_TAG_PORT_KURYR : KL_TAG_PORT_EXISTING,
-                                      err) < 0) {
-                kl_err_wrap(err, "tagging the adopted port failed");
-                goto out;
-            }
-            KLOG_INFO("%s port %s", ours ? "took over the late-created" : "adopted existing", port->id);
-        }
-        if (!port_ip_in(port, subnet->id) && add_fixed_ip(p, &port, subnet, addr, err) < 0)
-            goto out;
-        if (pooled && mac)
-            kl_fresh_port_put(p, mac_key, port, NULL, 0);
-    } else if (!addr && (port = kl_vif_pool_take(p->vif_pool, subnet->network_id, subnet->id))) {
-        /* a ready port, bound already: no Neutron request now, and CreateEndpoint answers the port's MAC */
-        KLOG_INFO("took ready port %s from the pool", port->id);
-        const char *ready_ip = port_ip_in(port, subnet->id);
-        if (ready_ip && *ready_ip) {
-            char key[KL_FRESH_KEY_LEN];
-            kl_fresh_key_addr(key, subnet->network_id, ready_ip);
-            kl_fresh_port_put(p, key, port, NULL, 0);
-        }
-        if (mac)
-            kl_fresh_port_put(p, mac_key, port, NULL, 0);
-    } else {
-        json_t *fixed = json_pack("{s:s}", "subnet_id", subnet->id);
-        if (addr)
-            json_object_set_new(fixed, "ip_address", json_string(addr));
-        json_t *attrs = json_pack("{s:s,s:s,s:b,s:[o]}", "network_id", subnet->network_id, "name",
-                                  KL_UNBOUND_PORT_NAME, "admin_state_up", 1, "fixed_ips", fixed);
-        if (mac)
-            json_object_set_new(attrs, "mac_address", json_string(mac));
-        /* finds the port again if Neutron makes it after this request has given up on the answer */
-        char marker[KL_DOUBT_MARKER_LEN];
-        kl_doubt_marker(marker, sizeof(marker), p->hostname);
-        json_object_set_new(attrs, "description", json_string(marker));
-        const char *tags[] = {KL_TAG_PORT_KURYR, p->owner}; /* unbound, only its marker says it is ours */
-        bool tagged_after = false;
-        rc = kuryr_neutron_port_create_tagged(p->kn, attrs, tags, 2, &port, &tagged_after, err);
-        json_decref(attrs);
-        if (rc < 0 && !port) {
-            /* a 400 was retried already, so this is the one create that may still be carried out */
-            if (err->kind == KURYR_ERR_UNAVAILABLE)
-                kl_doubts_add_port(p->doubts, marker);
-            kl_err_wrap(err, "creating the Neutron port failed");
-            goto out;
-        }
-        if (rc < 0) {
-            kuryr_error dummy;
-            /* Neutron gone between the two calls: the port is untagged and unbound, so the watch removes it */
-            if (kuryr_neutron_port_delete(p->kn, port->id, &dummy) < 0 && dummy.kind != KURYR_ERR_NOT_FOUND)
-                kl_doubts_add_port(p->doubts, marker);
-            goto out;
-        }
-        rc = -1; /* until the answer is made */
-        KLOG_INFO("created port %s", port->id);
-        KURYR_FAULT_POINT("request_address.port_created");
-        const char *new_ip = port_ip_in(port, subnet->id);
-        if (new_ip && *new_ip) {
-            /* CreateEndpoint comes next and would look this very port up by its address */
-            char key[KL_FRESH_KEY_LEN];
-            kl_fresh_key_addr(key, subnet->network_id, new_ip);
-            kl_fresh_port_put(p, key, port, tagged_after ? tags : NULL, tagged_after ? 1 : 0);
-        }
-    }
-    kuryr_log_ctx_set("port", port->id);
-    const char *ip = port_ip_in(port, subnet->id);
-    if (!ip || !*ip) {
-        kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "port %s got no address in subnet %s", port->id,
-                        subnet->id);
-        goto out;
-    }
-    *resp = address_reply(p, docker_pool_id, !cidr[0] && !is_subnet, true, ip, subnet->cidr);
-    rc = 0;
-out:
     if (rc < 0)
-        kl_subnet_cache_drop_pool(p, docker_pool_id); /* it may be what went wrong */
+        kl_subnet_cache_drop_pool(p, r.docker_pool_id); /* it may be what went wrong */
     kuryr_port_free(port);
     kuryr_subnet_free(subnet);
     return rc;
