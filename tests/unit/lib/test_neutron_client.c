@@ -406,6 +406,15 @@ static int create_x(fixture *f, const char *const *tags, size_t n, kuryr_network
     return rc;
 }
 
+/* Creates answered without tags; the tags call answered with status (200, or an error). */
+static void answer_untagged_create(fixture *f, int status)
+{
+    test_httpd_answer(f->srv, "POST", "/v2.0/networks", 201, NET_NO_TAGS);
+    test_httpd_answer(f->srv, "PUT", "/v2.0/networks/" NET_ID "/tags", status,
+                      status == 200 ? "{\"tags\": [\"a\", \"b\"]}"
+                                    : "{\"NeutronError\": {\"type\": \"X\", \"message\": \"down\"}}");
+}
+
 static void test_create_tagged_in_body(void **state)
 {
     fixture *f = *state;
@@ -434,8 +443,7 @@ static void test_create_tagged_refused(void **state)
     fixture *f = *state;
     test_httpd_add(f->srv, &(test_httpd_script){.method = "POST", .path = "/v2.0/networks", .status = 400,
                                                  .body = TAGS_REFUSED, .times = 1});
-    test_httpd_answer(f->srv, "POST", "/v2.0/networks", 201, NET_NO_TAGS);
-    test_httpd_answer(f->srv, "PUT", "/v2.0/networks/" NET_ID "/tags", 200, "{\"tags\": [\"a\", \"b\"]}");
+    answer_untagged_create(f, 200);
     kuryr_error err = {0};
     kuryr_network *n = NULL;
     bool after = false;
@@ -476,8 +484,7 @@ static void test_create_tagged_other_400(void **state)
 static void test_create_tagged_dropped(void **state)
 {
     fixture *f = *state;
-    test_httpd_answer(f->srv, "POST", "/v2.0/networks", 201, NET_NO_TAGS);
-    test_httpd_answer(f->srv, "PUT", "/v2.0/networks/" NET_ID "/tags", 200, "{\"tags\": [\"a\", \"b\"]}");
+    answer_untagged_create(f, 200);
     kuryr_error err = {0};
     kuryr_network *n = NULL;
     bool after = false;
@@ -493,9 +500,7 @@ static void test_create_tagged_dropped(void **state)
 static void test_create_tagged_tag_call_fails(void **state)
 {
     fixture *f = *state;
-    test_httpd_answer(f->srv, "POST", "/v2.0/networks", 201, NET_NO_TAGS);
-    test_httpd_answer(f->srv, "PUT", "/v2.0/networks/" NET_ID "/tags", 503,
-                      "{\"NeutronError\": {\"type\": \"X\", \"message\": \"down\"}}");
+    answer_untagged_create(f, 503);
     kuryr_error err = {0};
     kuryr_network *n = NULL;
     assert_int_equal(create_x(f, two_tags, 2, &n, NULL, &err), -1);
