@@ -53,6 +53,7 @@ typedef struct {
     char version[16];      /* its cniVersion, one of the supported ones */
     char socket_path[108]; /* kuryr-daemon's socket (sun_path size) */
     long timeout_s;
+    bool gc_nothing_to_judge; /* GC without a list of valid attachments: nothing is collected */
 } cni_request;
 
 /* Supported spec versions, oldest first, NULL-terminated. */

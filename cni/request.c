@@ -176,6 +176,28 @@ static bool valid_name(const char *s)
     return valid_container_id(s);
 }
 
+/* GC's list of attachments to keep. Spec 1.1.0's text named it "cni.dev/attachments" (libcni >= 1.2 sends both
+ * names); the daemon always gets "cni.dev/valid-attachments". Without either list nothing can be judged stale:
+ * kuryr-cni then collects nothing rather than everything (cnitool's `gc` sends no list). */
+static int check_gc_list(cni_request *req, cni_error *err)
+{
+    json_t *valid = json_object_get(req->config, "cni.dev/valid-attachments");
+    if (!valid && (valid = json_object_get(req->config, "cni.dev/attachments")))
+        json_object_set(req->config, "cni.dev/valid-attachments", valid);
+    req->gc_nothing_to_judge = !valid;
+    size_t i;
+    json_t *a;
+    if (valid && !json_is_array(valid))
+        return cni_error_set(err, CNI_ERR_INVALID_CONFIG, "invalid network config",
+                             "cni.dev/valid-attachments must be a list");
+    json_array_foreach(valid, i, a) {
+        if (!json_is_string(json_object_get(a, "containerID")) || !json_is_string(json_object_get(a, "ifname")))
+            return cni_error_set(err, CNI_ERR_INVALID_CONFIG, "invalid network config",
+                                 "cni.dev/valid-attachments[%zu] needs containerID and ifname", i);
+    }
+    return 0;
+}
+
 static int check_fields(cni_request *req, cni_error *err)
 {
     json_t *cfg = req->config;
@@ -196,19 +218,8 @@ static int check_fields(cni_request *req, cni_error *err)
                                  "daemon_timeout must be a number of seconds from 1 to 3600");
         req->timeout_s = (long)json_integer_value(timeout);
     }
-    if (req->command == CNI_GC) {
-        json_t *valid = json_object_get(cfg, "cni.dev/valid-attachments");
-        size_t i;
-        json_t *a;
-        if (valid && !json_is_array(valid))
-            return cni_error_set(err, CNI_ERR_INVALID_CONFIG, "invalid network config",
-                                 "cni.dev/valid-attachments must be a list");
-        json_array_foreach(valid, i, a) {
-            if (!json_is_string(json_object_get(a, "containerID")) || !json_is_string(json_object_get(a, "ifname")))
-                return cni_error_set(err, CNI_ERR_INVALID_CONFIG, "invalid network config",
-                                     "cni.dev/valid-attachments[%zu] needs containerID and ifname", i);
-        }
-    }
+    if (req->command == CNI_GC && check_gc_list(req, err) < 0)
+        return -1;
     return config_socket(req, err);
 }
 

@@ -35,7 +35,8 @@ int cni_run(const char *(*getenv_fn)(const char *name, void *ud), void *ud, cons
         return run_version(stdin_buf, stdin_len, out);
     int status = 0;
     json_t *answer = NULL;
-    if (cni_config_parse(&req, stdin_buf, stdin_len, &err) < 0 || cni_daemon_call(&req, &answer, &err) < 0) {
+    if (cni_config_parse(&req, stdin_buf, stdin_len, &err) < 0 ||
+        (!req.gc_nothing_to_judge && cni_daemon_call(&req, &answer, &err) < 0)) {
         status = print_error(out, &err, req.version);
     } else if (req.command == CNI_ADD) {
         json_t *result = cni_result_convert(answer, req.version, req.netns, req.ifname, &err);

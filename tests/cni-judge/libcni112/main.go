@@ -32,6 +32,7 @@ var (
 	cacheDir = flag.String("cache-dir", "", "libcni's result cache directory")
 	wantIP   = flag.String("want-ip", "", "the address (CIDR) the pod's port has, checked in every result")
 	wantMAC  = flag.String("want-mac", "", "the MAC the pod's port has, checked in every result")
+	shipped  = flag.String("conflist", "", "a conflist file (the shipped one) to run once more as containerd would")
 	ctrID    = flag.String("container-id", "cnijudge0000000000000000000000000000000000000000000000000000001", "container id")
 )
 
@@ -94,24 +95,29 @@ func checkResult(res types.Result, version string) error {
 
 // libcniRound: what containerd 1.6 does at one version, plus CHECK where the version has it and a second DEL.
 func libcniRound(ctx context.Context, cni *libcni.CNIConfig, version string) {
-	list, err := libcni.ConfListFromBytes(conflist(version, ""))
+	libcniListRound(ctx, cni, version, version, conflist(version, ""))
+}
+
+// libcniListRound: one conflist through libcni, its cases named after label.
+func libcniListRound(ctx context.Context, cni *libcni.CNIConfig, label, version string, bytes []byte) {
+	list, err := libcni.ConfListFromBytes(bytes)
 	if err != nil {
-		check(version+" conflist", err)
+		check(label+" conflist", err)
 		return
 	}
 	rt := runtimeConf()
 	_, err = cni.ValidateNetworkList(ctx, list)
-	check(version+" libcni ValidateNetworkList", err)
+	check(label+" libcni ValidateNetworkList", err)
 	res, err := cni.AddNetworkList(ctx, list, rt)
 	if err == nil {
 		err = checkResult(res, version)
 	}
-	check(version+" libcni ADD", err)
+	check(label+" libcni ADD", err)
 	if version != "0.3.0" && version != "0.3.1" {
-		check(version+" libcni CHECK", cni.CheckNetworkList(ctx, list, rt))
+		check(label+" libcni CHECK", cni.CheckNetworkList(ctx, list, rt))
 	}
-	check(version+" libcni DEL", cni.DelNetworkList(ctx, list, rt))
-	check(version+" libcni DEL again (idempotent)", cni.DelNetworkList(ctx, list, rt))
+	check(label+" libcni DEL", cni.DelNetworkList(ctx, list, rt))
+	check(label+" libcni DEL again (idempotent)", cni.DelNetworkList(ctx, list, rt))
 }
 
 type raw struct {
@@ -261,6 +267,13 @@ func main() {
 	versionInfo(ctx, cni)
 	for _, v := range []string{"0.3.0", "0.3.1", "0.4.0", "1.0.0"} {
 		libcniRound(ctx, cni, v)
+	}
+	if *shipped != "" {
+		bytes, err := os.ReadFile(*shipped)
+		check("read "+*shipped, err)
+		if err == nil {
+			libcniListRound(ctx, cni, "shipped conflist (1.0.0)", "1.0.0", bytes) // containerd 1.6 reads the shipped file's cniVersion, 1.0.0
+		}
 	}
 	v110Round(ctx)
 	badInputs(ctx)

@@ -66,7 +66,8 @@ static void test_optional_variables(void **state)
     env_drop(&del, "CNI_NETNS");
     expect_code(&del, CONF("1.0.0"), CNI_ERR_TRY_AGAIN_LATER);
     fake_env gc = {{"CNI_COMMAND", "CNI_PATH"}, {"GC", "/usr/lib/cni"}};
-    expect_code(&gc, CONF("1.1.0"), CNI_ERR_TRY_AGAIN_LATER);
+    expect_code(&gc, "{\"cniVersion\":\"1.1.0\",\"name\":\"kuryr\",\"type\":\"kuryr-cni\"," NOSOCK
+                     ",\"cni.dev/valid-attachments\":[]}", CNI_ERR_TRY_AGAIN_LATER);
     fake_env status = {{"CNI_COMMAND", "CNI_PATH"}, {"STATUS", "/usr/lib/cni"}};
     expect_code(&status, CONF("1.1.0"), CNI_ERR_NOT_AVAILABLE);
     fake_env version = {{"CNI_COMMAND"}, {"VERSION"}};

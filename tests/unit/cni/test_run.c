@@ -175,11 +175,35 @@ static void test_silent_or_slow_daemon(void **state)
     free(config);
 }
 
+/* GC: spec 1.1.0's first name for the list is taken too; without any list nothing is collected and the daemon
+ * is not asked (cnitool's `gc` sends none). */
+static void test_gc_lists(void **state)
+{
+    test_httpd *srv = *state;
+    test_httpd_answer(srv, "POST", "/gc", 204, NULL);
+    fake_env env = {{"CNI_COMMAND", "CNI_PATH"}, {"GC", "/usr/lib/cni"}};
+    char *config = config_for("1.1.0", ",\"cni.dev/attachments\":[{\"containerID\":\"c1\",\"ifname\":\"eth0\"}]");
+    json_t *out = NULL;
+    assert_int_equal(run_cni(&env, config, &out), 0);
+    assert_null(out);
+    assert_int_equal(test_httpd_request_count(srv), 1);
+    json_t *body = json_loads(test_httpd_request_at(srv, 0)->body, 0, NULL);
+    json_t *valid = json_object_get(json_object_get(body, "config_kuryr"), "cni.dev/valid-attachments");
+    assert_string_equal(json_string_value(json_object_get(json_array_get(valid, 0), "containerID")), "c1");
+    json_decref(body);
+    free(config);
+    config = config_for("1.1.0", NULL);
+    assert_int_equal(run_cni(&env, config, &out), 0);
+    assert_null(out);
+    assert_int_equal(test_httpd_request_count(srv), 1);  /* not asked */
+    free(config);
+}
+
 static void test_no_daemon(void **state)
 {
     test_httpd_stop(*state);
     *state = NULL;
-    char *config = config_for("1.1.0", NULL);
+    char *config = config_for("1.1.0", ",\"cni.dev/valid-attachments\":[]");
     static const char *const cmds[] = {"ADD", "DEL", "CHECK", "GC"};
     for (size_t i = 0; i < 4; i++) {
         fake_env env = full_env(cmds[i]);
@@ -268,6 +292,7 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_daemon_errors_passed_on, setup, teardown),
         cmocka_unit_test_setup_teardown(test_status_without_body, setup, teardown),
         cmocka_unit_test_setup_teardown(test_silent_or_slow_daemon, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_gc_lists, setup, teardown),
         cmocka_unit_test_setup_teardown(test_no_daemon, setup, teardown),
         cmocka_unit_test_setup_teardown(test_binary, setup, teardown),
     };
