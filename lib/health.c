@@ -3,6 +3,7 @@
  * Two threads: libmicrohttpd's one polling thread answers every request from memory, and the probe thread
  * refreshes the readiness result. They share only the result, under one mutex held for a copy. */
 #include "kuryr/health.h"
+#include "kuryr/unix_listen.h"
 
 #include <arpa/inet.h>
 #include <errno.h>
@@ -266,29 +267,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
 /* A listening socket on the loopback address, port recorded in h->port. -1 with err. */
 static int open_listener(kuryr_health *h, kuryr_error *err)
 {
-    char host[128], port[8];
-    if (kuryr_health_parse_listen(h->listen, host, sizeof(host), port, sizeof(port), err) < 0)
-        return -1;
-    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *ai = NULL;
-    if (getaddrinfo(host, port, &hints, &ai) != 0 || !ai)
-        return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 0, NULL, "%s: cannot resolve", h->listen);
-    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
-    if (fd >= 0)
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
-    if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, 16) < 0) {
-        int e = errno;
-        freeaddrinfo(ai);
-        if (fd >= 0)
-            close(fd);
-        return kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "%s: cannot listen: %s", h->listen, strerror(e));
-    }
-    freeaddrinfo(ai);
-    struct sockaddr_storage ss;
-    socklen_t sl = sizeof(ss);
-    if (getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
-        h->port = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
-                                                 : ((struct sockaddr_in *)&ss)->sin_port);
-    return fd;
+    return kuryr_loopback_listen(h->listen, &h->port, err);
 }
 
 int kuryr_health_start(kuryr_health *h, kuryr_error *err)

@@ -273,6 +273,25 @@ const kuryr_opt_def kuryr_options[] = {
     {"neutron_defaults", "resource_tags", LIST, "",
      "Tags put on every Neutron object the controller makes (next to its ownership marker).", false, NULL},
 
+    /* [cni_daemon]: kuryr-kubernetes' CNI daemon (kuryr-daemon) */
+    {"cni_daemon", "socket_path", STR, "/run/kuryr/cni.sock",
+     "Kuryr-C: the root-only unix socket (mode 0600) on which kuryr-daemon serves kuryr-cni. The CNI network "
+     "config's daemon_socket overrides it on the plugin's side.", false, NULL},
+    {"cni_daemon", "bind_address", STR, "",
+     "host:port on which kuryr-daemon also serves the CNI API over TCP, as upstream did on 127.0.0.1:5036. "
+     "Kuryr-C: empty by default, so only the root-only socket_path serves it; over TCP any local user could plug "
+     "and unplug pods.", false, NULL},
+    {"cni_daemon", "vif_annotation_timeout", INT, "60",
+     "Seconds an ADD waits for the pod's KuryrPort to carry its VIF, and again for the VIF to turn active once "
+     "plugged. Kuryr-C takes 1 to 100, so that an ADD always ends well inside kubelet's 4-minute sandbox "
+     "timeout.", false, NULL},
+    {"cni_daemon", "node_name", STR, "",
+     "Kuryr-C addition: the Kubernetes node this daemon serves (whose KuryrPorts and pods it watches). Empty = "
+     "$KUBERNETES_NODE_NAME (upstream's way), else [DEFAULT] host, else the lowercased host name.", false, NULL},
+    {"cni_daemon", "worker_num", INT, "30",
+     "Upstream's number of server processes. Accepted and ignored: Kuryr-C serves each request on its own "
+     "thread.", false, NULL},
+
     /* [cni_daemon]: kuryr-daemon's own port into the pod network (Kuryr-C; upstream's devstack made one by hand) */
     {"cni_daemon", "node_port", BOOL, "true",
      "Give the node a Neutron port of its own on [neutron_defaults] pod_subnet (named kubelet-<node>), plugged "
@@ -293,6 +312,11 @@ const kuryr_opt_def kuryr_options[] = {
     {"health_server", "port", INT, "8082",
      "Port on 127.0.0.1 where the controller answers /alive, /ready and Prometheus /metrics (upstream served "
      "/metrics on [prometheus_exporter] controller_exporter_port; Kuryr-C serves all three here).", false, NULL},
+
+    /* [cni_health_server]: kuryr-kubernetes' CNI daemon */
+    {"cni_health_server", "port", INT, "8090",
+     "Port on 127.0.0.1 where kuryr-daemon answers /alive, /ready and Prometheus /metrics (upstream served "
+     "/metrics on [prometheus_exporter] cni_exporter_port; Kuryr-C serves all three here).", false, NULL},
 
     /* [cinder]: Fuxi's Cinder provider (credentials are [neutron]'s: the same Keystone user) */
     {"cinder", "volume_type", STR, NULL, "Volume type of new volumes; empty takes Cinder's default type.", false,

@@ -3,6 +3,7 @@
 #include "kuryr/plugin_server.h"
 
 #include <microhttpd.h>
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -12,6 +13,7 @@
 
 struct kuryr_plugin_server {
     struct MHD_Daemon *d;
+    bool tcp;
     char *path;
     size_t max_body;
     kuryr_plugin_handler fn;
@@ -96,20 +98,22 @@ static void on_completed(void *cls, struct MHD_Connection *c, void **con_cls, en
 kuryr_plugin_server *kuryr_plugin_server_start(const kuryr_plugin_server_opts *opts, kuryr_plugin_handler fn,
                                                void *ctx, kuryr_error *err)
 {
-    if (!opts->unix_path || !*opts->unix_path) {
+    bool tcp = opts->tcp_address && *opts->tcp_address;
+    if (!tcp && (!opts->unix_path || !*opts->unix_path)) {
         kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 0, NULL, "no unix socket path to serve on");
         return NULL;
     }
     kuryr_plugin_server *s = calloc(1, sizeof(*s));
-    if (!s || !(s->path = strdup(opts->unix_path))) {
+    if (!s || !(s->path = strdup(tcp ? opts->tcp_address : opts->unix_path))) {
         free(s);
         kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "out of memory");
         return NULL;
     }
+    s->tcp = tcp;
     s->max_body = opts->max_body ? opts->max_body : 1024 * 1024;
     s->fn = fn;
     s->ctx = ctx;
-    int fd = kuryr_unix_listen(s->path, err);
+    int fd = tcp ? kuryr_loopback_listen(s->path, NULL, err) : kuryr_unix_listen(s->path, err);
     if (fd < 0) {
         free(s->path);
         free(s);
@@ -122,7 +126,8 @@ kuryr_plugin_server *kuryr_plugin_server_start(const kuryr_plugin_server_opts *o
                             MHD_OPTION_NOTIFY_COMPLETED, on_completed, NULL, MHD_OPTION_END);
     if (!s->d) {
         close(fd);
-        unlink(s->path);
+        if (!tcp)
+            unlink(s->path);
         kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "cannot serve on %s", s->path);
         free(s->path);
         free(s);
@@ -136,7 +141,8 @@ void kuryr_plugin_server_stop(kuryr_plugin_server *s)
     if (!s)
         return;
     MHD_stop_daemon(s->d); /* closes the listening socket and joins the connection threads */
-    unlink(s->path);
+    if (!s->tcp)
+        unlink(s->path);
     free(s->path);
     free(s);
 }

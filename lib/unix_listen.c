@@ -10,6 +10,10 @@
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <netdb.h>
+#include <netinet/in.h>
+
+#include "kuryr/health.h"
 
 int kuryr_unix_listen(const char *path, kuryr_error *err)
 {
@@ -73,5 +77,32 @@ int kuryr_unix_listen(const char *path, kuryr_error *err)
         return -1;
     }
     rmdir(tmpdir);
+    return fd;
+}
+
+int kuryr_loopback_listen(const char *spec, unsigned *port_out, kuryr_error *err)
+{
+    char host[128], port[8];
+    if (kuryr_health_parse_listen(spec, host, sizeof(host), port, sizeof(port), err) < 0)
+        return -1;
+    struct addrinfo hints = {.ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICSERV}, *ai = NULL;
+    if (getaddrinfo(host, port, &hints, &ai) != 0 || !ai)
+        return kuryr_error_set(err, KURYR_ERR_BAD_REQUEST, 0, NULL, "%s: cannot resolve", spec);
+    int fd = socket(ai->ai_family, SOCK_STREAM | SOCK_CLOEXEC, 0), one = 1;
+    if (fd >= 0)
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof(one));
+    if (fd < 0 || bind(fd, ai->ai_addr, ai->ai_addrlen) < 0 || listen(fd, SOMAXCONN) < 0) {
+        int e = errno;
+        freeaddrinfo(ai);
+        if (fd >= 0)
+            close(fd);
+        return kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "%s: cannot listen: %s", spec, strerror(e));
+    }
+    freeaddrinfo(ai);
+    struct sockaddr_storage ss;
+    socklen_t sl = sizeof(ss);
+    if (port_out && getsockname(fd, (struct sockaddr *)&ss, &sl) == 0)
+        *port_out = ntohs(ss.ss_family == AF_INET6 ? ((struct sockaddr_in6 *)&ss)->sin6_port
+                                                   : ((struct sockaddr_in *)&ss)->sin_port);
     return fd;
 }

@@ -85,4 +85,24 @@ int kuryr_netns_link_mac(const char *netns_path, const char *ifname, char mac[18
 /* Deletes link ifname in the netns at netns_path (a veth takes its peer along); already gone is success. */
 int kuryr_netns_link_delete(const char *netns_path, const char *ifname, kuryr_error *err);
 
+/* The container's interface as the kernel shows it (CNI CHECK, and ADD's refusal of an existing name). */
+#define KURYR_NETNS_IFACE_MAX_ADDRS 8
+typedef struct {
+    char mac[18];        /* "aa:bb:cc:dd:ee:ff" */
+    int mtu;
+    size_t n_addresses;
+    char addresses[KURYR_NETNS_IFACE_MAX_ADDRS][64]; /* "10.0.0.5/24" */
+} kuryr_netns_iface;
+/* 1 with out filled when ifname exists in the netns at netns_path, 0 when it does not, -1 with err
+ * (KURYR_ERR_NOT_FOUND when the netns itself is gone). */
+int kuryr_netns_iface_get(const char *netns_path, const char *ifname, kuryr_netns_iface *out, kuryr_error *err);
+
+/* A host link whose ifalias (written by a bind through kuryr_binding_cfg.host_alias) is a record. */
+typedef struct {
+    char name[KURYR_IFNAME_LEN];
+    char alias[256];
+} kuryr_host_link;
+/* The links of the calling thread's netns whose ifalias starts with prefix: a malloc'd array (free it). */
+int kuryr_host_links_by_alias(const char *prefix, kuryr_host_link **out, size_t *n, kuryr_error *err);
+
 #endif

@@ -13,6 +13,7 @@
 
 typedef struct {
     const char *unix_path;     /* the socket, made with mode 0600 (kuryr/unix_listen.h) */
+    const char *tcp_address;   /* instead of unix_path: "127.0.0.1:5036", loopback only; NULL = unix_path */
     size_t max_body;           /* larger bodies are answered 413 without calling the handler; 0 = 1 MiB */
     unsigned max_connections;  /* 0 = 256 */
     unsigned timeout_s;        /* idle or unfinished connections are closed after it; 0 = 120 */

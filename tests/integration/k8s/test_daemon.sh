@@ -1,0 +1,260 @@
+#!/usr/bin/env bash
+# Integration test of kuryr-daemon on the real rig (kube-apiserver) and the real stack (Neutron with its Linux
+# bridge agent), independent of the controller and of kuryr-cni: this test plays both.
+#   setup     a Neutron network and subnet of its own (10.97.x.0/24), a port bound to the L2 agent's host with
+#             device_owner compute:kuryr; a KuryrPort in the test's namespace, labelled with the daemon's node,
+#             its status.vifs written through the shared VIF codec (vif_json) with active=false; a netns
+#   status    /status answers 204 once the daemon's caches are synced; /ready 200
+#   add       POST /addNetwork over the root-only socket (mode 0600): the daemon plugs the port (the host tap
+#             joins brq, carries the attachment record), Neutron turns the port ACTIVE, the test then sets
+#             active=true as the controller would, and the ADD answers 202 with the interface (name, MAC, MTU,
+#             sandbox = the netns path), the address with its prefix and the gateway; in the netns eth0 has the
+#             port's MAC, the network's MTU, the address and the default route
+#   exists    a second ADD into the same netns is refused with 409 and leaves the first plug working
+#   check     POST /checkNetwork: 204
+#   timeout   an ADD for a pod with no KuryrPort ends with 504, code 11, within the configured timeout
+#   stale     a DEL for an older container id of the same pod: 204, and the plug is untouched
+#   sigkill   the daemon is SIGKILLed after the ADD and started again; its DEL then unplugs (eth0 and the tap
+#             gone), a second DEL is 204 too; /metrics counts the ADDs and DELs
+#   gc        a second plug, then POST /gc with an empty valid-attachments list removes its host device
+# Leaves no process, netns, link, Neutron object or Kubernetes object behind. Exit 0 pass, 1 fail, 77 skip
+# (not root, no rig, no stack). Environment: KURYR_DAEMON_BIN, KURYR_VIF_JSON_BIN (meson passes both).
+set -uo pipefail
+repo=$(cd "$(dirname "$0")/../../.." && pwd)
+. "$repo/scripts/stack.d/k8s.sh"
+_k8s_vars
+bin=${KURYR_DAEMON_BIN:-$repo/build/daemon/kuryr-daemon}
+vifjson=${KURYR_VIF_JSON_BIN:-$repo/build/tests/integration/k8s/vif_json}
+
+passed=0 failed=0
+pass() { echo "PASS: $*"; passed=$((passed + 1)); }
+fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
+skip() { echo "SKIP: $*"; exit 77; }
+check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
+
+[ "$(id -u)" = 0 ] || skip "needs root"
+[ -x "$bin" ] && [ -x "$vifjson" ] || { echo "FAIL: no daemon binary at $bin or $vifjson"; exit 1; }
+_k8s_pid kube-apiserver >/dev/null || skip "the Kubernetes rig is not running (scripts/stack up --k8s)"
+eval "$(k8s_env)"
+eval "$("$repo/scripts/stack" env 2>/dev/null)" || skip "no stack environment"
+
+tag=h20d$$
+ns=kuryr-daemon-test-$$
+netns=kuryr-dtest-$$
+netns2=kuryr-dtest2-$$
+node=${KURYR_K8S_NODE:-$(kubectl get nodes -o jsonpath='{.items[0].metadata.name}')}
+work=$(mktemp -d /tmp/kuryr-daemon-test.XXXXXX)
+sock=$work/cni.sock
+hport=$((20000 + $$ % 10000))
+crds_before=0
+kubectl get crd kuryrports.openstack.org >/dev/null 2>&1 && crds_before=1
+dpid="" net_id="" port_ids=()
+
+cleanup() {
+    [ -n "$dpid" ] && kill -KILL "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
+    local p
+    for p in "${port_ids[@]}"; do
+        ip link del "tap${p:0:11}" 2>/dev/null
+        neutron DELETE "ports/$p" >/dev/null
+    done
+    ip netns del "$netns" 2>/dev/null
+    ip netns del "$netns2" 2>/dev/null
+    [ -n "$net_id" ] && neutron DELETE "networks/$net_id" >/dev/null
+    kubectl delete namespace "$ns" --ignore-not-found --wait=false >/dev/null 2>&1
+    [ "$crds_before" = 0 ] && kubectl delete -f "$repo/etc/kubernetes/crds/" --ignore-not-found >/dev/null 2>&1
+    rm -rf "$work"
+}
+finish() {
+    local rc=$?
+    trap - EXIT
+    cleanup
+    echo "daemon: $passed passed, $failed failed"
+    [ "$failed" = 0 ] && [ $rc = 0 ] && exit 0
+    exit 1
+}
+trap finish EXIT
+trap 'fail "interrupted"; exit 1' INT TERM
+
+# wait_for WHAT CMD...: polls CMD (a liveness cap, not a timing assertion: 60 s is far beyond any bound here).
+wait_for() {
+    local what=$1 i; shift
+    for ((i = 0; i < 600; i++)); do "$@" >/dev/null 2>&1 && return 0; sleep 0.1; done
+    fail "timed out waiting for $what"
+    return 1
+}
+
+start_daemon() {
+    "$bin" --config-file "$work/kuryr.conf" >>"$work/daemon.log" 2>&1 &
+    dpid=$!
+    # Answering (not just the socket file: a SIGKILLed daemon leaves its file behind) and synced.
+    wait_for "the daemon's /status 204" status_204
+}
+status_204() { [ "$(status_of "$(post status '{}')")" = 204 ]; }
+# post VERB BODY: prints the body, then the HTTP status on a line of its own.
+post() { curl -s --max-time 240 --unix-socket "$sock" -X POST -d "$2" -w '\n%{http_code}' "http://kuryr/$1"; }
+status_of() { tail -n 1 <<<"$1"; }
+body_of() { sed '$d' <<<"$1"; }
+cni_body() { # CONTAINER NETNS POD [UID]
+    printf '{"CNI_COMMAND":"X","CNI_CONTAINERID":"%s","CNI_NETNS":"%s","CNI_IFNAME":"eth0","CNI_PATH":"/opt/cni/bin","CNI_ARGS":"IgnoreUnknown=1;K8S_POD_NAMESPACE=%s;K8S_POD_NAME=%s;K8S_POD_UID=%s","config_kuryr":{"cniVersion":"1.0.0","name":"kuryr","type":"kuryr-cni"}}' \
+        "$1" "$2" "$ns" "$3" "${4:-}"
+}
+
+# ---- setup -------------------------------------------------------------------------------------------------
+# Neutron through curl with one token (the openstack CLI costs seconds a call on a loaded machine).
+neutron_url=http://127.0.0.1:9696/v2.0
+umask 077
+/usr/bin/python3 -c '
+import json, os
+e = os.environ
+print(json.dumps({"auth": {"identity": {"methods": ["password"], "password": {"user": {"name": e["OS_USERNAME"],
+    "domain": {"name": e["OS_USER_DOMAIN_NAME"]}, "password": e["OS_PASSWORD"]}}},
+    "scope": {"project": {"name": e["OS_PROJECT_NAME"], "domain": {"name": e["OS_PROJECT_DOMAIN_NAME"]}}}}}))' \
+    >"$work/auth.json" 2>/dev/null || skip "no OS_* credentials"
+umask 022
+token=$(curl -s -i -X POST -H 'Content-Type: application/json' -d @"$work/auth.json" "$OS_AUTH_URL/auth/tokens" |
+    tr -d '\r' | awk 'tolower($1) == "x-subject-token:" {print $2}')
+rm -f "$work/auth.json"
+[ -n "$token" ] || skip "Keystone is not reachable (scripts/stack up)"
+# neutron METHOD PATH [BODY]: the answer's body.
+neutron() { curl -s -X "$1" -H "X-Auth-Token: $token" -H 'Content-Type: application/json' ${3:+-d "$3"} "$neutron_url/$2"; }
+# jq_py EXPR: evaluates EXPR with j = the JSON on stdin.
+jq_py() { /usr/bin/python3 -c "import json, sys; j = json.load(sys.stdin); print($1)" 2>/dev/null; }
+agent_host=$(neutron GET "agents?agent_type=Linux+bridge+agent" | jq_py 'j["agents"][0]["host"]')
+[ -n "$agent_host" ] || skip "no Linux bridge agent (this test covers the linuxbridge back end)"
+if [ "$crds_before" = 0 ]; then
+    kubectl apply -f "$repo/etc/kubernetes/crds/" >/dev/null &&
+        kubectl wait --for=condition=Established crd/kuryrports.openstack.org --timeout=60s >/dev/null ||
+        { fail "CRDs"; exit 1; }
+fi
+kubectl create namespace "$ns" >/dev/null || { fail "namespace"; exit 1; }
+sub=10.97.$(($$ % 200))
+read -r net_id mtu < <(neutron POST networks "{\"network\":{\"name\":\"$tag-net\"}}" |
+    jq_py 'j["network"]["id"], j["network"]["mtu"]')
+[ -n "${net_id:-}" ] && neutron POST subnets "{\"subnet\":{\"name\":\"$tag-subnet\",\"network_id\":\"$net_id\",\"ip_version\":4,\"cidr\":\"$sub.0/24\",\"gateway_ip\":\"$sub.1\",\"enable_dhcp\":false}}" |
+    grep -q '"subnet"' || { fail "Neutron network"; exit 1; }
+
+# make_port NAME UID: creates a bound port; prints "id mac ip".
+make_port() {
+    neutron POST ports "{\"port\":{\"name\":\"$tag-$1\",\"network_id\":\"$net_id\",\"device_owner\":\"compute:kuryr\",\"device_id\":\"$2\",\"binding:host_id\":\"$agent_host\"}}" |
+        jq_py 'j["port"]["id"], j["port"]["mac_address"], j["port"]["fixed_ips"][0]["ip_address"]'
+}
+# write_kp NAME UID PORT_ID MAC IP ACTIVE: the KuryrPort and its status through the status subresource.
+write_kp() {
+    local cidr=$sub.0/24 gw=$sub.1
+    kubectl -n "$ns" get kp "$1" >/dev/null 2>&1 || kubectl -n "$ns" apply -f - >/dev/null <<EOF || return 1
+apiVersion: openstack.org/v1
+kind: KuryrPort
+metadata:
+  name: $1
+  labels: {kuryr.openstack.org/nodeName: $node}
+spec: {podUid: $2, podNodeName: $node, podStatic: false}
+EOF
+    local status
+    status=$("$vifjson" "$3" "$4" "$net_id" "$mtu" "$5" "$cidr" "$gw" linux_bridge "brq${net_id:0:11}" "$6") &&
+        kubectl -n "$ns" patch kp "$1" --subresource=status --type=merge -p "{\"status\":$status}" >/dev/null
+}
+
+uid=$(cat /proc/sys/kernel/random/uuid)
+read -r port_id mac ip < <(make_port pod1 "$uid")
+[ -n "${port_id:-}" ] || { fail "Neutron port"; exit 1; }
+port_ids+=("$port_id")
+tap="tap${port_id:0:11}"
+write_kp pod1 "$uid" "$port_id" "$mac" "$ip" 0 || { fail "KuryrPort"; exit 1; }
+ip netns add "$netns" && ip netns add "$netns2" || { fail "netns"; exit 1; }
+cat >"$work/kuryr.conf" <<EOF
+[DEFAULT]
+debug = true
+[kubernetes]
+kubeconfig = $KUBECONFIG
+[cni_daemon]
+socket_path = $sock
+node_name = $node
+vif_annotation_timeout = 100
+[cni_health_server]
+port = $hport
+EOF
+
+# ---- status ------------------------------------------------------------------------------------------------
+start_daemon
+check "socket is root-only (0600)" test "$(stat -c %a "$sock")" = 600
+pass "/status 204 once synced"
+check "/ready 200" test "$(curl -s -o /dev/null -w '%{http_code}' "127.0.0.1:$hport/ready")" = 200
+
+# ---- add ---------------------------------------------------------------------------------------------------
+cid=$(printf 'c1%062d' $$)
+post addNetwork "$(cni_body "$cid" "/var/run/netns/$netns" pod1 "$uid")" >"$work/add.out" &
+addpid=$!
+tap_in_brq() { [ "$(basename "$(readlink "/sys/class/net/$tap/master" 2>/dev/null)")" = "brq${net_id:0:11}" ]; }
+wait_for "the tap in brq${net_id:0:11}" tap_in_brq &&
+    pass "host tap joined the Linux bridge"
+check "the tap carries the attachment record" grep -q "^kuryr.cni:$node $cid eth0 $port_id bridge $mac\$" \
+    "/sys/class/net/$tap/ifalias"
+port_active() { [ "$(neutron GET "ports/$port_id" | jq_py 'j["port"]["status"]')" = ACTIVE ]; }
+wait_for "Neutron port ACTIVE" port_active && pass "Neutron port ACTIVE once plugged"
+check "the ADD waits for active=true" kill -0 "$addpid"
+write_kp pod1 "$uid" "$port_id" "$mac" "$ip" 1 || fail "set active"
+wait "$addpid"
+out=$(cat "$work/add.out")
+check "ADD 202" test "$(status_of "$out")" = 202
+body=$(body_of "$out")
+expect=$(/usr/bin/python3 -c '
+import json, sys
+r = json.loads(sys.argv[1])
+i = r["interfaces"][0]
+ok = (i["name"] == "eth0" and i["mac"] == sys.argv[2] and i["mtu"] == int(sys.argv[3]) and i["sandbox"] == sys.argv[4]
+      and r["ips"][0]["address"] == sys.argv[5] + "/24" and r["ips"][0]["interface"] == 0
+      and r["ips"][0]["gateway"] == sys.argv[6] and {"dst": "0.0.0.0/0", "gw": sys.argv[6]} in r["routes"]
+      and "cniVersion" not in r)
+print("ok" if ok else "bad")' "$body" "$mac" "$mtu" "/var/run/netns/$netns" "$ip" "$sub.1" 2>&1)
+check "ADD result (interface, MAC, MTU, sandbox, address, gateway, route): $body" test "$expect" = ok
+check "eth0 in the netns has the port's MAC and MTU" \
+    grep -q "mtu $mtu .*link/ether $mac" <<<"$(ip -n "$netns" -o link show eth0)"
+check "eth0 has the address" grep -q "inet $ip/24" <<<"$(ip -n "$netns" -o addr show eth0)"
+check "default route via the gateway" grep -q "default via $sub.1 dev eth0" <<<"$(ip -n "$netns" route)"
+
+# ---- exists, check -----------------------------------------------------------------------------------------
+out=$(post addNetwork "$(cni_body "$cid" "/var/run/netns/$netns" pod1 "$uid")")
+check "second ADD into the same netns: 409" test "$(status_of "$out")" = 409
+check "the first plug still works" test -e "/sys/class/net/$tap"
+check "CHECK 204" test "$(status_of "$(post checkNetwork "$(cni_body "$cid" "/var/run/netns/$netns" pod1 "$uid")")")" = 204
+
+# ---- timeout -----------------------------------------------------------------------------------------------
+sed -i 's/^vif_annotation_timeout = .*/vif_annotation_timeout = 2/' "$work/kuryr.conf"
+kill -TERM "$dpid" && wait "$dpid"
+dpid=""
+start_daemon
+out=$(post addNetwork "$(cni_body "c-none" "/var/run/netns/$netns2" nopod)")
+check "ADD without a KuryrPort: 504 with code 11" \
+    test "$(status_of "$out")" = 504 -a "$(body_of "$out" | /usr/bin/python3 -c 'import json,sys; print(json.load(sys.stdin)["code"])')" = 11
+
+# ---- stale, sigkill ----------------------------------------------------------------------------------------
+out=$(post delNetwork "$(cni_body "c0-older-sandbox" "/var/run/netns/$netns" pod1 "$uid")")
+check "stale DEL (older container id): 204" test "$(status_of "$out")" = 204
+plug_there() { ip -n "$netns" -o link show eth0 >/dev/null 2>&1; }
+check "stale DEL left the plug alone" plug_there
+kill -KILL "$dpid" && wait "$dpid" 2>/dev/null
+dpid=""
+start_daemon
+out=$(post delNetwork "$(cni_body "$cid" "/var/run/netns/$netns" pod1 "$uid")")
+check "DEL after the daemon was SIGKILLed and restarted: 204" test "$(status_of "$out")" = 204
+check "eth0 gone from the netns" test -z "$(ip -n "$netns" -o link show eth0 2>/dev/null)"
+check "host tap gone" test ! -e "/sys/class/net/$tap"
+out=$(post delNetwork "$(cni_body "$cid" "" pod1 "$uid")")
+check "repeated DEL without a netns: 204" test "$(status_of "$out")" = 204
+metrics=$(curl -s "127.0.0.1:$hport/metrics")
+check "/metrics counts DELs" grep -q '^kuryr_daemon_requests_total{command="DEL"} 2$' <<<"$metrics"
+check "/metrics has the ADD latency histogram" grep -q '^kuryr_daemon_request_seconds_count{command="ADD"} ' <<<"$metrics"
+
+# ---- gc ----------------------------------------------------------------------------------------------------
+write_kp pod1 "$uid" "$port_id" "$mac" "$ip" 1 || fail "KuryrPort active"
+out=$(post addNetwork "$(cni_body "c2" "/var/run/netns/$netns2" pod1 "$uid")")
+check "ADD of a new sandbox (port already active): 202" test "$(status_of "$out")" = 202
+out=$(post gc '{"CNI_COMMAND":"GC","CNI_PATH":"/opt/cni/bin","config_kuryr":{"cniVersion":"1.1.0","name":"kuryr","cni.dev/valid-attachments":[{"containerID":"c2","ifname":"eth0"}]}}')
+check "GC keeping c2: 204, tap kept" test "$(status_of "$out")" = 204 -a -e "/sys/class/net/$tap"
+out=$(post gc '{"CNI_COMMAND":"GC","CNI_PATH":"/opt/cni/bin","config_kuryr":{"cniVersion":"1.1.0","name":"kuryr","cni.dev/valid-attachments":[]}}')
+check "GC with no valid attachment: 204, host tap gone" test "$(status_of "$out")" = 204 -a ! -e "/sys/class/net/$tap"
+kill -TERM "$dpid" && wait "$dpid"
+check "SIGTERM: exit 0" test $? = 0
+dpid=""
+check "no link left with this test's record" test -z "$(grep -l " $port_id " /sys/class/net/*/ifalias 2>/dev/null)"
+if [ "$failed" != 0 ]; then echo "---- daemon log"; tail -n 60 "$work/daemon.log"; fi
