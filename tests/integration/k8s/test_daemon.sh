@@ -20,9 +20,7 @@
 # Leaves no process, netns, link, Neutron object or Kubernetes object behind. Exit 0 pass, 1 fail, 77 skip
 # (not root, no rig, no stack). Environment: KURYR_DAEMON_BIN, KURYR_VIF_JSON_BIN (meson passes both).
 set -uo pipefail
-repo=$(cd "$(dirname "$0")/../../.." && pwd)
-. "$repo/scripts/stack.d/k8s.sh"
-_k8s_vars
+. "$(dirname "$0")/rig.sh"
 bin=${KURYR_DAEMON_BIN:-$repo/build/daemon/kuryr-daemon}
 vifjson=${KURYR_VIF_JSON_BIN:-$repo/build/tests/integration/k8s/vif_json}
 
@@ -34,9 +32,8 @@ check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; f
 
 [ "$(id -u)" = 0 ] || skip "needs root"
 [ -x "$bin" ] && [ -x "$vifjson" ] || { echo "FAIL: no daemon binary at $bin or $vifjson"; exit 1; }
-_k8s_pid kube-apiserver >/dev/null || skip "the Kubernetes rig is not running (scripts/stack up --k8s)"
-eval "$(k8s_env)"
 eval "$("$repo/scripts/stack" env 2>/dev/null)" || skip "no stack environment"
+rig_attach
 
 tag=h20d$$
 ns=kuryr-daemon-test-$$
@@ -62,6 +59,7 @@ cleanup() {
     [ -n "$net_id" ] && neutron DELETE "networks/$net_id" >/dev/null
     kubectl delete namespace "$ns" --ignore-not-found --wait=false >/dev/null 2>&1
     [ "$crds_before" = 0 ] && kubectl delete -f "$repo/etc/kubernetes/crds/" --ignore-not-found >/dev/null 2>&1
+    rig_detach
     rm -rf "$work"
 }
 finish() {
