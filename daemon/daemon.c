@@ -231,7 +231,8 @@ kd_daemon *kd_start(const kuryr_config *cfg, kuryr_error *err)
     pthread_mutex_init(&d->metrics_lock, NULL);
     kd_node_name(cfg, d->node);
     if (setup(d, err) < 0 || start_health(d, err) < 0 || kuryr_k8s_informer_start(d->ports, err) < 0 ||
-        kuryr_k8s_informer_start(d->pods, err) < 0 || start_servers(d, err) < 0) {
+        kuryr_k8s_informer_start(d->pods, err) < 0 || kd_node_port_start(d, err) < 0 ||
+        start_servers(d, err) < 0) {
         kd_stop(d);
         return NULL;
     }
@@ -249,6 +250,7 @@ void kd_stop(kd_daemon *d)
     /* Requests in flight see stopping and answer "try again later"; the servers wait for them. */
     kuryr_plugin_server_stop(d->tcp_srv);
     kuryr_plugin_server_stop(d->unix_srv);
+    kd_node_port_stop(d);
     kuryr_health_free(d->health); /* its probe reads the informers */
     kuryr_k8s_informer_free(d->ports);
     kuryr_k8s_informer_free(d->pods);

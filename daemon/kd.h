@@ -14,6 +14,7 @@
 #include "kuryr/health.h"
 #include "kuryr/k8s_informer.h"
 #include "kuryr/k8s_vif.h"
+#include "kuryr/node_port.h"
 #include "kuryr/plugin_server.h"
 #include "record.h"
 #include "request.h"
@@ -22,6 +23,7 @@
 #define KD_VERBS 5
 
 typedef struct kd_podlock kd_podlock;
+typedef struct kd_node_port kd_node_port;
 
 typedef struct {
     unsigned long count, failures;
@@ -38,6 +40,7 @@ typedef struct {
     kuryr_k8s_informer *ports, *pods;
     kuryr_plugin_server *unix_srv, *tcp_srv;
     kuryr_health *health;
+    kd_node_port *node_port; /* NULL without [cni_daemon] node_port */
     /* Informer changes and shutdown wake waiters through changed (CLOCK_MONOTONIC). */
     pthread_mutex_t lock;
     pthread_cond_t changed;
@@ -78,6 +81,10 @@ int kd_record_of(const kd_request *r, const kuryr_k8s_vif *vif, kd_record *rec, 
 int kd_unplug(kd_daemon *d, const kd_record *rec, const char *netns, kd_fail *fail);
 /* This node's attachment records (a malloc'd array). */
 int kd_records(kd_daemon *d, kd_record **out, size_t *n, kd_fail *fail);
+
+/* node_port.c: the node's own port into the pod network, made (or reused) at start, removed at stop. */
+int kd_node_port_start(kd_daemon *d, kuryr_error *err);
+void kd_node_port_stop(kd_daemon *d);
 
 /* metrics.c */
 void kd_metrics_note(kd_daemon *d, kd_verb verb, double seconds, bool failed);

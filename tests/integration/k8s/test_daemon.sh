@@ -168,6 +168,7 @@ kubeconfig = $KUBECONFIG
 socket_path = $sock
 node_name = $node
 vif_annotation_timeout = 100
+node_port = false
 [cni_health_server]
 port = $hport
 EOF
