@@ -21,8 +21,9 @@
 # (not root, no rig, no stack). Environment: KURYR_DAEMON_BIN, KURYR_VIF_JSON_BIN (meson passes both).
 set -uo pipefail
 . "$(dirname "$0")/rig.sh"
+. "$(dirname "$0")/pod_port.sh"
 bin=${KURYR_DAEMON_BIN:-$repo/build/daemon/kuryr-daemon}
-vifjson=${KURYR_VIF_JSON_BIN:-$repo/build/tests/integration/k8s/vif_json}
+PP_VIF_JSON=${KURYR_VIF_JSON_BIN:-$repo/build/tests/integration/k8s/vif_json}
 
 passed=0 failed=0
 pass() { echo "PASS: $*"; passed=$((passed + 1)); }
@@ -31,7 +32,7 @@ skip() { echo "SKIP: $*"; exit 77; }
 check() { local what=$1; shift; if "$@"; then pass "$what"; else fail "$what"; fi; }
 
 [ "$(id -u)" = 0 ] || skip "needs root"
-[ -x "$bin" ] && [ -x "$vifjson" ] || { echo "FAIL: no daemon binary at $bin or $vifjson"; exit 1; }
+[ -x "$bin" ] && [ -x "$PP_VIF_JSON" ] || { echo "FAIL: no daemon binary at $bin or $PP_VIF_JSON"; exit 1; }
 eval "$("$repo/scripts/stack" env 2>/dev/null)" || skip "no stack environment"
 rig_attach
 
@@ -45,18 +46,13 @@ sock=$work/cni.sock
 hport=$((20000 + $$ % 10000))
 crds_before=0
 kubectl get crd kuryrports.openstack.org >/dev/null 2>&1 && crds_before=1
-dpid="" net_id="" port_ids=()
+dpid=""
 
 cleanup() {
     [ -n "$dpid" ] && kill -KILL "$dpid" 2>/dev/null && wait "$dpid" 2>/dev/null
-    local p
-    for p in "${port_ids[@]}"; do
-        ip link del "tap${p:0:11}" 2>/dev/null
-        neutron DELETE "ports/$p" >/dev/null
-    done
+    pp_cleanup
     ip netns del "$netns" 2>/dev/null
     ip netns del "$netns2" 2>/dev/null
-    [ -n "$net_id" ] && neutron DELETE "networks/$net_id" >/dev/null
     kubectl delete namespace "$ns" --ignore-not-found --wait=false >/dev/null 2>&1
     [ "$crds_before" = 0 ] && kubectl delete -f "$repo/etc/kubernetes/crds/" --ignore-not-found >/dev/null 2>&1
     rig_detach
@@ -98,27 +94,7 @@ cni_body() { # CONTAINER NETNS POD [UID]
 }
 
 # ---- setup -------------------------------------------------------------------------------------------------
-# Neutron through curl with one token (the openstack CLI costs seconds a call on a loaded machine).
-neutron_url=http://127.0.0.1:9696/v2.0
-umask 077
-/usr/bin/python3 -c '
-import json, os
-e = os.environ
-print(json.dumps({"auth": {"identity": {"methods": ["password"], "password": {"user": {"name": e["OS_USERNAME"],
-    "domain": {"name": e["OS_USER_DOMAIN_NAME"]}, "password": e["OS_PASSWORD"]}}},
-    "scope": {"project": {"name": e["OS_PROJECT_NAME"], "domain": {"name": e["OS_PROJECT_DOMAIN_NAME"]}}}}}))' \
-    >"$work/auth.json" 2>/dev/null || skip "no OS_* credentials"
-umask 022
-token=$(curl -s -i -X POST -H 'Content-Type: application/json' -d @"$work/auth.json" "$OS_AUTH_URL/auth/tokens" |
-    tr -d '\r' | awk 'tolower($1) == "x-subject-token:" {print $2}')
-rm -f "$work/auth.json"
-[ -n "$token" ] || skip "Keystone is not reachable (scripts/stack up)"
-# neutron METHOD PATH [BODY]: the answer's body.
-neutron() { curl -s -X "$1" -H "X-Auth-Token: $token" -H 'Content-Type: application/json' ${3:+-d "$3"} "$neutron_url/$2"; }
-# jq_py EXPR: evaluates EXPR with j = the JSON on stdin.
-jq_py() { /usr/bin/python3 -c "import json, sys; j = json.load(sys.stdin); print($1)" 2>/dev/null; }
-agent_host=$(neutron GET "agents?agent_type=Linux+bridge+agent" | jq_py 'j["agents"][0]["host"]')
-[ -n "$agent_host" ] || skip "no Linux bridge agent (this test covers the linuxbridge back end)"
+pp_neutron_login || skip "Keystone, Neutron or its Linux bridge agent unavailable (scripts/stack up)"
 if [ "$crds_before" = 0 ]; then
     kubectl apply -f "$repo/etc/kubernetes/crds/" >/dev/null &&
         kubectl wait --for=condition=Established crd/kuryrports.openstack.org --timeout=60s >/dev/null ||
@@ -126,36 +102,14 @@ if [ "$crds_before" = 0 ]; then
 fi
 kubectl create namespace "$ns" >/dev/null || { fail "namespace"; exit 1; }
 sub=10.97.$(($$ % 200))
-read -r net_id mtu < <(neutron POST networks "{\"network\":{\"name\":\"$tag-net\"}}" |
-    jq_py 'j["network"]["id"], j["network"]["mtu"]')
-[ -n "${net_id:-}" ] && neutron POST subnets "{\"subnet\":{\"name\":\"$tag-subnet\",\"network_id\":\"$net_id\",\"ip_version\":4,\"cidr\":\"$sub.0/24\",\"gateway_ip\":\"$sub.1\",\"enable_dhcp\":false}}" |
-    grep -q '"subnet"' || { fail "Neutron network"; exit 1; }
-
-# make_port NAME UID: creates a bound port; prints "id mac ip".
-make_port() {
-    neutron POST ports "{\"port\":{\"name\":\"$tag-$1\",\"network_id\":\"$net_id\",\"device_owner\":\"compute:kuryr\",\"device_id\":\"$2\",\"binding:host_id\":\"$agent_host\"}}" |
-        jq_py 'j["port"]["id"], j["port"]["mac_address"], j["port"]["fixed_ips"][0]["ip_address"]'
-}
-# write_kp NAME UID PORT_ID MAC IP ACTIVE: the KuryrPort and its status through the status subresource.
-write_kp() {
-    local cidr=$sub.0/24 gw=$sub.1
-    kubectl -n "$ns" get kp "$1" >/dev/null 2>&1 || kubectl -n "$ns" apply -f - >/dev/null <<EOF || return 1
-apiVersion: openstack.org/v1
-kind: KuryrPort
-metadata:
-  name: $1
-  labels: {kuryr.openstack.org/nodeName: $node}
-spec: {podUid: $2, podNodeName: $node, podStatic: false}
-EOF
-    local status
-    status=$("$vifjson" "$3" "$4" "$net_id" "$mtu" "$5" "$cidr" "$gw" linux_bridge "brq${net_id:0:11}" "$6") &&
-        kubectl -n "$ns" patch kp "$1" --subresource=status --type=merge -p "{\"status\":$status}" >/dev/null
-}
+pp_network "$tag" "$sub.0/24" "$sub.1" || { fail "Neutron network"; exit 1; }
+net_id=$pp_net_id mtu=$pp_mtu
+# write_kp NAME UID PORT_ID MAC IP ACTIVE: the KuryrPort, its status.vifs through the status subresource.
+write_kp() { pp_kuryrport "$ns" "$1" "$node" "$2" "$3" "$4" "$5" "$sub.0/24" "$sub.1" "$6"; }
 
 uid=$(cat /proc/sys/kernel/random/uuid)
-read -r port_id mac ip < <(make_port pod1 "$uid")
-[ -n "${port_id:-}" ] || { fail "Neutron port"; exit 1; }
-port_ids+=("$port_id")
+pp_port "$tag-pod1" "$uid" || { fail "Neutron port"; exit 1; }
+port_id=$pp_port_id mac=$pp_mac ip=$pp_ip
 tap="tap${port_id:0:11}"
 write_kp pod1 "$uid" "$port_id" "$mac" "$ip" 0 || { fail "KuryrPort"; exit 1; }
 ip netns add "$netns" && ip netns add "$netns2" || { fail "netns"; exit 1; }
@@ -188,7 +142,7 @@ wait_for "the tap in brq${net_id:0:11}" tap_in_brq &&
     pass "host tap joined the Linux bridge"
 check "the tap carries the attachment record" grep -q "^kuryr.cni:$node $cid eth0 $port_id bridge $mac\$" \
     "/sys/class/net/$tap/ifalias"
-port_active() { [ "$(neutron GET "ports/$port_id" | jq_py 'j["port"]["status"]')" = ACTIVE ]; }
+port_active() { [ "$(pp_neutron GET "ports/$port_id" | pp_py 'j["port"]["status"]')" = ACTIVE ]; }
 wait_for "Neutron port ACTIVE" port_active && pass "Neutron port ACTIVE once plugged"
 check "the ADD waits for active=true" kill -0 "$addpid"
 write_kp pod1 "$uid" "$port_id" "$mac" "$ip" 1 || fail "set active"
