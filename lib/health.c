@@ -2,6 +2,7 @@
  *
  * Two threads: libmicrohttpd's one polling thread answers every request from memory, and the probe thread
  * refreshes the readiness result. They share only the result, under one mutex held for a copy. */
+#include "kuryr/clock.h"
 #include "kuryr/health.h"
 #include "kuryr/unix_listen.h"
 
@@ -107,11 +108,7 @@ kuryr_health *kuryr_health_new(const kuryr_health_opts *opts, kuryr_error *err)
         h->opts.probe_interval_s = DEFAULT_INTERVAL_S;
     snprintf(h->reason, sizeof(h->reason), "not probed yet");
     pthread_mutex_init(&h->lock, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&h->wake, &attr);
-    pthread_condattr_destroy(&attr);
+    kuryr_cond_init_mono(&h->wake);
     return h;
 }
 
@@ -147,9 +144,7 @@ static void *probe_loop(void *arg)
         char reason[REASON_LEN] = "";
         bool ready = h->opts.probe(h->opts.probe_ud, reason, sizeof(reason));
         set_ready(h, ready, reason);
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += h->opts.probe_interval_s;
+        struct timespec until = kuryr_mono_deadline((double)h->opts.probe_interval_s);
         pthread_mutex_lock(&h->lock);
         while (!h->stopping && !h->probe_asked && pthread_cond_timedwait(&h->wake, &h->lock, &until) != ETIMEDOUT) {
         }

@@ -1,8 +1,8 @@
 /* The keyed work queue (see kuryr/workqueue.h).
  *
  * Every key the queue knows has one entry, found through a small chained hash table, and the entry is in
- * exactly one state: QUEUED (on the ready list), RUNNING (a worker has it; `again` records adds meanwhile) or
- * BACKING_OFF (on the backoff list until due_s). Workers sleep on one condition variable, with a deadline
+ * exactly one state: QUEUED (on the ready list), RUNNING (a worker has it; `again` and `again_due` record adds
+ * meanwhile) or BACKING_OFF (on the backoff list until due_s: a retry, or an add for a later time). Workers sleep on one condition variable, with a deadline
  * at the earliest backoff expiry, so a retry needs no timer thread. */
 #include "kuryr/workqueue.h"
 
@@ -25,6 +25,7 @@ typedef struct entry {
     char *key;
     entry_state state;
     bool again;        /* added while RUNNING: run once more */
+    double again_due;  /* ... not before this time (kuryr_mono_s; 0 = at once) */
     unsigned attempt;  /* runs since the last success */
     kuryr_backoff backoff; /* this key's retry delays; reset by a success */
     double due_s;      /* BACKING_OFF: when it may run (kuryr_mono_s) */
@@ -132,7 +133,36 @@ static void make_ready(kuryr_workqueue *q, entry *e)
     pthread_cond_signal(&q->work);
 }
 
-int kuryr_workqueue_add(kuryr_workqueue *q, const char *key)
+/* Puts e on the backoff list until due_s. Called with the lock held. */
+static void make_waiting(kuryr_workqueue *q, entry *e, double due_s)
+{
+    e->state = BACKING_OFF;
+    e->due_s = due_s;
+    list_push(&q->backoff, e);
+    q->st.backing_off++;
+    pthread_cond_signal(&q->work); /* a sleeping worker must learn the new earliest deadline */
+}
+
+/* An add of a key the queue holds already, to run not before due_s (0: at once). Called with the lock held. */
+static void add_again(kuryr_workqueue *q, entry *e, double due_s)
+{
+    q->st.coalesced++;
+    if (e->state == RUNNING) {
+        if (!e->again || due_s < e->again_due)
+            e->again_due = due_s;
+        e->again = true;
+    } else if (e->state == BACKING_OFF && due_s < e->due_s) {
+        /* A new change may be what the failed attempt was waiting for: try it now (or at the time asked). */
+        list_unlink(&q->backoff, e);
+        q->st.backing_off--;
+        if (due_s <= 0)
+            make_ready(q, e);
+        else
+            make_waiting(q, e, due_s);
+    }
+}
+
+static int add_at(kuryr_workqueue *q, const char *key, double due_s)
 {
     int rc = 0;
     pthread_mutex_lock(&q->lock);
@@ -144,15 +174,7 @@ int kuryr_workqueue_add(kuryr_workqueue *q, const char *key)
     entry **slot = find_slot(q, key);
     entry *e = *slot;
     if (e) {
-        q->st.coalesced++;
-        if (e->state == RUNNING) {
-            e->again = true;
-        } else if (e->state == BACKING_OFF) {
-            /* A new change may be what the failed attempt was waiting for: try it now. */
-            list_unlink(&q->backoff, e);
-            q->st.backing_off--;
-            make_ready(q, e);
-        }
+        add_again(q, e, due_s);
         goto out;
     }
     e = calloc(1, sizeof(*e));
@@ -166,11 +188,24 @@ int kuryr_workqueue_add(kuryr_workqueue *q, const char *key)
     kuryr_backoff_init(&e->backoff, q->backoff_initial_ms, q->backoff_max_ms);
     *slot = e;
     q->nentries++;
-    make_ready(q, e);
+    if (due_s <= 0)
+        make_ready(q, e);
+    else
+        make_waiting(q, e, due_s);
     maybe_grow(q);
 out:
     pthread_mutex_unlock(&q->lock);
     return rc;
+}
+
+int kuryr_workqueue_add(kuryr_workqueue *q, const char *key)
+{
+    return add_at(q, key, 0);
+}
+
+int kuryr_workqueue_add_after(kuryr_workqueue *q, const char *key, double delay_s)
+{
+    return add_at(q, key, delay_s > 0 ? kuryr_mono_s() + delay_s : 0);
 }
 
 /* Moves every expired backoff to the ready list; returns the earliest remaining due time, or -1. */
@@ -225,13 +260,12 @@ static void settle(kuryr_workqueue *q, entry *e, kuryr_work_result r)
     } else if (e->again) {
         /* Changed while it ran: the newest state has not been handled yet. */
         e->again = false;
-        make_ready(q, e);
+        if (e->again_due > kuryr_mono_s())
+            make_waiting(q, e, e->again_due);
+        else
+            make_ready(q, e);
     } else if (r == KURYR_WORK_RETRY) {
-        e->state = BACKING_OFF;
-        e->due_s = kuryr_mono_s() + (double)kuryr_backoff_next(&e->backoff) / 1000.0;
-        list_push(&q->backoff, e);
-        q->st.backing_off++;
-        pthread_cond_signal(&q->work); /* a sleeping worker must learn the new earliest deadline */
+        make_waiting(q, e, kuryr_mono_s() + (double)kuryr_backoff_next(&e->backoff) / 1000.0);
     } else {
         forget(q, e);
     }
@@ -258,8 +292,7 @@ static void *worker(void *arg)
         q->st.handler_seconds_total += took;
         q->st.running--;
         settle(q, e, r);
-        if (q->st.queued == 0 && q->st.running == 0)
-            pthread_cond_broadcast(&q->idle);
+        pthread_cond_broadcast(&q->idle); /* idle and drain waiters judge for themselves */
     }
     pthread_mutex_unlock(&q->lock);
     return NULL;
@@ -290,12 +323,8 @@ kuryr_workqueue *kuryr_workqueue_new(const kuryr_workqueue_opts *opts, kuryr_wor
         return NULL;
     }
     pthread_mutex_init(&q->lock, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&q->work, &attr);
-    pthread_cond_init(&q->idle, &attr);
-    pthread_condattr_destroy(&attr);
+    kuryr_cond_init_mono(&q->work);
+    kuryr_cond_init_mono(&q->idle);
     for (unsigned i = 0; i < q->nthreads; i++) {
         if (pthread_create(&q->threads[i], NULL, worker, q) != 0) {
             KLOG_ERROR("work queue %s: cannot start worker %u", q->name, i);
@@ -313,6 +342,41 @@ void kuryr_workqueue_wait_idle(kuryr_workqueue *q)
     while ((q->st.queued || q->st.running) && !q->stopping)
         pthread_cond_wait(&q->idle, &q->lock);
     pthread_mutex_unlock(&q->lock);
+}
+
+bool kuryr_workqueue_wait_idle_for(kuryr_workqueue *q, double timeout_s)
+{
+    struct timespec deadline = kuryr_mono_deadline(timeout_s);
+    pthread_mutex_lock(&q->lock);
+    while ((q->st.queued || q->st.running) && !q->stopping) {
+        if (pthread_cond_timedwait(&q->idle, &q->lock, &deadline) != 0)
+            break;
+    }
+    bool idle = !q->st.queued && !q->st.running;
+    pthread_mutex_unlock(&q->lock);
+    return idle || q->stopping;
+}
+
+size_t kuryr_workqueue_pending(kuryr_workqueue *q)
+{
+    pthread_mutex_lock(&q->lock);
+    size_t n = q->nentries;
+    pthread_mutex_unlock(&q->lock);
+    return n;
+}
+
+size_t kuryr_workqueue_drain(kuryr_workqueue *q, double timeout_s)
+{
+    struct timespec deadline = kuryr_mono_deadline(timeout_s);
+    pthread_mutex_lock(&q->lock);
+    while (q->nentries > 0 && !q->stopping) {
+        if (pthread_cond_timedwait(&q->idle, &q->lock, &deadline) != 0)
+            break;
+    }
+    size_t left = q->nentries;
+    pthread_mutex_unlock(&q->lock);
+    kuryr_workqueue_stop(q);
+    return left;
 }
 
 void kuryr_workqueue_get_stats(kuryr_workqueue *q, kuryr_workqueue_stats *out)

@@ -10,51 +10,50 @@
 #include <time.h>
 
 #include "grow.h"
+#include "kuryr/clock.h"
 #include "kuryr/log.h"
+#include "kuryr/workqueue.h"
 
 #define MARKER_PREFIX "kuryr-create-"
 /* One entry per create that timed out: a long outage with a busy Docker host adds a few a second at most. */
 #define MAX_DOUBTS 4096
+/* Look-ups while doubts are left: one pass a second. */
+#define SWEEP_EVERY_S 1.0
+#define SWEEP_KEY "sweep"
 
 typedef struct {
     char marker[KL_DOUBT_MARKER_LEN];
     bool network;         /* a network create, else a port create */
-    time_t first_answer;  /* monotonic seconds of Neutron's first answer to a look-up; 0 = none yet */
+    double first_answer;  /* kuryr_mono_s() of Neutron's first answer to a look-up; 0 = none yet */
 } doubt;
 
 struct kl_doubts {
     kuryr_neutron *kn;
     int grace_s;
+    kuryr_workqueue *queue; /* runs the sweeps: one key, re-scheduled while doubts are left */
     pthread_mutex_t lock;  /* guards everything below */
-    pthread_cond_t wake;
     doubt *items;
     size_t n, cap;
-    bool thread_running, joinable, stopping;
-    pthread_t thread;
+    bool stopping;
 };
 
 static void random_marker(char *buf, size_t size);
-
-static time_t mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec;
-}
+static kuryr_work_result sweep_work(const char *key, unsigned attempt, void *userdata);
 
 kl_doubts *kl_doubts_new(kuryr_neutron *kn, int grace_s)
 {
     kl_doubts *d = calloc(1, sizeof(*d));
     if (!d)
         return NULL;
+    kuryr_workqueue_opts opts = {.workers = 1, .name = "doubt"};
+    d->queue = kuryr_workqueue_new(&opts, sweep_work, d);
+    if (!d->queue) {
+        free(d);
+        return NULL;
+    }
     d->kn = kn;
     d->grace_s = grace_s > 0 ? grace_s : 1;
     pthread_mutex_init(&d->lock, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&d->wake, &attr);
-    pthread_condattr_destroy(&attr);
     return d;
 }
 
@@ -64,11 +63,8 @@ void kl_doubts_free(kl_doubts *d)
         return;
     pthread_mutex_lock(&d->lock);
     d->stopping = true;
-    pthread_cond_broadcast(&d->wake);
-    bool running = d->thread_running;
     pthread_mutex_unlock(&d->lock);
-    if (running || d->joinable)
-        pthread_join(d->thread, NULL);
+    kuryr_workqueue_free(d->queue); /* waits for a look-up in progress; a sweep not yet due is forgotten */
     for (size_t i = 0; i < d->n; i++) {
         if (!d->items[i].first_answer && d->items[i].network)
             KLOG_WARN("Neutron never answered about the network create %s: if it made the network, it is an "
@@ -78,7 +74,6 @@ void kl_doubts_free(kl_doubts *d)
                       "kuryr-unbound-port with that description", d->items[i].marker);
     }
     free(d->items);
-    pthread_cond_destroy(&d->wake);
     pthread_mutex_destroy(&d->lock);
     free(d);
 }
@@ -119,24 +114,15 @@ bool kl_doubt_is_marker(const char *description)
     return description && strncmp(description, MARKER_PREFIX, strlen(MARKER_PREFIX)) == 0;
 }
 
-static void *sweeper(void *arg)
+/* The queue's handler: one pass, and another a second later while doubts are left. */
+static kuryr_work_result sweep_work(const char *key, unsigned attempt, void *userdata)
 {
-    kl_doubts *d = arg;
-    pthread_mutex_lock(&d->lock);
-    while (!d->stopping && d->n > 0) {
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += 1;
-        pthread_cond_timedwait(&d->wake, &d->lock, &until);
-        if (d->stopping)
-            break;
-        pthread_mutex_unlock(&d->lock);
-        kl_doubts_sweep(d);
-        pthread_mutex_lock(&d->lock);
-    }
-    d->thread_running = false;
-    pthread_mutex_unlock(&d->lock);
-    return NULL;
+    (void)attempt;
+    kl_doubts *d = userdata;
+    kl_doubts_sweep(d);
+    if (kl_doubts_pending(d) > 0)
+        kuryr_workqueue_add_after(d->queue, key, SWEEP_EVERY_S);
+    return KURYR_WORK_DONE;
 }
 
 static void add(kl_doubts *d, const char *marker, bool network)
@@ -161,17 +147,10 @@ static void add(kl_doubts *d, const char *marker, bool network)
     x->network = network;
     KLOG_INFO("%s create %s got no answer: watching for a late create by Neutron", network ? "network" : "port",
               marker);
-    if (!d->thread_running) {
-        /* the previous thread has left its loop (it never takes the lock again): join it first */
-        if (d->joinable)
-            pthread_join(d->thread, NULL);
-        d->joinable = false;
-        if (pthread_create(&d->thread, NULL, sweeper, d) == 0)
-            d->thread_running = d->joinable = true;
-        else
-            KLOG_WARN("cannot start the thread that watches for late creates");
-    }
     pthread_mutex_unlock(&d->lock);
+    /* the first look a second from now, as each next one (a sweep already due sooner keeps its time) */
+    if (kuryr_workqueue_add_after(d->queue, SWEEP_KEY, SWEEP_EVERY_S) < 0)
+        KLOG_WARN("cannot schedule the look for late creates");
 }
 
 void kl_doubts_add_port(kl_doubts *d, const char *marker)
@@ -305,7 +284,7 @@ void kl_doubts_sweep(kl_doubts *d)
         pthread_mutex_lock(&d->lock);
         size_t k = find(d, marker);
         if (answered && k < d->n) {
-            time_t now = mono_s();
+            double now = kuryr_mono_s();
             if (!d->items[k].first_answer)
                 d->items[k].first_answer = now;
             else if (now - d->items[k].first_answer >= d->grace_s)

@@ -4,6 +4,7 @@
 #include <stdlib.h>
 #include <time.h>
 
+#include "kuryr/clock.h"
 #include "kuryr/log.h"
 #include "reconcile.h"
 
@@ -37,9 +38,7 @@ static void *loop(void *arg)
     kl_reconciler *r = arg;
     pthread_mutex_lock(&r->lock);
     while (!r->stopping) {
-        struct timespec until;
-        clock_gettime(CLOCK_MONOTONIC, &until);
-        until.tv_sec += r->interval_s;
+        struct timespec until = kuryr_mono_deadline((double)r->interval_s);
         while (!r->stopping && pthread_cond_timedwait(&r->wake, &r->lock, &until) == 0) {
         }
         if (r->stopping)
@@ -65,11 +64,7 @@ kl_reconciler *kl_reconciler_start(kl_plugin *p)
     r->p = p;
     r->interval_s = interval;
     pthread_mutex_init(&r->lock, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&r->wake, &attr);
-    pthread_condattr_destroy(&attr);
+    kuryr_cond_init_mono(&r->wake);
     if (pthread_create(&r->thread, NULL, loop, r) != 0) {
         KLOG_WARN("cannot start the periodic reconciliation thread");
         pthread_cond_destroy(&r->wake);

@@ -6,6 +6,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "kuryr/clock.h"
 #include "kuryr/http.h"
 #include "metrics.h"
 
@@ -109,22 +110,15 @@ static void dispatch(kl_plugin *p, const kl_route_entry *table, const char *meth
     out->status = 200;
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 void kl_dispatch(kl_plugin *p, const kl_route_entry *table, const char *method, const char *url,
                  const char *body, size_t len, size_t max_body, kl_reply *out)
 {
     /* a delta, so that counting does not depend on whether the caller reset the thread counter */
     unsigned long calls_before = kuryr_http_thread_requests();
-    double start = now_s();
+    double start = kuryr_mono_s();
     kuryr_err_kind kind = KURYR_OK;
     dispatch(p, table, method, url, body, len, max_body, out, &kind);
-    kl_metrics_request(out->path, out->status, now_s() - start, kuryr_http_thread_requests() - calls_before);
+    kl_metrics_request(out->path, out->status, kuryr_mono_s() - start, kuryr_http_thread_requests() - calls_before);
     if (out->status != 200)
         kl_metrics_error(out->status == 404 && !out->path ? KURYR_ERR_NOT_FOUND : kind);
 }

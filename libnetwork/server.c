@@ -15,6 +15,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "kuryr/clock.h"
 #include "kuryr/log.h"
 #include "kuryr/unix_listen.h"
 #include "router.h"
@@ -146,13 +147,6 @@ static void free_secret(char *s)
     free(s);
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 static enum MHD_Result send_reply(struct MHD_Connection *c, int status, char *body)
 {
     static const char no_body[] = "{\"Err\":\"out of memory\"}";
@@ -207,7 +201,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     kuryr_log_ctx_clear();
     kuryr_log_new_request_id();
     kuryr_http_thread_requests_reset();
-    double start = now_s();
+    double start = kuryr_mono_s();
     kl_reply reply;
     if (ctx->too_large) {
         memset(&reply, 0, sizeof(reply));
@@ -216,7 +210,7 @@ static enum MHD_Result on_request(void *cls, struct MHD_Connection *c, const cha
     } else {
         kl_dispatch(s->plugin, kl_routes, method, url, ctx->body, ctx->len, s->max_body, &reply);
     }
-    double took = now_s() - start;
+    double took = kuryr_mono_s() - start;
     unsigned long calls = kuryr_http_thread_requests();
     double waited = kuryr_http_thread_wait_s();
     if (reply.status == 200) {

@@ -1,16 +1,18 @@
-/* Ports made ahead of need, per subnet (see vif_pool.h). One background thread does all of the pool's Neutron
- * work: the start-up sweep, bulk refills and the unbinding of recycled ports. */
+/* Ports made ahead of need, per subnet (see vif_pool.h). All of the pool's Neutron work (the start-up sweep,
+ * bulk refills and the reset of recycled ports) runs as one key of a one-worker work queue (kuryr/workqueue.h),
+ * one step per run: serial, as Neutron's load is meant to be, woken at once by the handlers, and re-scheduled
+ * for when a retry or a rest comes due. */
 #include "vif_pool.h"
 
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
-
 #include "grow.h"
 #include "kuryr/binding.h"
+#include "kuryr/clock.h"
 #include "kuryr/log.h"
+#include "kuryr/workqueue.h"
 #include "mapping.h"
 #include "names.h"
 #include "plugin.h"
@@ -29,10 +31,12 @@
  * Neutron's own work for a new network. Containers coming meanwhile make their own ports, as they would
  * while the batch is in flight (seconds). */
 #define FIRST_FILL_DELAY_S 2
+/* The work queue's one key. */
+#define WORK_KEY "pool"
 
 typedef struct {
     kuryr_port *port;
-    time_t usable_from;  /* monotonic seconds */
+    double usable_from;  /* kuryr_mono_s() */
 } ready_port;
 
 typedef struct {
@@ -45,14 +49,14 @@ typedef struct {
      * then starts without waiting for a port create and bind) and fills to ports_pool_min at the first take. */
     bool seed;
     bool filling_seed;  /* the fill in flight makes that one port: a take waits for it */
-    time_t retry_after;
+    double retry_after;
 } sub_pool;
 
 typedef struct {
     kuryr_port *port;  /* as ReleaseAddress found it: still bound to the old endpoint */
     char subnet_id[64];
     bool busy;
-    time_t retry_after;
+    double retry_after;
 } recycled;
 
 typedef struct {
@@ -64,8 +68,8 @@ struct kl_vif_pool {
     kl_plugin *p;
     kl_vif_pool_cfg cfg;
     char desc[320];
+    kuryr_workqueue *queue; /* runs step() */
     pthread_mutex_t lock;  /* guards everything below */
-    pthread_cond_t work;   /* a subnet to fill or a port to recycle, or stopping */
     pthread_cond_t done;   /* a fill or recycle finished */
     sub_pool *subs;
     size_t n_subs, cap_subs;
@@ -73,20 +77,10 @@ struct kl_vif_pool {
     size_t n_rec, cap_rec;
     joined *used;  /* pool ports in use, by endpoint: DeleteEndpoint finds them without a Neutron lookup */
     size_t n_used, cap_used;
-    pthread_t thread;
-    bool started, stopping, swept;
-    /* Every wake-up of the thread counts one kick; the thread notes the count it had seen when it last went to
-     * wait with nothing to do now (kl_vif_pool_wait_idle). */
-    unsigned long kicks, idle_after;
-    bool idle;
+    bool stopping, swept;
 };
 
-static time_t mono_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return ts.tv_sec;
-}
+static kuryr_work_result step(const char *key, unsigned attempt, void *userdata);
 
 kl_vif_pool *kl_vif_pool_new(kl_plugin *p, const kl_vif_pool_cfg *cfg)
 {
@@ -100,13 +94,15 @@ kl_vif_pool *kl_vif_pool_new(kl_plugin *p, const kl_vif_pool_cfg *cfg)
     if (pool->cfg.update_frequency_s < 1)
         pool->cfg.update_frequency_s = 1;
     snprintf(pool->desc, sizeof(pool->desc), "%s%s", KL_POOL_DESC_PREFIX, p->hostname);
+    kuryr_workqueue_opts opts = {.workers = 1, .name = "vif-pool"};
+    pool->queue = kuryr_workqueue_new(&opts, step, pool);
+    if (!pool->queue) {
+        KLOG_ERROR("vif pool: cannot start its worker; containers get new ports instead");
+        free(pool);
+        return NULL;
+    }
     pthread_mutex_init(&pool->lock, NULL);
-    pthread_condattr_t attr;
-    pthread_condattr_init(&attr);
-    pthread_condattr_setclock(&attr, CLOCK_MONOTONIC);
-    pthread_cond_init(&pool->work, &attr);
-    pthread_cond_init(&pool->done, &attr);
-    pthread_condattr_destroy(&attr);
+    kuryr_cond_init_mono(&pool->done);
     return pool;
 }
 
@@ -125,10 +121,9 @@ void kl_vif_pool_free(kl_vif_pool *pool)
         return;
     pthread_mutex_lock(&pool->lock);
     pool->stopping = true;
-    pthread_cond_broadcast(&pool->work);
+    pthread_cond_broadcast(&pool->done);
     pthread_mutex_unlock(&pool->lock);
-    if (pool->started)
-        pthread_join(pool->thread, NULL);
+    kuryr_workqueue_free(pool->queue); /* waits for the step in progress */
     size_t ready = 0;
     for (size_t i = 0; i < pool->n_subs; i++) {
         ready += pool->subs[i].n;
@@ -143,7 +138,6 @@ void kl_vif_pool_free(kl_vif_pool *pool)
     free(pool->subs);
     free(pool->rec);
     free(pool->used);
-    pthread_cond_destroy(&pool->work);
     pthread_cond_destroy(&pool->done);
     pthread_mutex_destroy(&pool->lock);
     free(pool);
@@ -158,7 +152,7 @@ static sub_pool *find_sub(kl_vif_pool *pool, const char *subnet_id)
     return NULL;
 }
 
-static bool push_port(sub_pool *s, kuryr_port *port, time_t usable_from)
+static bool push_port(sub_pool *s, kuryr_port *port, double usable_from)
 {
     ready_port *v = kl_grow(s->ports, s->n, &s->cap, sizeof(*v));
     if (!v)
@@ -310,7 +304,7 @@ static void fill(kl_vif_pool *pool, sub_pool *s)
     for (size_t i = 0; i < made.n; i++) {
         if (!made.items[i])
             continue;
-        if (s && push_port(s, made.items[i], mono_s())) {
+        if (s && push_port(s, made.items[i], kuryr_mono_s())) {
             made.items[i] = NULL;
             added++;
         } else {
@@ -321,7 +315,7 @@ static void fill(kl_vif_pool *pool, sub_pool *s)
         s->filling = false;
         s->filling_seed = false;
         if (!added) /* nothing made, or every port deleted again (tagging failed): not again at once */
-            s->retry_after = mono_s() + RETRY_S;
+            s->retry_after = kuryr_mono_s() + RETRY_S;
     }
     pthread_cond_broadcast(&pool->done);
     pthread_mutex_unlock(&pool->lock);
@@ -375,13 +369,13 @@ static void recycle(kl_vif_pool *pool, recycled *r)
 
     pthread_mutex_lock(&pool->lock);
     sub_pool *s = find_sub(pool, subnet_id);
-    bool kept = rc == 0 && s && !full(pool, s) && push_port(s, ready, mono_s() + REST_S);
+    bool kept = rc == 0 && s && !full(pool, s) && push_port(s, ready, kuryr_mono_s() + REST_S);
     if (kept)
         ready = NULL;
     r = find_rec(pool, id);
     if (rc < 0 && err.kind == KURYR_ERR_UNAVAILABLE && r) {
         r->busy = false;
-        r->retry_after = mono_s() + RETRY_S;
+        r->retry_after = kuryr_mono_s() + RETRY_S;
         KLOG_WARN("vif pool: resetting released port %s failed (again in %d s): %s", id, RETRY_S, err.message);
         return;
     }
@@ -414,7 +408,7 @@ static bool needs_fill(const kl_vif_pool *pool, const sub_pool *s)
     return !s->filling && (long)s->n < target(pool, s) && !full(pool, s);
 }
 
-static sub_pool *next_fill(kl_vif_pool *pool, time_t now)
+static sub_pool *next_fill(kl_vif_pool *pool, double now)
 {
     for (size_t i = 0; i < pool->n_subs; i++) {
         sub_pool *s = &pool->subs[i];
@@ -425,9 +419,9 @@ static sub_pool *next_fill(kl_vif_pool *pool, time_t now)
 }
 
 /* The earliest time a subnet that needs ports may be filled, when that is later than now; 0 when none. */
-static time_t next_fill_due(const kl_vif_pool *pool, time_t now)
+static double next_fill_due(const kl_vif_pool *pool, double now)
 {
-    time_t due = 0;
+    double due = 0;
     for (size_t i = 0; i < pool->n_subs; i++) {
         const sub_pool *s = &pool->subs[i];
         if (needs_fill(pool, s) && s->retry_after > now && (!due || s->retry_after < due))
@@ -436,7 +430,7 @@ static time_t next_fill_due(const kl_vif_pool *pool, time_t now)
     return due;
 }
 
-static recycled *next_recycle(kl_vif_pool *pool, time_t now)
+static recycled *next_recycle(kl_vif_pool *pool, double now)
 {
     for (size_t i = 0; i < pool->n_rec; i++) {
         if (!pool->rec[i].busy && pool->rec[i].retry_after <= now)
@@ -445,55 +439,60 @@ static recycled *next_recycle(kl_vif_pool *pool, time_t now)
     return NULL;
 }
 
-static void *thread_main(void *arg)
+/* Does one piece of due work (sweep, else a recycle, else a fill). True when it did: there may be more.
+ * Called with the lock held. */
+static bool do_one(kl_vif_pool *pool)
 {
-    kl_vif_pool *pool = arg;
-    pthread_mutex_lock(&pool->lock);
-    while (!pool->stopping) {
-        time_t now = mono_s();
-        recycled *r;
-        sub_pool *s;
-        if (!pool->swept) {
-            pthread_mutex_unlock(&pool->lock);
-            bool ok = sweep(pool);
-            pthread_mutex_lock(&pool->lock);
-            pool->swept = ok;
-            if (ok)
-                continue;
-        } else if ((r = next_recycle(pool, now))) {
-            recycle(pool, r); /* returned ports first: a container may be waiting for an address */
-            continue;
-        } else if ((s = next_fill(pool, now))) {
-            fill(pool, s);
-            continue;
-        }
-        struct timespec ts;
-        clock_gettime(CLOCK_MONOTONIC, &ts);
-        ts.tv_sec += pool->swept ? pool->cfg.update_frequency_s : RETRY_S;
-        if (pool->swept && (pool->n_rec || pool->n_subs))
-            ts.tv_sec = ts.tv_sec < now + RETRY_S ? ts.tv_sec : now + RETRY_S; /* a retry may come due */
-        time_t due = next_fill_due(pool, now);
-        if (pool->swept && due && due < ts.tv_sec)
-            ts.tv_sec = due;
-        pool->idle = true;
-        pool->idle_after = pool->kicks;
-        pthread_cond_broadcast(&pool->done);
-        pthread_cond_timedwait(&pool->work, &pool->lock, &ts);
-        pool->idle = false;
+    double now = kuryr_mono_s();
+    recycled *r;
+    sub_pool *s;
+    if (!pool->swept) {
+        pthread_mutex_unlock(&pool->lock);
+        bool ok = sweep(pool);
+        pthread_mutex_lock(&pool->lock);
+        pool->swept = ok;
+        return ok;
     }
-    pthread_mutex_unlock(&pool->lock);
-    return NULL;
+    if ((r = next_recycle(pool, now))) {
+        recycle(pool, r); /* returned ports first: a container may be waiting for an address */
+        return true;
+    }
+    if ((s = next_fill(pool, now))) {
+        fill(pool, s);
+        return true;
+    }
+    return false;
 }
 
-/* Called with the lock held. */
-static void start_thread(kl_vif_pool *pool)
+/* Seconds until the step should look again with nothing to do now: a failed sweep is retried after RETRY_S, a
+ * pool in use is looked at every RETRY_S at least (a retry may come due), an idle one every
+ * update_frequency_s, and a fill waiting for its time (a retry, the first fill's delay) when it is due. */
+static double next_look_in(const kl_vif_pool *pool)
 {
-    if (pool->started || pool->stopping)
-        return;
-    if (pthread_create(&pool->thread, NULL, thread_main, pool) == 0)
-        pool->started = true;
-    else
-        KLOG_ERROR("vif pool: cannot start its thread; containers get new ports instead");
+    double now = kuryr_mono_s();
+    double in = pool->swept ? (double)pool->cfg.update_frequency_s : RETRY_S;
+    if (pool->swept && (pool->n_rec || pool->n_subs) && in > RETRY_S)
+        in = RETRY_S;
+    double due = next_fill_due(pool, now);
+    if (pool->swept && due && due - now < in)
+        in = due - now;
+    return in;
+}
+
+/* The work queue's handler: the pool's Neutron work, one piece per run so that each waits its turn. */
+static kuryr_work_result step(const char *key, unsigned attempt, void *userdata)
+{
+    (void)attempt;
+    kl_vif_pool *pool = userdata;
+    pthread_mutex_lock(&pool->lock);
+    bool stopping = pool->stopping;
+    bool more = !stopping && do_one(pool);
+    double in = more ? 0 : next_look_in(pool);
+    pthread_cond_broadcast(&pool->done);
+    pthread_mutex_unlock(&pool->lock);
+    if (!stopping)
+        kuryr_workqueue_add_after(pool->queue, key, in);
+    return KURYR_WORK_DONE;
 }
 
 /* ---- the handlers' side ------------------------------------------------------------------------------ */
@@ -517,15 +516,14 @@ static sub_pool *open_sub(kl_vif_pool *pool, const char *net_id, const char *sub
     return s;
 }
 
-/* Wakes the thread. Called with the lock held. */
+/* Runs the step now. Called with the lock held (the queue's lock comes after the pool's). */
 static void kick(kl_vif_pool *pool)
 {
-    start_thread(pool);
-    pool->kicks++;
-    pthread_cond_signal(&pool->work);
+    if (!pool->stopping)
+        kuryr_workqueue_add(pool->queue, WORK_KEY);
 }
 
-/* Wakes the thread when s holds fewer ports than it should. Called with the lock held. */
+/* Wakes the step when s holds fewer ports than it should. Called with the lock held. */
 static void want_fill(kl_vif_pool *pool, const sub_pool *s)
 {
     if ((long)s->n < target(pool, s))
@@ -550,11 +548,11 @@ void kl_vif_pool_seed(kl_vif_pool *pool, const char *net_id, const char *subnet_
 }
 
 /* The oldest usable ready port of s, taken out; NULL when none. */
-static kuryr_port *pick(sub_pool *s, time_t now)
+static kuryr_port *pick(sub_pool *s, double now)
 {
     size_t oldest = s->n;
     for (size_t i = 0; i < s->n; i++) {
-        time_t t = s->ports[i].usable_from;
+        double t = s->ports[i].usable_from;
         if (t <= now && (oldest == s->n || t < s->ports[oldest].usable_from))
             oldest = i;
     }
@@ -565,23 +563,21 @@ kuryr_port *kl_vif_pool_take(kl_vif_pool *pool, const char *net_id, const char *
 {
     if (!ids_fit(pool, net_id, subnet_id))
         return NULL;
-    struct timespec deadline;
-    clock_gettime(CLOCK_MONOTONIC, &deadline);
-    deadline.tv_sec += SEED_WAIT_S;
+    struct timespec deadline = kuryr_mono_deadline(SEED_WAIT_S);
     pthread_mutex_lock(&pool->lock);
     sub_pool *s = open_sub(pool, net_id, subnet_id, false);
-    kuryr_port *port = s ? pick(s, mono_s()) : NULL;
+    kuryr_port *port = s ? pick(s, kuryr_mono_s()) : NULL;
     /* a new network's first port is on its way: sooner here than a port made and bound for this request.
      * Only that one-port fill is waited for; a batch takes seconds, and a request makes its own port faster. */
     while (!port && s && s->filling_seed && !pool->stopping) {
         if (pthread_cond_timedwait(&pool->done, &pool->lock, &deadline) != 0)
             break;
         s = find_sub(pool, subnet_id); /* the array may have moved, or the network gone */
-        port = s ? pick(s, mono_s()) : NULL;
+        port = s ? pick(s, kuryr_mono_s()) : NULL;
     }
     if (s) {
         if (s->seed && port)
-            s->retry_after = mono_s() + FIRST_FILL_DELAY_S;
+            s->retry_after = kuryr_mono_s() + FIRST_FILL_DELAY_S;
         s->seed = false; /* in use: fill to ports_pool_min */
         want_fill(pool, s);
     }
@@ -662,9 +658,7 @@ static bool rec_holds(const kl_vif_pool *pool, const char *net_id, const char *i
 static bool wait_settled(kl_vif_pool *pool, int timeout_s, bool (*settled)(const kl_vif_pool *, const void *),
                          const void *arg)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += timeout_s;
+    struct timespec ts = kuryr_mono_deadline(timeout_s);
     pthread_mutex_lock(&pool->lock);
     while (!settled(pool, arg) && !pool->stopping) {
         if (pthread_cond_timedwait(&pool->done, &pool->lock, &ts) != 0)
@@ -675,15 +669,9 @@ static bool wait_settled(kl_vif_pool *pool, int timeout_s, bool (*settled)(const
     return ok;
 }
 
-static bool thread_idle(const kl_vif_pool *pool, const void *unused)
-{
-    (void)unused;
-    return !pool->started || pool->stopping || (pool->idle && pool->idle_after == pool->kicks);
-}
-
 bool kl_vif_pool_wait_idle(kl_vif_pool *pool, int timeout_s)
 {
-    return !pool || wait_settled(pool, timeout_s, thread_idle, NULL);
+    return !pool || kuryr_workqueue_wait_idle_for(pool->queue, timeout_s);
 }
 
 typedef struct {
@@ -706,12 +694,10 @@ void kl_vif_pool_close_net(kl_vif_pool *pool, const char *net_id, int timeout_s)
 {
     if (!pool)
         return;
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    ts.tv_sec += timeout_s;
+    struct timespec ts = kuryr_mono_deadline(timeout_s);
     pthread_mutex_lock(&pool->lock);
     /* a released port still waiting to be unbound would keep Neutron from deleting the network */
-    while (pool->started && !pool->stopping) {
+    while (!pool->stopping) {
         bool pending = false;
         for (size_t i = 0; i < pool->n_subs; i++)
             pending = pending || (pool->subs[i].filling && strcmp(pool->subs[i].net_id, net_id) == 0);

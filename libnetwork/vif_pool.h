@@ -1,6 +1,6 @@
 /* Ports made ahead of need ([vif_pool] enabled): creating a Neutron port and binding it to this host are the
  * slowest steps of a container start, and Neutron's costliest work per container. Each subnet in use keeps
- * ports_pool_min ports that are already bound to this host, made in bulk by a background thread. RequestAddress
+ * ports_pool_min ports that are already bound to this host, made in bulk in the background (a work queue). RequestAddress
  * answers from the pool without a Neutron call; CreateEndpoint only plugs the port and Join tags it with the
  * endpoint (a tag write costs Neutron no ML2 work); Docker takes the port's MAC from CreateEndpoint's answer,
  * which is why the IPAM driver then does not ask Docker for a MAC (RequiresMACAddress: false) and why a network
@@ -35,9 +35,9 @@ typedef struct {
 } kl_vif_pool_cfg;
 
 /* NULL when the pool is off ([vif_pool] enabled = false); every call below accepts NULL and then does
- * nothing. The thread starts with the first take or seed. */
+ * nothing. Background work starts with the first take or seed. */
 kl_vif_pool *kl_vif_pool_new(struct kl_plugin *p, const kl_vif_pool_cfg *cfg);
-/* Stops the thread. Ready ports stay in Neutron for the next start to delete. */
+/* Stops the background work. Ready ports stay in Neutron for the next start to delete. */
 void kl_vif_pool_free(kl_vif_pool *pool);
 
 /* CreateNetwork made subnet_id: its pool opens with one ready port (made in the background), so that the

@@ -8,7 +8,15 @@
  *     adding one that is being handled makes it run once more afterwards, so no change is ever missed;
  *   - a handler that asks for a retry gets its key back after an exponential, jittered backoff; a new add of
  *     that key in the meantime runs it at once. Nothing is ever dropped: a key leaves the queue only when its
- *     handler succeeded for the newest add.
+ *     handler succeeded for the newest add;
+ *   - a key can be scheduled for later ("run this key not before T", kuryr_workqueue_add_after): the earliest
+ *     time asked for wins, and a handler may re-schedule its own key (a periodic sweep, a retry at a fixed
+ *     delay);
+ *   - a daemon that stops can first drain the queue (kuryr_workqueue_drain): wait, bounded, until no key is
+ *     left at all, waiting or running, so that work promised to a client (a port delete) is done.
+ * Every time is on the monotonic clock (kuryr/clock.h). This is libkuryr's one background-work primitive: the
+ * port deletes, the port pool and the doubt sweeps of kuryr-libnetwork run on it, as the Kubernetes
+ * controller's handlers do.
  * Keys are copied; the queue owns its threads and memory. All functions are thread-safe. */
 #ifndef KURYR_WORKQUEUE_H
 #define KURYR_WORKQUEUE_H
@@ -35,7 +43,7 @@ typedef struct {
 
 typedef struct {
     size_t queued;       /* keys waiting to run now */
-    size_t backing_off;  /* keys waiting for a retry */
+    size_t backing_off;  /* keys waiting for a retry or a later time */
     size_t running;      /* keys being handled */
     uint64_t added;      /* calls of kuryr_workqueue_add */
     uint64_t coalesced;  /* adds that found the key already waiting or running */
@@ -51,9 +59,20 @@ kuryr_workqueue *kuryr_workqueue_new(const kuryr_workqueue_opts *opts, kuryr_wor
 /* Schedules key. 0, or -1 when out of memory or the queue is stopping (the caller should treat it as lost
  * and log it: a later relist re-adds it). */
 int kuryr_workqueue_add(kuryr_workqueue *q, const char *key);
-/* Blocks until nothing is queued or running (keys backing off do not count). For tests and orderly
- * hand-overs. */
+/* Schedules key to run not before delay_s seconds from now. A key already due sooner keeps its time (its
+ * handler reads the current state anyway); one waiting for later (a delay or a backoff) is moved up; one
+ * being handled runs once more afterwards, not before that time. delay_s <= 0 is kuryr_workqueue_add. */
+int kuryr_workqueue_add_after(kuryr_workqueue *q, const char *key, double delay_s);
+/* Blocks until nothing is queued or running (keys waiting for a later time do not count). For tests and
+ * orderly hand-overs. */
 void kuryr_workqueue_wait_idle(kuryr_workqueue *q);
+/* The same, at most timeout_s seconds: false on timeout. */
+bool kuryr_workqueue_wait_idle_for(kuryr_workqueue *q, double timeout_s);
+/* Keys the queue holds: queued, running or waiting for a later time. */
+size_t kuryr_workqueue_pending(kuryr_workqueue *q);
+/* Waits at most timeout_s seconds until the queue holds no key at all (a key waiting for a retry counts),
+ * then stops it (kuryr_workqueue_stop). Returns how many keys were left undone (0: drained). */
+size_t kuryr_workqueue_drain(kuryr_workqueue *q, double timeout_s);
 void kuryr_workqueue_get_stats(kuryr_workqueue *q, kuryr_workqueue_stats *out);
 /* Stops taking work: running handlers finish, the threads exit, every key still queued or backing off is
  * forgotten (whoever takes over relists). Safe to call twice. */

@@ -1,6 +1,7 @@
 /* Running helper programs (vif_type scripts, ovs-vsctl): fork/exec with no shell, default signal state, output
  * collected, bounded in time. */
 #include "binding_internal.h"
+#include "kuryr/clock.h"
 #include "kuryr/exec.h"
 
 #include <errno.h>
@@ -51,19 +52,12 @@ static void child_default_signals(void)
     sigprocmask(SIG_SETMASK, &none, NULL);
 }
 
-static double now_s(void)
-{
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
-}
-
 /* Milliseconds left until deadline (a monotonic time; 0 = none), for poll: -1 without a deadline. */
 static int ms_left(double deadline)
 {
     if (deadline <= 0)
         return -1;
-    double left = deadline - now_s();
+    double left = deadline - kuryr_mono_s();
     return left <= 0 ? 0 : (int)(left * 1000) + 1;
 }
 
@@ -165,12 +159,12 @@ int kb_run(const char *const argv[], int timeout_s, char **out, int *status, cha
     close(pe[1]);
     child_output o = { .fds = { { .fd = po[0], .events = POLLIN }, { .fd = pe[0], .events = POLLIN } },
                        .open_fds = 2, .keep_out = out != NULL, .errtail = errtail, .errtail_len = errtail_len };
-    double deadline = timeout_s > 0 ? now_s() + timeout_s : 0;
+    double deadline = timeout_s > 0 ? kuryr_mono_s() + timeout_s : 0;
     bool timed_out = !collect_until(&o, deadline);
     if (timed_out) {
         /* SIGTERM first, so that a well-behaved script can clean up; whatever ignores it goes with SIGKILL */
         kill(-pid, SIGTERM);
-        if (!collect_until(&o, now_s() + KB_RUN_KILL_GRACE_S))
+        if (!collect_until(&o, kuryr_mono_s() + KB_RUN_KILL_GRACE_S))
             kill(-pid, SIGKILL);
     }
     for (int i = 0; i < 2; i++)

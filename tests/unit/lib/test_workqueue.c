@@ -1,6 +1,7 @@
 /* The keyed work queue: serial per key, parallel across keys up to the bound, coalescing, retries with
  * backoff, an add during a backoff running at once, no lost change under concurrent adds, and stop freeing
- * whatever is left. Waits are on condition variables, never on elapsed time. */
+ * whatever is left; keys scheduled for later (also by their own handler), and a drain that finishes retries
+ * before the stop. Waits are on condition variables, never on elapsed time. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -320,6 +321,95 @@ static void test_many_keys(void **state)
     kuryr_workqueue_free(q);
 }
 
+/* A key scheduled an hour ahead does not run (the queue goes idle with it still held); a plain add moves it
+ * up and it runs once. */
+static void test_add_after_waits_until_moved_up(void **state)
+{
+    (void)state;
+    probe_reset(true);
+    kuryr_workqueue *q = new_queue(2, 1);
+    assert_int_equal(kuryr_workqueue_add_after(q, "k7", 3600), 0);
+    assert_int_equal(kuryr_workqueue_add_after(q, "k7", 7200), 0); /* the earlier time stays */
+    wait_backing_off(q, 1);
+    assert_int_equal(P.runs[7], 0);
+    assert_int_equal(kuryr_workqueue_pending(q), 1);
+    add(q, 7);
+    wait_done(7, 1);
+    kuryr_workqueue_wait_idle(q);
+    assert_int_equal(P.runs[7], 1);
+    assert_int_equal(kuryr_workqueue_pending(q), 0);
+    kuryr_workqueue_free(q);
+}
+
+/* A handler that re-schedules its own key for later: it ran once, and the key waits. */
+static kuryr_work_result periodic_handler(const char *key, unsigned attempt, void *ud)
+{
+    (void)attempt;
+    kuryr_workqueue **q = ud;
+    pthread_mutex_lock(&P.lock);
+    P.runs[0]++;
+    pthread_mutex_unlock(&P.lock);
+    kuryr_workqueue_add_after(*q, key, 3600);
+    return KURYR_WORK_DONE;
+}
+
+static void test_handler_reschedules_itself(void **state)
+{
+    (void)state;
+    probe_reset(true);
+    kuryr_workqueue *q = NULL;
+    kuryr_workqueue_opts o = {.workers = 1};
+    q = kuryr_workqueue_new(&o, periodic_handler, &q);
+    assert_non_null(q);
+    assert_int_equal(kuryr_workqueue_add(q, "tick"), 0);
+    wait_backing_off(q, 1);
+    assert_int_equal(P.runs[0], 1);
+    assert_int_equal(kuryr_workqueue_pending(q), 1);
+    assert_int_equal(kuryr_workqueue_add(q, "tick"), 0); /* a wake-up runs it now */
+    kuryr_workqueue_wait_idle(q);
+    wait_backing_off(q, 1);
+    assert_int_equal(P.runs[0], 2);
+    kuryr_workqueue_free(q);
+}
+
+/* Drain waits for retries to finish (0 left); a key that keeps failing is reported as left. */
+static void test_drain_finishes_retries_then_stops(void **state)
+{
+    (void)state;
+    probe_reset(true);
+    P.fail_first[8] = 2;
+    kuryr_workqueue *q = new_queue(1, 1);
+    add(q, 8);
+    assert_int_equal(kuryr_workqueue_drain(q, 3600), 0);
+    assert_int_equal(P.done[8], 1);
+    assert_int_equal(P.runs[8], 3);
+    assert_int_equal(kuryr_workqueue_add(q, "k8"), -1); /* stopped */
+    kuryr_workqueue_free(q);
+
+    probe_reset(true);
+    P.fail_first[9] = 1;
+    q = new_queue(1, 3600 * 1000);
+    add(q, 9);
+    wait_backing_off(q, 1);
+    assert_int_equal(kuryr_workqueue_drain(q, 0.05), 1);
+    assert_int_equal(P.done[9], 0);
+    kuryr_workqueue_free(q);
+}
+
+/* wait_idle_for gives up while a handler runs. */
+static void test_wait_idle_for_times_out(void **state)
+{
+    (void)state;
+    probe_reset(false);
+    kuryr_workqueue *q = new_queue(1, 1);
+    add(q, 10);
+    wait_in_handler(1);
+    assert_false(kuryr_workqueue_wait_idle_for(q, 0.05));
+    open_gate();
+    assert_true(kuryr_workqueue_wait_idle_for(q, 3600));
+    kuryr_workqueue_free(q);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -331,6 +421,10 @@ int main(void)
         cmocka_unit_test(test_no_change_lost_under_concurrency),
         cmocka_unit_test(test_stop_forgets_pending_and_refuses_adds),
         cmocka_unit_test(test_many_keys),
+        cmocka_unit_test(test_add_after_waits_until_moved_up),
+        cmocka_unit_test(test_handler_reschedules_itself),
+        cmocka_unit_test(test_drain_finishes_retries_then_stops),
+        cmocka_unit_test(test_wait_idle_for_times_out),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
