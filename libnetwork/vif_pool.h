@@ -1,6 +1,7 @@
-/* Ports made ahead of need ([vif_pool] enabled): creating a Neutron port and binding it to this host are the
+/* Ports made ahead of need ([vif_pool] enabled): Docker's use of libkuryr's port pool (kuryr/port_pool.h, which
+ * does the pooling; this is the Docker policy). Creating a Neutron port and binding it to this host are the
  * slowest steps of a container start, and Neutron's costliest work per container. Each subnet in use keeps
- * ports_pool_min ports that are already bound to this host, made in bulk in the background (a work queue). RequestAddress
+ * ports_pool_min ports that are already bound to this host, made in bulk in the background. RequestAddress
  * answers from the pool without a Neutron call; CreateEndpoint only plugs the port and Join tags it with the
  * endpoint (a tag write costs Neutron no ML2 work); Docker takes the port's MAC from CreateEndpoint's answer,
  * which is why the IPAM driver then does not ask Docker for a MAC (RequiresMACAddress: false) and why a network
@@ -24,8 +25,10 @@
 
 #include "kuryr/neutron.h"
 
-#define KL_POOL_PORT_NAME "kuryr-pool-port"
-#define KL_POOL_DESC_PREFIX "kuryr-pool:"
+#include "kuryr/port_pool.h"
+
+#define KL_POOL_PORT_NAME KURYR_POOL_PORT_NAME
+#define KL_POOL_DESC_PREFIX KURYR_POOL_DESC_PREFIX
 
 struct kl_plugin;
 typedef struct kl_vif_pool kl_vif_pool;
