@@ -108,7 +108,8 @@ kuryr_port_pool *kuryr_port_pool_new(const kuryr_port_pool_cfg *cfg)
     kuryr_workqueue_opts opts = {.workers = 1, .name = "port-pool"};
     if (!pool->host || !pool->desc || !pool->device_owner || (cfg->ready_tag && !pool->ready_tag) ||
         !pool->log_name || !(pool->queue = kuryr_workqueue_new(&opts, step, pool))) {
-        KLOG_ERROR("%s: cannot start its worker; containers get new ports instead", pool->log_name ? pool->log_name : "port pool");
+        KLOG_ERROR("%s: cannot start its worker; containers get new ports instead",
+                   pool->log_name ? pool->log_name : "port pool");
         strings_free(pool);
         free(pool);
         return NULL;
@@ -210,7 +211,8 @@ static char *key_string(const kuryr_pool_key *key)
     memcpy(sgs, key->security_groups, n * sizeof(*sgs));
     if (n)
         qsort(sgs, n, sizeof(*sgs), cmp_str);
-    int o = snprintf(s, len, "%s|%s|%s", key->subnet_id, key->project_id ? key->project_id : "", key->security_groups ? "sg:" : "");
+    int o = snprintf(s, len, "%s|%s|%s", key->subnet_id, key->project_id ? key->project_id : "",
+                     key->security_groups ? "sg:" : "");
     for (size_t i = 0; i < n; i++)
         o += snprintf(s + o, len - (size_t)o, "%s%s", i ? "," : "", sgs[i]);
     free(sgs);

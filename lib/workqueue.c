@@ -2,8 +2,9 @@
  *
  * Every key the queue knows has one entry, found through a small chained hash table, and the entry is in
  * exactly one state: QUEUED (on the ready list), RUNNING (a worker has it; `again` and `again_due` record adds
- * meanwhile) or BACKING_OFF (on the backoff list until due_s: a retry, or an add for a later time). Workers sleep on one condition variable, with a deadline
- * at the earliest backoff expiry, so a retry needs no timer thread. */
+ * meanwhile) or BACKING_OFF (on the backoff list until due_s: a retry, or an add for a later time). Workers
+ * sleep on one condition variable, with a deadline at the earliest backoff expiry, so neither a retry nor a
+ * delayed key needs a timer thread. */
 #include "kuryr/workqueue.h"
 
 #include <pthread.h>

@@ -7,14 +7,14 @@
 #include <strings.h>
 
 #include "addr.h"
-#include "doubt.h"
+#include "kuryr/doubt.h"
 #include "handlers.h"
 #include "kuryr/fault.h"
 #include "kuryr/log.h"
 #include "mapping.h"
 #include "names.h"
 #include "plugin.h"
-#include "release.h"
+#include "kuryr/port_deletes.h"
 #include "vif_pool.h"
 #include "validate.h"
 
@@ -242,9 +242,9 @@ static void wait_for_previous_holder(kl_plugin *p, const addr_request *r, const 
 {
     if (!r->addr)
         return;
-    if (!kl_releases_wait_ip(p->releases, subnet->network_id, r->addr, KL_RELEASE_WAIT_S))
+    if (!kuryr_port_deletes_wait_ip(p->releases, subnet->network_id, r->addr, KURYR_PORT_DELETE_WAIT_S))
         KLOG_WARN("the port that held %s is still being deleted", r->addr);
-    if (!kl_vif_pool_wait_ip(p->vif_pool, subnet->network_id, r->addr, KL_RELEASE_WAIT_S))
+    if (!kl_vif_pool_wait_ip(p->vif_pool, subnet->network_id, r->addr, KURYR_PORT_DELETE_WAIT_S))
         KLOG_WARN("the port that held %s is still being returned to the pool", r->addr);
 }
 
@@ -296,11 +296,11 @@ static int reuse_port(kl_plugin *p, const addr_request *r, const kuryr_subnet *s
                       bool pooled, kuryr_error *err)
 {
     const char *desc = json_string_value(json_object_get((*port)->raw, "description"));
-    kl_doubts_forget(p->doubts, desc); /* a late create that this retry now uses */
+    kuryr_doubts_forget(p->doubts, desc); /* a late create that this retry now uses */
     kl_fresh_port_drop_id(p, (*port)->id);
     if (!port_has_tag(*port, KL_TAG_PORT_KURYR) && !port_has_tag(*port, KL_TAG_PORT_EXISTING)) {
         /* kuryr's own port from a create that timed out is kuryr's to delete later, not an adopted one */
-        bool ours = kl_doubt_is_marker(desc);
+        bool ours = kuryr_doubt_is_marker(desc);
         if (kuryr_neutron_tag_add(p->kn, "ports", (*port)->id, ours ? KL_TAG_PORT_KURYR : KL_TAG_PORT_EXISTING,
                                   err) < 0)
             return kl_err_wrap(err, "tagging the adopted port failed");
@@ -361,8 +361,8 @@ static int create_port(kl_plugin *p, const addr_request *r, const kuryr_subnet *
     if (r->mac)
         json_object_set_new(attrs, "mac_address", json_string(r->mac));
     /* finds the port again if Neutron makes it after this request has given up on the answer */
-    char marker[KL_DOUBT_MARKER_LEN];
-    kl_doubt_marker(marker, sizeof(marker), p->hostname);
+    char marker[KURYR_DOUBT_MARKER_LEN];
+    kuryr_doubt_marker(marker, sizeof(marker), p->hostname);
     json_object_set_new(attrs, "description", json_string(marker));
     const char *tags[] = {KL_TAG_PORT_KURYR, p->owner}; /* unbound, only its marker says it is ours */
     bool tagged_after = false;
@@ -371,14 +371,14 @@ static int create_port(kl_plugin *p, const addr_request *r, const kuryr_subnet *
     if (rc < 0 && !*port) {
         /* a 400 was retried already, so this is the one create that may still be carried out */
         if (err->kind == KURYR_ERR_UNAVAILABLE)
-            kl_doubts_add_port(p->doubts, marker);
+            kuryr_doubts_add_port(p->doubts, marker);
         return kl_err_wrap(err, "creating the Neutron port failed");
     }
     if (rc < 0) {
         kuryr_error dummy;
         /* Neutron gone between the two calls: the port is untagged and unbound, so the watch removes it */
         if (kuryr_neutron_port_delete(p->kn, (*port)->id, &dummy) < 0 && dummy.kind != KURYR_ERR_NOT_FOUND)
-            kl_doubts_add_port(p->doubts, marker);
+            kuryr_doubts_add_port(p->doubts, marker);
         return -1;
     }
     KLOG_INFO("created port %s", (*port)->id);
@@ -454,7 +454,7 @@ static int delete_released_port(kl_plugin *p, const kuryr_port *port, const char
 {
     kuryr_log_ctx_set("port", port->id);
     if (kuryr_config_get_bool(p->cfg, "DEFAULT", "background_port_delete") &&
-        kl_releases_add(p->releases, port->id, net_id, ip)) {
+        kuryr_port_deletes_add(p->releases, port->id, net_id, ip)) {
         /* Docker may reuse the address now; Neutron's delete follows */
         KLOG_INFO("released %s: port %s queued for deletion", ip, port->id);
         return 0;
@@ -465,7 +465,7 @@ static int delete_released_port(kl_plugin *p, const kuryr_port *port, const char
         KURYR_FAULT_POINT("release_address.port_deleted");
         return 0;
     }
-    if (err->kind == KURYR_ERR_UNAVAILABLE && kl_releases_add(p->releases, port->id, net_id, ip)) {
+    if (err->kind == KURYR_ERR_UNAVAILABLE && kuryr_port_deletes_add(p->releases, port->id, net_id, ip)) {
         KLOG_WARN("released %s: deleting port %s failed (%s); retried in the background", ip, port->id,
                   err->message);
         return 0;

@@ -7,8 +7,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "doubt.h"
-#include "grow.h"
+#include "kuryr/doubt.h"
+#include "kuryr/grow.h"
 #include "kuryr/log.h"
 #include "kuryr/owner.h"
 #include "names.h"
@@ -61,7 +61,7 @@ void kl_net_cache_put(kl_plugin *p, const kl_net_map *m)
     pthread_mutex_lock(&p->lock);
     kl_net_map *slot = cache_find(p, m->docker_id);
     if (!slot) {
-        kl_net_map *n = kl_grow(p->nets, p->n_nets, &p->cap_nets, sizeof(*n));
+        kl_net_map *n = kuryr_grow(p->nets, p->n_nets, &p->cap_nets, sizeof(*n));
         if (n)
             p->nets = n;
     }
@@ -144,7 +144,7 @@ bool kl_pool_remember(kl_plugin *p, const kl_pool_info *info)
             return false;
         }
     }
-    kl_pool_info *n = kl_grow(p->pools, p->n_pools, &p->cap_pools, sizeof(*n));
+    kl_pool_info *n = kuryr_grow(p->pools, p->n_pools, &p->cap_pools, sizeof(*n));
     if (!n) {
         pthread_mutex_unlock(&p->lock);
         return true; /* not remembered, but nothing conflicts either */
@@ -252,7 +252,7 @@ void kl_subnet_cache_put(kl_plugin *p, const char *docker_pool_id, const char *n
         return;
     kl_subnet_cache_drop_pool(p, docker_pool_id);
     pthread_mutex_lock(&p->lock);
-    kl_subnet_map *n = kl_grow(p->subs, p->n_subs, &p->cap_subs, sizeof(*n));
+    kl_subnet_map *n = kuryr_grow(p->subs, p->n_subs, &p->cap_subs, sizeof(*n));
     if (!n) {
         pthread_mutex_unlock(&p->lock);
         json_decref(copy);
@@ -298,7 +298,7 @@ bool kl_port_is_mine(const kl_plugin *p, const kuryr_port *port)
     const char *desc = json_string_value(json_object_get(port->raw, "description"));
     if (port->binding_host_id && *port->binding_host_id)
         return strcmp(port->binding_host_id, p->hostname) == 0;
-    return kuryr_owner_tagged(&port->tags, KURYR_OWNER_HOST, p->hostname) || kl_doubt_marker_of(desc, p->hostname);
+    return kuryr_owner_tagged(&port->tags, KURYR_OWNER_HOST, p->hostname) || kuryr_doubt_marker_of(desc, p->hostname);
 }
 
 int kl_first_port(kl_plugin *p, kuryr_query *q, kuryr_port **out, kuryr_error *err)

@@ -15,7 +15,7 @@
 #include "kuryr/keystone.h"
 #include "kuryr/log.h"
 #include "plugin.h"
-#include "release.h"
+#include "kuryr/port_deletes.h"
 #include "vif_pool.h"
 
 /* Neutron is asked this often: a tight probe loop from outside costs Neutron nothing. */
@@ -65,7 +65,7 @@ static int plugin_metrics(void *ud, FILE *out)
             "# TYPE kuryr_port_deletes_queued gauge\nkuryr_port_deletes_queued %zu\n"
             "# HELP kuryr_vif_pool_ports_ready Ports made ahead of need and not yet handed out ([vif_pool]).\n"
             "# TYPE kuryr_vif_pool_ports_ready gauge\nkuryr_vif_pool_ports_ready %zu\n",
-            kl_releases_pending(s->plugin->releases), kl_vif_pool_ready(s->plugin->vif_pool));
+            kuryr_port_deletes_pending(s->plugin->releases), kl_vif_pool_ready(s->plugin->vif_pool));
     return 0;
 }
 

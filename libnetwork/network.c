@@ -4,7 +4,7 @@
 #include <string.h>
 
 #include "addr.h"
-#include "doubt.h"
+#include "kuryr/doubt.h"
 #include "handlers.h"
 #include "kuryr/fault.h"
 #include "kuryr/log.h"
@@ -12,7 +12,7 @@
 #include "mapping.h"
 #include "names.h"
 #include "plugin.h"
-#include "release.h"
+#include "kuryr/port_deletes.h"
 #include "vif_pool.h"
 #include "validate.h"
 
@@ -98,8 +98,8 @@ static int make_network(kl_plugin *p, const char *docker_id, const net_opts *o, 
     if (o->shared)
         json_object_set_new(attrs, "shared", json_true());
     /* finds the network again if Neutron makes it after this request has given up on the answer (doubt.h) */
-    char marker[KL_DOUBT_MARKER_LEN];
-    kl_doubt_marker(marker, sizeof(marker), p->hostname);
+    char marker[KURYR_DOUBT_MARKER_LEN];
+    kuryr_doubt_marker(marker, sizeof(marker), p->hostname);
     json_object_set_new(attrs, "description", json_string(marker));
     kuryr_network *net = NULL;
     int rc = kuryr_neutron_network_create_tagged(p->kn, attrs, tagv, tags ? 3 : 0, &net, NULL, err);
@@ -107,14 +107,14 @@ static int make_network(kl_plugin *p, const char *docker_id, const net_opts *o, 
     if (rc < 0 && !net) {
         /* a 400 was retried already, so this is the one create that may still be carried out */
         if (err->kind == KURYR_ERR_UNAVAILABLE)
-            kl_doubts_add_network(p->doubts, marker);
+            kuryr_doubts_add_network(p->doubts, marker);
         return kl_err_wrap(err, "creating the Neutron network failed");
     }
     if (rc < 0) {
         kuryr_error ignored;
         /* Neutron gone between the two calls: the network is untagged, so the watch removes it */
         if (kuryr_neutron_network_delete(p->kn, net->id, &ignored) < 0 && ignored.kind != KURYR_ERR_NOT_FOUND)
-            kl_doubts_add_network(p->doubts, marker);
+            kuryr_doubts_add_network(p->doubts, marker);
         kuryr_network_free(net);
         return -1;
     }
@@ -536,10 +536,10 @@ KL_HANDLER(kl_h_delete_network)
     }
     kuryr_log_ctx_set("neutron_net", m.neutron_id);
     /* Neutron refuses to delete a network whose released ports are still queued for deletion */
-    if (!kl_releases_wait_net(p->releases, m.neutron_id, KL_RELEASE_WAIT_S))
+    if (!kuryr_port_deletes_wait_net(p->releases, m.neutron_id, KURYR_PORT_DELETE_WAIT_S))
         KLOG_WARN("ports released on network %s are still being deleted", m.neutron_id);
     /* its ready pool ports are unbound kuryr ports too, deleted just below */
-    kl_vif_pool_close_net(p->vif_pool, m.neutron_id, KL_RELEASE_WAIT_S);
+    kl_vif_pool_close_net(p->vif_pool, m.neutron_id, KURYR_PORT_DELETE_WAIT_S);
     size_t others;
     if (let_go(p, m.neutron_id, &others, err) < 0)
         return -1;

@@ -8,9 +8,9 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
-#include "doubt.h"
-#include "grow.h"
-#include "release.h"
+#include "kuryr/doubt.h"
+#include "kuryr/grow.h"
+#include "kuryr/port_deletes.h"
 #include "vif_pool.h"
 #include "kuryr/log.h"
 #include "kuryr/owner.h"
@@ -39,8 +39,8 @@ int kl_plugin_init(kl_plugin *p, kuryr_config *cfg, kuryr_error *err)
     p->kn = p->auth ? kuryr_neutron_new(p->auth) : NULL;
     /* a late create finishes soon after Neutron answers again: one request timeout is plenty to wait */
     int grace_s = hopts.timeout_ms > 5000 ? (int)(hopts.timeout_ms / 1000) : hopts.timeout_ms > 0 ? 5 : 60;
-    p->doubts = p->kn ? kl_doubts_new(p->kn, grace_s) : NULL;
-    p->releases = p->kn ? kl_releases_new(p->kn) : NULL;
+    p->doubts = p->kn ? kuryr_doubts_new(p->kn, grace_s) : NULL;
+    p->releases = p->kn ? kuryr_port_deletes_new(p->kn) : NULL;
     if (!p->kn || !p->doubts || !p->releases) {
         kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "cannot create the Neutron client");
         goto fail;
@@ -74,10 +74,10 @@ void kl_plugin_fini(kl_plugin *p)
 {
     kl_vif_pool_free(p->vif_pool); /* its thread uses the Neutron client */
     p->vif_pool = NULL;
-    kl_doubts_free(p->doubts); /* its thread uses the Neutron client too */
+    kuryr_doubts_free(p->doubts); /* its thread uses the Neutron client too */
     p->doubts = NULL;
     /* a stopping daemon finishes the deletes Docker already counts as done, while Neutron answers */
-    kl_releases_free(p->releases, RELEASE_DRAIN_S);
+    kuryr_port_deletes_free(p->releases, RELEASE_DRAIN_S);
     p->releases = NULL;
     kuryr_neutron_free(p->kn);
     kuryr_auth_free(p->auth);
@@ -109,7 +109,7 @@ void kl_unexposed_add(kl_plugin *p, const char *endpoint_id)
         return;
     kl_unexposed_take(p, endpoint_id); /* never listed twice */
     pthread_mutex_lock(&p->lock);
-    char(*n)[65] = kl_grow(p->unexposed, p->n_unexposed, &p->cap_unexposed, sizeof(*n));
+    char(*n)[65] = kuryr_grow(p->unexposed, p->n_unexposed, &p->cap_unexposed, sizeof(*n));
     if (!n) {
         pthread_mutex_unlock(&p->lock);
         return;

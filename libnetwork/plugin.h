@@ -62,8 +62,8 @@ typedef struct kl_plugin {
     char (*unexposed)[65];    /* endpoints whose ProgramExternalConnectivity exposed nothing */
     size_t n_unexposed, cap_unexposed;
     json_t *fresh_ports;      /* key -> port as Neutron last answered it, for the next handler (mapping.h) */
-    struct kl_doubts *doubts; /* port creates that got no answer (doubt.h) */
-    struct kl_releases *releases; /* port deletes after ReleaseAddress answered (release.h) */
+    struct kuryr_doubts *doubts; /* port creates that got no answer (doubt.h) */
+    struct kuryr_port_deletes *releases; /* port deletes after ReleaseAddress answered (release.h) */
     struct kl_vif_pool *vif_pool; /* ports made ahead of need; NULL when [vif_pool] is off (vif_pool.h) */
 } kl_plugin;
 

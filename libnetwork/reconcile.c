@@ -9,7 +9,7 @@
 #include <string.h>
 #include <time.h>
 
-#include "doubt.h"
+#include "kuryr/doubt.h"
 #include "kuryr/binding.h"
 #include "kuryr/log.h"
 #include "kuryr/owner.h"
@@ -107,7 +107,7 @@ static bool port_is_ours(const pass *ps, const kuryr_port *port)
     const char *desc = json_string_value(json_object_get(port->raw, "description"));
     bool kuryrs = (port->device_owner && !strcmp(port->device_owner, KL_DEVICE_OWNER)) ||
                   kuryr_strv_contains(&port->tags, KL_TAG_PORT_KURYR) ||
-                  (port->name && !strcmp(port->name, KL_UNBOUND_PORT_NAME) && kl_doubt_is_marker(desc));
+                  (port->name && !strcmp(port->name, KL_UNBOUND_PORT_NAME) && kuryr_doubt_is_marker(desc));
     return kuryrs && kl_port_is_mine(ps->p, port);
 }
 

@@ -14,7 +14,7 @@
 #include "kuryr/log.h"
 #include "mapping.h"
 #include "metrics.h"
-#include "release.h"
+#include "kuryr/port_deletes.h"
 #include "vif_pool.h"
 #include "handler_fixture.h"
 
@@ -122,7 +122,7 @@ static void test_endpoint_flow(void **state)
     answer(f, "DELETE", "/v2.0/ports/" PORT, 204, NULL, 0);
     json_decref(call_ok(f, "/IpamDriver.ReleaseAddress", "{\"PoolID\":\"" POOL "\",\"Address\":\"10.0.0.2\"}"));
     assert_int_equal(count(f, "DELETE", "/v2.0/ports/" PORT), 1);
-    assert_int_equal(kl_releases_pending(f->p.releases), 0);
+    assert_int_equal(kuryr_port_deletes_pending(f->p.releases), 0);
     const char *q = nth(f, "GET", "/v2.0/ports?fixed_ips", 0)->path;
     assert_contains(q, "fixed_ips=subnet_id=" SUBNET);
     assert_contains(q, "fixed_ips=ip_address=10.0.0.2");

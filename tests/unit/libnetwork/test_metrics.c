@@ -15,7 +15,7 @@
 
 #include "metrics.h"
 #include "plugin.h"
-#include "release.h"
+#include "kuryr/port_deletes.h"
 #include "router.h"
 #include "test_httpd.h"
 
@@ -140,7 +140,7 @@ static void test_listener(void **state)
     assert_non_null(strstr(body, "\nkuryr_port_deletes_queued 0\n"));
     free(body);
     /* a released port whose delete cannot reach Neutron stays queued (the stop below waits out the drain) */
-    assert_true(kl_releases_add(p.releases, "44444444-4444-4444-8444-444444444444",
+    assert_true(kuryr_port_deletes_add(p.releases, "44444444-4444-4444-8444-444444444444",
                                 "11111111-1111-4111-8111-111111111111", "10.0.0.5"));
     assert_int_equal(get(full, &body), 200);
     assert_non_null(strstr(body, "\nkuryr_port_deletes_queued 1\n"));

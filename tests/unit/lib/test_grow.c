@@ -1,4 +1,4 @@
-/* kl_grow: the daemon's arrays gain room one entry at a time, doubling, and an allocation that cannot be
+/* kuryr_grow: the daemon's arrays gain room one entry at a time, doubling, and an allocation that cannot be
  * made leaves the array as it was. */
 #include <stdarg.h>
 #include <stddef.h>
@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <stdlib.h>
 
-#include "grow.h"
+#include "kuryr/grow.h"
 
 static void test_first_room_then_doubling(void **state)
 {
@@ -16,7 +16,7 @@ static void test_first_room_then_doubling(void **state)
     int *v = NULL;
     size_t n = 0, cap = 0;
     for (int i = 0; i < 40; i++) {
-        int *g = kl_grow(v, n, &cap, sizeof(*v));
+        int *g = kuryr_grow(v, n, &cap, sizeof(*v));
         assert_non_null(g);
         v = g;
         v[n++] = i;
@@ -33,7 +33,7 @@ static void test_room_left_keeps_the_array(void **state)
     (void)state;
     size_t cap = 16;
     int *v = malloc(cap * sizeof(*v));
-    assert_ptr_equal(kl_grow(v, 15, &cap, sizeof(*v)), v);
+    assert_ptr_equal(kuryr_grow(v, 15, &cap, sizeof(*v)), v);
     assert_int_equal(cap, 16);
     free(v);
 }
@@ -44,7 +44,7 @@ static void test_impossible_size_leaves_array_unchanged(void **state)
     size_t cap = 16;
     char *v = malloc(cap);
     v[0] = 'k';
-    assert_null(kl_grow(v, 16, &cap, SIZE_MAX / 16));
+    assert_null(kuryr_grow(v, 16, &cap, SIZE_MAX / 16));
     assert_int_equal(cap, 16);
     assert_int_equal(v[0], 'k'); /* still ours to use and free */
     free(v);

@@ -1,5 +1,5 @@
-/* Ports whose create got no answer (see doubt.h). */
-#include "doubt.h"
+/* Ports and networks whose create got no answer (see kuryr/doubt.h). */
+#include "kuryr/doubt.h"
 
 #include <pthread.h>
 #include <stdbool.h>
@@ -9,8 +9,8 @@
 #include <sys/random.h>
 #include <time.h>
 
-#include "grow.h"
 #include "kuryr/clock.h"
+#include "kuryr/grow.h"
 #include "kuryr/log.h"
 #include "kuryr/workqueue.h"
 
@@ -22,12 +22,12 @@
 #define SWEEP_KEY "sweep"
 
 typedef struct {
-    char marker[KL_DOUBT_MARKER_LEN];
+    char marker[KURYR_DOUBT_MARKER_LEN];
     bool network;         /* a network create, else a port create */
     double first_answer;  /* kuryr_mono_s() of Neutron's first answer to a look-up; 0 = none yet */
 } doubt;
 
-struct kl_doubts {
+struct kuryr_doubts {
     kuryr_neutron *kn;
     int grace_s;
     kuryr_workqueue *queue; /* runs the sweeps: one key, re-scheduled while doubts are left */
@@ -40,9 +40,9 @@ struct kl_doubts {
 static void random_marker(char *buf, size_t size);
 static kuryr_work_result sweep_work(const char *key, unsigned attempt, void *userdata);
 
-kl_doubts *kl_doubts_new(kuryr_neutron *kn, int grace_s)
+kuryr_doubts *kuryr_doubts_new(kuryr_neutron *kn, int grace_s)
 {
-    kl_doubts *d = calloc(1, sizeof(*d));
+    kuryr_doubts *d = calloc(1, sizeof(*d));
     if (!d)
         return NULL;
     kuryr_workqueue_opts opts = {.workers = 1, .name = "doubt"};
@@ -57,7 +57,7 @@ kl_doubts *kl_doubts_new(kuryr_neutron *kn, int grace_s)
     return d;
 }
 
-void kl_doubts_free(kl_doubts *d)
+void kuryr_doubts_free(kuryr_doubts *d)
 {
     if (!d)
         return;
@@ -78,7 +78,7 @@ void kl_doubts_free(kl_doubts *d)
     free(d);
 }
 
-void kl_doubt_marker(char *buf, size_t size, const char *host)
+void kuryr_doubt_marker(char *buf, size_t size, const char *host)
 {
     random_marker(buf, size);
     size_t n = strlen(buf);
@@ -86,9 +86,9 @@ void kl_doubt_marker(char *buf, size_t size, const char *host)
         snprintf(buf + n, size - n, "@%s", host ? host : "");
 }
 
-bool kl_doubt_marker_of(const char *description, const char *host)
+bool kuryr_doubt_marker_of(const char *description, const char *host)
 {
-    if (!kl_doubt_is_marker(description) || !host)
+    if (!kuryr_doubt_is_marker(description) || !host)
         return false;
     const char *at = strchr(description, '@');
     return at && strcmp(at + 1, host) == 0;
@@ -109,7 +109,7 @@ static void random_marker(char *buf, size_t size)
         o += snprintf(buf + o, size - (size_t)o, "%02x", r[i]);
 }
 
-bool kl_doubt_is_marker(const char *description)
+bool kuryr_doubt_is_marker(const char *description)
 {
     return description && strncmp(description, MARKER_PREFIX, strlen(MARKER_PREFIX)) == 0;
 }
@@ -118,14 +118,14 @@ bool kl_doubt_is_marker(const char *description)
 static kuryr_work_result sweep_work(const char *key, unsigned attempt, void *userdata)
 {
     (void)attempt;
-    kl_doubts *d = userdata;
-    kl_doubts_sweep(d);
-    if (kl_doubts_pending(d) > 0)
+    kuryr_doubts *d = userdata;
+    kuryr_doubts_sweep(d);
+    if (kuryr_doubts_pending(d) > 0)
         kuryr_workqueue_add_after(d->queue, key, SWEEP_EVERY_S);
     return KURYR_WORK_DONE;
 }
 
-static void add(kl_doubts *d, const char *marker, bool network)
+static void add(kuryr_doubts *d, const char *marker, bool network)
 {
     if (!d || !marker)
         return;
@@ -135,7 +135,7 @@ static void add(kl_doubts *d, const char *marker, bool network)
         KLOG_WARN("too many port creates without an answer: not watching for %s", marker);
         return;
     }
-    doubt *items = kl_grow(d->items, d->n, &d->cap, sizeof(*items));
+    doubt *items = kuryr_grow(d->items, d->n, &d->cap, sizeof(*items));
     if (!items) {
         pthread_mutex_unlock(&d->lock);
         return;
@@ -153,18 +153,18 @@ static void add(kl_doubts *d, const char *marker, bool network)
         KLOG_WARN("cannot schedule the look for late creates");
 }
 
-void kl_doubts_add_port(kl_doubts *d, const char *marker)
+void kuryr_doubts_add_port(kuryr_doubts *d, const char *marker)
 {
     add(d, marker, false);
 }
 
-void kl_doubts_add_network(kl_doubts *d, const char *marker)
+void kuryr_doubts_add_network(kuryr_doubts *d, const char *marker)
 {
     add(d, marker, true);
 }
 
 /* Index of marker, or d->n. Called with the lock held. */
-static size_t find(kl_doubts *d, const char *marker)
+static size_t find(kuryr_doubts *d, const char *marker)
 {
     size_t i = 0;
     while (i < d->n && strcmp(d->items[i].marker, marker) != 0)
@@ -172,14 +172,14 @@ static size_t find(kl_doubts *d, const char *marker)
     return i;
 }
 
-static void remove_at(kl_doubts *d, size_t i)
+static void remove_at(kuryr_doubts *d, size_t i)
 {
     d->items[i] = d->items[--d->n];
 }
 
-void kl_doubts_forget(kl_doubts *d, const char *marker)
+void kuryr_doubts_forget(kuryr_doubts *d, const char *marker)
 {
-    if (!d || !kl_doubt_is_marker(marker))
+    if (!d || !kuryr_doubt_is_marker(marker))
         return;
     pthread_mutex_lock(&d->lock);
     size_t i = find(d, marker);
@@ -188,7 +188,7 @@ void kl_doubts_forget(kl_doubts *d, const char *marker)
     pthread_mutex_unlock(&d->lock);
 }
 
-size_t kl_doubts_pending(kl_doubts *d)
+size_t kuryr_doubts_pending(kuryr_doubts *d)
 {
     if (!d)
         return 0;
@@ -198,7 +198,7 @@ size_t kl_doubts_pending(kl_doubts *d)
     return n;
 }
 
-static bool still_doubted(kl_doubts *d, const char *marker)
+static bool still_doubted(kuryr_doubts *d, const char *marker)
 {
     pthread_mutex_lock(&d->lock);
     bool still = find(d, marker) < d->n;
@@ -208,7 +208,7 @@ static bool still_doubted(kl_doubts *d, const char *marker)
 
 /* Deletes the untagged networks carrying marker. Nothing adopts such a network (Docker never retries a
  * CreateNetwork with the same id), but one with subnets or tags has been put to use and stays. */
-static bool settle_networks(kl_doubts *d, const char *marker)
+static bool settle_networks(kuryr_doubts *d, const char *marker)
 {
     kuryr_query *q = kuryr_query_new();
     kuryr_query_add(q, "description", marker);
@@ -237,7 +237,7 @@ static bool settle_networks(kl_doubts *d, const char *marker)
 }
 
 /* Deletes the unbound, untagged ports carrying marker. false when Neutron did not answer the look-up. */
-static bool settle_ports(kl_doubts *d, const char *marker)
+static bool settle_ports(kuryr_doubts *d, const char *marker)
 {
     kuryr_query *q = kuryr_query_new();
     kuryr_query_add(q, "description", marker);
@@ -266,7 +266,7 @@ static bool settle_ports(kl_doubts *d, const char *marker)
     return true;
 }
 
-void kl_doubts_sweep(kl_doubts *d)
+void kuryr_doubts_sweep(kuryr_doubts *d)
 {
     if (!d)
         return;

@@ -1,5 +1,5 @@
-/* Port deletes after ReleaseAddress has answered (see release.h). */
-#include "release.h"
+/* Port deletes that must survive failures (see kuryr/port_deletes.h). */
+#include "kuryr/port_deletes.h"
 
 #include <errno.h>
 #include <pthread.h>
@@ -29,7 +29,7 @@ typedef struct {
     size_t n_ips;
 } entry;
 
-struct kl_releases {
+struct kuryr_port_deletes {
     kuryr_neutron *kn;
     kuryr_workqueue *queue;
     pthread_mutex_t lock; /* guards the entries */
@@ -40,9 +40,9 @@ struct kl_releases {
 
 static kuryr_work_result delete_one(const char *port_id, unsigned attempt, void *userdata);
 
-kl_releases *kl_releases_new(kuryr_neutron *kn)
+kuryr_port_deletes *kuryr_port_deletes_new(kuryr_neutron *kn)
 {
-    kl_releases *r = calloc(1, sizeof(*r));
+    kuryr_port_deletes *r = calloc(1, sizeof(*r));
     if (!r)
         return NULL;
     r->items = calloc(MAX_QUEUED, sizeof(*r->items));
@@ -60,7 +60,7 @@ kl_releases *kl_releases_new(kuryr_neutron *kn)
     return r;
 }
 
-static entry *find_port(kl_releases *r, const char *port_id)
+static entry *find_port(kuryr_port_deletes *r, const char *port_id)
 {
     for (size_t i = 0; i < r->n; i++) {
         if (strcmp(r->items[i].port_id, port_id) == 0)
@@ -69,7 +69,7 @@ static entry *find_port(kl_releases *r, const char *port_id)
     return NULL;
 }
 
-static void remove_port(kl_releases *r, const char *port_id)
+static void remove_port(kuryr_port_deletes *r, const char *port_id)
 {
     pthread_mutex_lock(&r->lock);
     entry *e = find_port(r, port_id);
@@ -83,7 +83,7 @@ static void remove_port(kl_releases *r, const char *port_id)
 /* The work queue's handler: one delete attempt. */
 static kuryr_work_result delete_one(const char *port_id, unsigned attempt, void *userdata)
 {
-    kl_releases *r = userdata;
+    kuryr_port_deletes *r = userdata;
     kuryr_log_ctx_set("port", port_id);
     KURYR_FAULT_POINT("release_address.queued"); /* Docker was told the address is free */
     kuryr_error err;
@@ -105,7 +105,7 @@ static kuryr_work_result delete_one(const char *port_id, unsigned attempt, void 
     return KURYR_WORK_DONE;
 }
 
-bool kl_releases_add(kl_releases *r, const char *port_id, const char *net_id, const char *ip)
+bool kuryr_port_deletes_add(kuryr_port_deletes *r, const char *port_id, const char *net_id, const char *ip)
 {
     if (!r)
         return false;
@@ -136,7 +136,7 @@ bool kl_releases_add(kl_releases *r, const char *port_id, const char *net_id, co
     return queued;
 }
 
-bool kl_releases_pending_port(kl_releases *r, const char *port_id)
+bool kuryr_port_deletes_pending_port(kuryr_port_deletes *r, const char *port_id)
 {
     if (!r)
         return false;
@@ -157,7 +157,7 @@ static bool holds(const entry *e, const char *net_id, const char *ip)
     return !ip;
 }
 
-static bool wait_until_gone(kl_releases *r, const char *net_id, const char *ip, int timeout_s)
+static bool wait_until_gone(kuryr_port_deletes *r, const char *net_id, const char *ip, int timeout_s)
 {
     if (!r)
         return true;
@@ -174,17 +174,17 @@ static bool wait_until_gone(kl_releases *r, const char *net_id, const char *ip, 
     }
 }
 
-bool kl_releases_wait_ip(kl_releases *r, const char *net_id, const char *ip, int timeout_s)
+bool kuryr_port_deletes_wait_ip(kuryr_port_deletes *r, const char *net_id, const char *ip, int timeout_s)
 {
     return wait_until_gone(r, net_id, ip, timeout_s);
 }
 
-bool kl_releases_wait_net(kl_releases *r, const char *net_id, int timeout_s)
+bool kuryr_port_deletes_wait_net(kuryr_port_deletes *r, const char *net_id, int timeout_s)
 {
     return wait_until_gone(r, net_id, NULL, timeout_s);
 }
 
-size_t kl_releases_pending(kl_releases *r)
+size_t kuryr_port_deletes_pending(kuryr_port_deletes *r)
 {
     if (!r)
         return 0;
@@ -194,7 +194,7 @@ size_t kl_releases_pending(kl_releases *r)
     return n;
 }
 
-void kl_releases_free(kl_releases *r, int drain_s)
+void kuryr_port_deletes_free(kuryr_port_deletes *r, int drain_s)
 {
     if (!r)
         return;
