@@ -10,7 +10,9 @@
 #include "kuryr/doubt.h"
 #include "kuryr/grow.h"
 #include "kuryr/log.h"
+#include "kuryr/net_cache.h"
 #include "kuryr/owner.h"
+#include "kuryr/subnet_cache.h"
 #include "names.h"
 #include "vif_pool.h"
 
@@ -47,49 +49,29 @@ int kl_err_wrap(kuryr_error *err, const char *what)
 
 /* ---- network mapping ---------------------------------------------------------------------------------- */
 
-static kl_net_map *cache_find(kl_plugin *p, const char *docker_id)
-{
-    for (size_t i = 0; i < p->n_nets; i++) {
-        if (strcmp(p->nets[i].docker_id, docker_id) == 0)
-            return &p->nets[i];
-    }
-    return NULL;
-}
-
 void kl_net_cache_put(kl_plugin *p, const kl_net_map *m)
 {
-    pthread_mutex_lock(&p->lock);
-    kl_net_map *slot = cache_find(p, m->docker_id);
-    if (!slot) {
-        kl_net_map *n = kuryr_grow(p->nets, p->n_nets, &p->cap_nets, sizeof(*n));
-        if (n)
-            p->nets = n;
-    }
-    if (!slot && p->n_nets < p->cap_nets)
-        slot = &p->nets[p->n_nets++];
-    if (slot)
-        *slot = *m;
-    pthread_mutex_unlock(&p->lock);
+    kuryr_net_entry e = {.mtu = m->mtu, .adopted = m->existing};
+    snprintf(e.net_id, sizeof(e.net_id), "%s", m->neutron_id);
+    kuryr_net_cache_put(p->nets, m->docker_id, &e);
 }
 
 void kl_net_cache_drop(kl_plugin *p, const char *docker_id)
 {
-    pthread_mutex_lock(&p->lock);
-    kl_net_map *slot = cache_find(p, docker_id);
-    if (slot)
-        *slot = p->nets[--p->n_nets];
-    pthread_mutex_unlock(&p->lock);
+    kuryr_net_cache_drop(p->nets, docker_id);
 }
 
 int kl_net_lookup(kl_plugin *p, const char *docker_id, kl_net_map *out, kuryr_error *err)
 {
-    pthread_mutex_lock(&p->lock);
-    kl_net_map *hit = cache_find(p, docker_id);
-    if (hit)
-        *out = *hit;
-    pthread_mutex_unlock(&p->lock);
-    if (hit)
+    kuryr_net_entry hit;
+    if (kuryr_net_cache_get(p->nets, docker_id, &hit)) {
+        memset(out, 0, sizeof(*out));
+        snprintf(out->docker_id, sizeof(out->docker_id), "%s", docker_id);
+        memcpy(out->neutron_id, hit.net_id, sizeof(out->neutron_id));
+        out->mtu = hit.mtu;
+        out->existing = hit.adopted;
         return 0;
+    }
 
     bool tags;
     if (kl_tags_supported(p, &tags, err) < 0)
@@ -131,164 +113,26 @@ int kl_net_lookup(kl_plugin *p, const char *docker_id, kl_net_map *out, kuryr_er
     return 0;
 }
 
-/* ---- pools ------------------------------------------------------------------------------------------- */
+/* ---- subnet cache (kuryr/subnet_cache.h, keyed by PoolID) --------------------------------------------- */
 
-bool kl_pool_remember(kl_plugin *p, const kl_pool_info *info)
-{
-    pthread_mutex_lock(&p->lock);
-    for (size_t i = 0; i < p->n_pools; i++) {
-        const kl_pool_info *it = &p->pools[i];
-        if (strcmp(it->docker_pool_id, info->docker_pool_id) == 0 ||
-            (strcmp(it->pool_id, info->pool_id) == 0 && strcmp(it->subnet_cidr, info->subnet_cidr) == 0)) {
-            pthread_mutex_unlock(&p->lock);
-            return false;
-        }
-    }
-    kl_pool_info *n = kuryr_grow(p->pools, p->n_pools, &p->cap_pools, sizeof(*n));
-    if (!n) {
-        pthread_mutex_unlock(&p->lock);
-        return true; /* not remembered, but nothing conflicts either */
-    }
-    p->pools = n;
-    p->pools[p->n_pools++] = *info;
-    pthread_mutex_unlock(&p->lock);
-    return true;
-}
-
-bool kl_pool_by_docker_id(kl_plugin *p, const char *docker_pool_id, kl_pool_info *out)
-{
-    bool found = false;
-    pthread_mutex_lock(&p->lock);
-    for (size_t i = 0; i < p->n_pools && !found; i++) {
-        if (strcmp(p->pools[i].docker_pool_id, docker_pool_id) == 0) {
-            *out = p->pools[i];
-            found = true;
-        }
-    }
-    pthread_mutex_unlock(&p->lock);
-    return found;
-}
-
-bool kl_pool_claim(kl_plugin *p, const char *pool_cidr, const char *docker_id, kl_pool_info *out)
-{
-    kl_pool_info *pick = NULL;
-    pthread_mutex_lock(&p->lock);
-    for (size_t i = 0; i < p->n_pools; i++) {
-        kl_pool_info *it = &p->pools[i];
-        if (strcmp(it->pool_cidr, pool_cidr) != 0)
-            continue;
-        if (strcmp(it->claimed_by, docker_id) == 0) {
-            pick = it;
-            break;
-        }
-        /* the newest unclaimed one: RequestPool for this network came last */
-        if (!it->claimed_by[0])
-            pick = it;
-    }
-    if (pick) {
-        snprintf(pick->claimed_by, sizeof(pick->claimed_by), "%s", docker_id);
-        *out = *pick;
-    }
-    pthread_mutex_unlock(&p->lock);
-    return pick != NULL;
-}
-
-void kl_pool_unclaim(kl_plugin *p, const char *docker_id)
-{
-    pthread_mutex_lock(&p->lock);
-    for (size_t i = 0; i < p->n_pools; i++) {
-        if (strcmp(p->pools[i].claimed_by, docker_id) == 0)
-            p->pools[i].claimed_by[0] = '\0';
-    }
-    pthread_mutex_unlock(&p->lock);
-}
-
-void kl_pool_forget(kl_plugin *p, const char *docker_pool_id)
-{
-    pthread_mutex_lock(&p->lock);
-    for (size_t i = 0; i < p->n_pools; i++) {
-        if (strcmp(p->pools[i].docker_pool_id, docker_pool_id) == 0) {
-            p->pools[i] = p->pools[--p->n_pools];
-            break;
-        }
-    }
-    pthread_mutex_unlock(&p->lock);
-}
-
-bool kl_pool_cidr_reserved(kl_plugin *p, const char *pool_id, const char *cidr)
-{
-    bool found = false;
-    pthread_mutex_lock(&p->lock);
-    for (size_t i = 0; i < p->n_pools && !found; i++) {
-        found = strcmp(p->pools[i].pool_id, pool_id) == 0 && strcmp(p->pools[i].subnet_cidr, cidr) == 0;
-    }
-    pthread_mutex_unlock(&p->lock);
-    return found;
-}
-
-/* ---- subnet cache ------------------------------------------------------------------------------------- */
-
-/* The cache keeps and hands out copies: connection threads never share a json_t, since jansson's inline
- * json_incref/json_decref read the count without the atomic they write it with (ThreadSanitizer flags it),
- * and a shared object would be one stray setter away from a real race. Subnets are small. */
 json_t *kl_subnet_cache_get(kl_plugin *p, const char *docker_pool_id)
 {
-    json_t *hit = NULL;
-    pthread_mutex_lock(&p->lock);
-    for (size_t i = 0; i < p->n_subs && !hit; i++) {
-        if (strcmp(p->subs[i].docker_pool_id, docker_pool_id) == 0)
-            hit = json_deep_copy(p->subs[i].subnet);
-    }
-    pthread_mutex_unlock(&p->lock);
-    return hit;
+    return kuryr_subnet_cache_get(p->subnets, docker_pool_id);
 }
 
 void kl_subnet_cache_put(kl_plugin *p, const char *docker_pool_id, const char *net_id, json_t *subnet)
 {
-    if (strlen(docker_pool_id) >= sizeof(p->subs->docker_pool_id) || strlen(net_id) >= sizeof(p->subs->net_id))
-        return;
-    json_t *copy = json_deep_copy(subnet);
-    if (!copy)
-        return;
-    kl_subnet_cache_drop_pool(p, docker_pool_id);
-    pthread_mutex_lock(&p->lock);
-    kl_subnet_map *n = kuryr_grow(p->subs, p->n_subs, &p->cap_subs, sizeof(*n));
-    if (!n) {
-        pthread_mutex_unlock(&p->lock);
-        json_decref(copy);
-        return;
-    }
-    p->subs = n;
-    kl_subnet_map *m = &p->subs[p->n_subs++];
-    memset(m, 0, sizeof(*m));
-    memcpy(m->docker_pool_id, docker_pool_id, strlen(docker_pool_id) + 1);
-    memcpy(m->net_id, net_id, strlen(net_id) + 1);
-    m->subnet = copy;
-    pthread_mutex_unlock(&p->lock);
-}
-
-static void drop_where(kl_plugin *p, bool by_pool, const char *key)
-{
-    pthread_mutex_lock(&p->lock);
-    for (size_t i = 0; i < p->n_subs;) {
-        if (strcmp(by_pool ? p->subs[i].docker_pool_id : p->subs[i].net_id, key) == 0) {
-            json_decref(p->subs[i].subnet);
-            p->subs[i] = p->subs[--p->n_subs];
-        } else {
-            i++;
-        }
-    }
-    pthread_mutex_unlock(&p->lock);
+    kuryr_subnet_cache_put(p->subnets, docker_pool_id, net_id, subnet);
 }
 
 void kl_subnet_cache_drop_pool(kl_plugin *p, const char *docker_pool_id)
 {
-    drop_where(p, true, docker_pool_id);
+    kuryr_subnet_cache_drop(p->subnets, docker_pool_id);
 }
 
 void kl_subnet_cache_drop_net(kl_plugin *p, const char *net_id)
 {
-    drop_where(p, false, net_id);
+    kuryr_subnet_cache_drop_net(p->subnets, net_id);
 }
 
 /* ---- ports ------------------------------------------------------------------------------------------- */
@@ -350,92 +194,6 @@ int kl_port_by_endpoint(kl_plugin *p, const char *net_id, const char *endpoint_i
         return kuryr_error_set(err, KURYR_ERR_NOT_FOUND, 404, NULL, "no Neutron port for endpoint %s",
                                endpoint_id);
     return 0;
-}
-
-/* ---- ports handed from one handler to the next ------------------------------------------------------- */
-
-void kl_fresh_key_addr(char key[KL_FRESH_KEY_LEN], const char *net_id, const char *ip)
-{
-    snprintf(key, KL_FRESH_KEY_LEN, "addr %s %s", net_id, ip);
-}
-
-void kl_fresh_key_mac(char key[KL_FRESH_KEY_LEN], const char *net_id, const char *mac)
-{
-    int n = snprintf(key, KL_FRESH_KEY_LEN, "mac %s ", net_id);
-    for (size_t i = 0; n > 0 && (size_t)n + i + 1 < KL_FRESH_KEY_LEN && mac[i]; i++) {
-        key[n + i] = (char)tolower((unsigned char)mac[i]);
-        key[n + i + 1] = '\0';
-    }
-}
-
-void kl_fresh_key_ep(char key[KL_FRESH_KEY_LEN], const char *endpoint_id)
-{
-    snprintf(key, KL_FRESH_KEY_LEN, "ep %s", endpoint_id);
-}
-
-void kl_fresh_port_put(kl_plugin *p, const char *key, const kuryr_port *port, const char *const *tags,
-                       size_t n_tags)
-{
-    if (!port || !port->raw)
-        return;
-    json_t *copy = json_deep_copy(port->raw);
-    if (!copy)
-        return;
-    if (tags) {
-        json_t *arr = json_array();
-        for (size_t i = 0; i < n_tags; i++)
-            json_array_append_new(arr, json_string(tags[i]));
-        json_object_set_new(copy, "tags", arr);
-    }
-    pthread_mutex_lock(&p->lock);
-    if (!p->fresh_ports)
-        p->fresh_ports = json_object();
-    if (json_object_size(p->fresh_ports) >= KL_FRESH_PORTS_MAX)
-        json_object_clear(p->fresh_ports); /* handlers that never came: a lookup each is the only cost */
-    json_object_set_new(p->fresh_ports, key, copy);
-    pthread_mutex_unlock(&p->lock);
-}
-
-kuryr_port *kl_fresh_port_take(kl_plugin *p, const char *key, const char *net_id)
-{
-    pthread_mutex_lock(&p->lock);
-    json_t *raw = p->fresh_ports ? json_incref(json_object_get(p->fresh_ports, key)) : NULL;
-    if (raw)
-        json_object_del(p->fresh_ports, key);
-    pthread_mutex_unlock(&p->lock);
-    if (!raw)
-        return NULL;
-    kuryr_error ignored;
-    kuryr_port *port = kuryr_port_from_json(raw, &ignored);
-    json_decref(raw);
-    if (port && net_id && (!port->network_id || strcmp(port->network_id, net_id) != 0)) {
-        kuryr_port_free(port);
-        port = NULL;
-    }
-    return port;
-}
-
-void kl_fresh_port_drop(kl_plugin *p, const char *key)
-{
-    pthread_mutex_lock(&p->lock);
-    if (p->fresh_ports)
-        json_object_del(p->fresh_ports, key);
-    pthread_mutex_unlock(&p->lock);
-}
-
-void kl_fresh_port_drop_id(kl_plugin *p, const char *port_id)
-{
-    pthread_mutex_lock(&p->lock);
-    const char *key;
-    json_t *v, *tmp;
-    if (p->fresh_ports) {
-        json_object_foreach_safe(p->fresh_ports, tmp, key, v) {
-            const char *id = json_string_value(json_object_get(v, "id"));
-            if (id && strcmp(id, port_id) == 0)
-                json_object_del(p->fresh_ports, key);
-        }
-    }
-    pthread_mutex_unlock(&p->lock);
 }
 
 /* ---- subnets of a pool ------------------------------------------------------------------------------- */

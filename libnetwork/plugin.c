@@ -8,12 +8,16 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "fresh_ports.h"
 #include "kuryr/doubt.h"
-#include "kuryr/grow.h"
-#include "kuryr/port_deletes.h"
-#include "vif_pool.h"
 #include "kuryr/log.h"
+#include "kuryr/net_cache.h"
 #include "kuryr/owner.h"
+#include "kuryr/port_deletes.h"
+#include "kuryr/subnet_cache.h"
+#include "pool_memory.h"
+#include "unexposed.h"
+#include "vif_pool.h"
 
 #define RELEASE_DRAIN_S 10
 
@@ -22,7 +26,7 @@ int kl_plugin_init(kl_plugin *p, kuryr_config *cfg, kuryr_error *err)
     memset(p, 0, sizeof(*p));
     p->cfg = cfg;
     atomic_init(&p->tag_support, -1);
-    pthread_mutex_init(&p->lock, NULL);
+    pthread_mutex_init(&p->parent_port.lock, NULL);
     kuryr_owner_host(cfg, p->hostname);
     kuryr_owner_marker(p->owner, KURYR_OWNER_HOST, p->hostname);
 
@@ -43,6 +47,15 @@ int kl_plugin_init(kl_plugin *p, kuryr_config *cfg, kuryr_error *err)
     p->releases = p->kn ? kuryr_port_deletes_new(p->kn) : NULL;
     if (!p->kn || !p->doubts || !p->releases) {
         kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "cannot create the Neutron client");
+        goto fail;
+    }
+    p->nets = kuryr_net_cache_new();
+    p->subnets = kuryr_subnet_cache_new();
+    p->pools = kl_pool_memory_new();
+    p->fresh = kl_fresh_ports_new();
+    p->unexposed = kl_unexposed_new();
+    if (!p->nets || !p->subnets || !p->pools || !p->fresh || !p->unexposed) {
+        kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, NULL, "out of memory");
         goto fail;
     }
     if (kuryr_config_get_bool(cfg, "vif_pool", "enabled")) {
@@ -85,52 +98,17 @@ void kl_plugin_fini(kl_plugin *p)
     p->kn = NULL;
     p->auth = NULL;
     p->http = NULL;
-    free(p->nets);
-    free(p->pools);
-    for (size_t i = 0; i < p->n_subs; i++)
-        json_decref(p->subs[i].subnet);
-    free(p->subs);
-    p->subs = NULL;
-    free(p->unexposed);
-    p->unexposed = NULL;
-    json_decref(p->fresh_ports);
-    p->fresh_ports = NULL;
-    p->n_unexposed = p->cap_unexposed = 0;
-    p->n_subs = p->cap_subs = 0;
+    kuryr_net_cache_free(p->nets);
+    kuryr_subnet_cache_free(p->subnets);
+    kl_pool_memory_free(p->pools);
+    kl_fresh_ports_free(p->fresh);
+    kl_unexposed_free(p->unexposed);
     p->nets = NULL;
+    p->subnets = NULL;
     p->pools = NULL;
-    p->n_nets = p->n_pools = 0;
-    pthread_mutex_destroy(&p->lock);
-}
-
-void kl_unexposed_add(kl_plugin *p, const char *endpoint_id)
-{
-    if (strlen(endpoint_id) != 64)
-        return;
-    kl_unexposed_take(p, endpoint_id); /* never listed twice */
-    pthread_mutex_lock(&p->lock);
-    char(*n)[65] = kuryr_grow(p->unexposed, p->n_unexposed, &p->cap_unexposed, sizeof(*n));
-    if (!n) {
-        pthread_mutex_unlock(&p->lock);
-        return;
-    }
-    p->unexposed = n;
-    memcpy(p->unexposed[p->n_unexposed++], endpoint_id, 65);
-    pthread_mutex_unlock(&p->lock);
-}
-
-bool kl_unexposed_take(kl_plugin *p, const char *endpoint_id)
-{
-    bool found = false;
-    pthread_mutex_lock(&p->lock);
-    for (size_t i = 0; i < p->n_unexposed && !found; i++) {
-        if (strcmp(p->unexposed[i], endpoint_id) == 0) {
-            memcpy(p->unexposed[i], p->unexposed[--p->n_unexposed], 65);
-            found = true;
-        }
-    }
-    pthread_mutex_unlock(&p->lock);
-    return found;
+    p->fresh = NULL;
+    p->unexposed = NULL;
+    pthread_mutex_destroy(&p->parent_port.lock);
 }
 
 /* The MAC of a host interface from sysfs, lowercase; -1 if unreadable. */
@@ -200,25 +178,25 @@ int kl_bind_request_prepare(kl_plugin *p, kuryr_bind_request *br, kuryr_error *e
         return -1;
     if (drv == KURYR_DRIVER_VETH)
         return 0;
-    pthread_mutex_lock(&p->lock);
+    pthread_mutex_lock(&p->parent_port.lock);
     char cached[64];
-    memcpy(cached, p->parent_port, sizeof(cached));
-    pthread_mutex_unlock(&p->lock);
+    memcpy(cached, p->parent_port.id, sizeof(cached));
+    pthread_mutex_unlock(&p->parent_port.lock);
     if (!cached[0]) {
         if (find_parent_port(p, cached, err) < 0)
             return -1;
         /* written once: a bind of another thread may be reading it already, without the lock */
-        pthread_mutex_lock(&p->lock);
-        bool first = !p->parent_port[0];
+        pthread_mutex_lock(&p->parent_port.lock);
+        bool first = !p->parent_port.id[0];
         if (first)
-            memcpy(p->parent_port, cached, sizeof(cached));
-        pthread_mutex_unlock(&p->lock);
+            memcpy(p->parent_port.id, cached, sizeof(cached));
+        pthread_mutex_unlock(&p->parent_port.lock);
         if (first)
             KLOG_INFO("this VM's Neutron port is %s", cached);
     }
     br->kn = p->kn;
     /* the bind request only borrows the id: it points at the cache, set (under the lock, seen above) once and
      * never written again */
-    br->parent_port_id = p->parent_port;
+    br->parent_port_id = p->parent_port.id;
     return 0;
 }

@@ -1,4 +1,6 @@
-/* The daemon state shared by every handler: config, Neutron client, binding settings and in-memory caches. */
+/* The daemon state shared by every handler: config, clients, binding settings, and the modules that hold
+ * in-memory state, each with its own lock (the caches, the port pool, the delete queue, the doubt list), so
+ * that no request waits behind another's unrelated work. */
 #ifndef KL_PLUGIN_H
 #define KL_PLUGIN_H
 
@@ -32,15 +34,6 @@ typedef struct {
     bool existing_subnet;  /* pool_id is an existing subnet's id (neutron.subnet.* IPAM option) */
 } kl_pool_info;
 
-/* The Neutron subnet behind a PoolID: fixed for the network's life, so cached to save a lookup on each
- * RequestAddress and ReleaseAddress (CreateNetwork puts the subnet it made). Dropped with the pool or the
- * network, or after any failure using it. */
-typedef struct {
-    char docker_pool_id[192];
-    char net_id[64];
-    json_t *subnet;  /* the subnet as Neutron sent it (the fields kuryr asked for) */
-} kl_subnet_map;
-
 typedef struct kl_plugin {
     kuryr_config *cfg;
     kuryr_http *http;
@@ -51,17 +44,17 @@ typedef struct kl_plugin {
     char owner[256];     /* this host's marker, kuryr.host:<hostname> (kuryr/owner.h) */
     atomic_int tag_support;   /* -1 not yet known, 0 no tag extension, 1 tags */
 
-    pthread_mutex_t lock;     /* guards the arrays below */
-    kl_net_map *nets;
-    size_t n_nets, cap_nets;
-    kl_pool_info *pools;
-    size_t n_pools, cap_pools;
-    kl_subnet_map *subs;
-    size_t n_subs, cap_subs;
-    char parent_port[64];     /* nested drivers: this VM's own Neutron port, found once and then never written */
-    char (*unexposed)[65];    /* endpoints whose ProgramExternalConnectivity exposed nothing */
-    size_t n_unexposed, cap_unexposed;
-    json_t *fresh_ports;      /* key -> port as Neutron last answered it, for the next handler (mapping.h) */
+    struct kuryr_net_cache *nets;       /* Docker network -> Neutron network (kuryr/net_cache.h) */
+    struct kuryr_subnet_cache *subnets; /* PoolID -> Neutron subnet, fixed for the network's life; dropped with
+                                         * the pool or the network, or after any failure using it
+                                         * (kuryr/subnet_cache.h) */
+    struct kl_pool_memory *pools;       /* what RequestPool decided (pool_memory.c) */
+    struct kl_fresh_ports *fresh;       /* ports handed from one handler to the next (fresh_ports.c) */
+    struct kl_unexposed *unexposed;     /* endpoints whose ProgramExternalConnectivity exposed nothing */
+    struct {
+        pthread_mutex_t lock;
+        char id[64];                    /* nested drivers: this VM's own Neutron port, found once, then fixed */
+    } parent_port;
     struct kuryr_doubts *doubts; /* port creates that got no answer (doubt.h) */
     struct kuryr_port_deletes *releases; /* port deletes after ReleaseAddress answered (release.h) */
     struct kl_vif_pool *vif_pool; /* ports made ahead of need; NULL when [vif_pool] is off (vif_pool.h) */
