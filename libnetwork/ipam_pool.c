@@ -17,12 +17,6 @@
 #include "validate.h"
 #define MAX_CARVE_TRIES 65536UL
 
-static const char *pool_prefix(kl_plugin *p)
-{
-    const char *s = kuryr_config_get_str(p->cfg, "DEFAULT", "subnetpool_name_prefix");
-    return *s ? s : "kuryrPool";
-}
-
 /* A subnetpool by id or by name; NOT_FOUND when absent. */
 static int find_subnetpool(kl_plugin *p, const char *id, const char *name, kuryr_subnetpool **out,
                            kuryr_error *err)
@@ -97,7 +91,7 @@ static int own_pool(kl_plugin *p, const char *pool_cidr, const char *subnet_cidr
                     kuryr_error *err)
 {
     char name[KL_NAME_LEN];
-    kl_pool_name(name, pool_prefix(p), subnet_cidr);
+    kl_pool_name(name, kl_pool_prefix(p), subnet_cidr);
     snprintf(info->pool_cidr, sizeof(info->pool_cidr), "%s", pool_cidr);
     snprintf(info->subnet_cidr, sizeof(info->subnet_cidr), "%s", subnet_cidr);
 
@@ -307,49 +301,13 @@ KL_HANDLER(kl_h_request_pool)
     return 0;
 }
 
-int kl_pool_delete_if_ours(kl_plugin *p, const char *pool_id, bool *deleted, kuryr_error *err)
-{
-    *deleted = false;
-    kuryr_subnetpool *sp = NULL;
-    if (kuryr_neutron_subnetpool_get(p->kn, pool_id, &sp, err) < 0) {
-        if (err->kind == KURYR_ERR_NOT_FOUND) {
-            kuryr_error_clear(err);
-            return 0;
-        }
-        return kl_err_wrap(err, "looking up the subnetpool failed");
-    }
-    char prefix[KL_NAME_LEN];
-    snprintf(prefix, sizeof(prefix), "%s-", pool_prefix(p));
-    bool ours = sp->name && strncmp(sp->name, prefix, strlen(prefix)) == 0 &&
-                !kuryr_strv_contains(&sp->tags, KL_TAG_POOL_EXISTING);
-    kuryr_subnetpool_free(sp);
-    if (!ours)
-        return 0;
-    if (kuryr_neutron_subnetpool_delete(p->kn, pool_id, err) < 0) {
-        if (err->kind == KURYR_ERR_NOT_FOUND) {
-            kuryr_error_clear(err);
-            return 0;
-        }
-        if (err->kind == KURYR_ERR_BAD_REQUEST || err->kind == KURYR_ERR_CONFLICT) {
-            KLOG_INFO("subnetpool %s still has its subnet: it goes with the network (%s)", pool_id, err->message);
-            kuryr_error_clear(err);
-            return 0;
-        }
-        return kl_err_wrap(err, "deleting the subnetpool failed");
-    }
-    KLOG_INFO("deleted subnetpool %s", pool_id);
-    KURYR_FAULT_POINT("release_pool.pool_deleted");
-    *deleted = true;
-    return 0;
-}
-
 /* ---- after a restart ---------------------------------------------------------------------------------- */
 
 /* A pool of ours (named <prefix>-<cidr>, not adopted) as RequestPool described it; false for any other. */
 static bool info_from_own_pool(kl_plugin *p, const kuryr_subnetpool *sp, kl_pool_info *info)
 {
     char prefix[KL_NAME_LEN];
-    snprintf(prefix, sizeof(prefix), "%s-", pool_prefix(p));
+    snprintf(prefix, sizeof(prefix), "%s-", kl_pool_prefix(p));
     if (!sp->name || strncmp(sp->name, prefix, strlen(prefix)) != 0 ||
         kuryr_strv_contains(&sp->tags, KL_TAG_POOL_EXISTING) || sp->prefixes.n == 0)
         return false;
@@ -439,7 +397,7 @@ int kl_pool_find_for_cidr(kl_plugin *p, const char *pool_cidr, int fam, const ch
 {
     bool found = false, tags;
     char name[KL_NAME_LEN], tag[KL_NAME_LEN];
-    kl_pool_name(name, pool_prefix(p), pool_cidr);
+    kl_pool_name(name, kl_pool_prefix(p), pool_cidr);
     snprintf(tag, sizeof(tag), KL_TAG_POOL_CIDR "%s", pool_cidr);
     kuryr_query *q = kuryr_query_new();
     kuryr_query_add(q, "name", name);

@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "kuryr/doubt.h"
+#include "kuryr/fault.h"
 #include "kuryr/grow.h"
 #include "kuryr/log.h"
 #include "kuryr/net_cache.h"
@@ -193,6 +194,50 @@ int kl_port_by_endpoint(kl_plugin *p, const char *net_id, const char *endpoint_i
     if (!*out)
         return kuryr_error_set(err, KURYR_ERR_NOT_FOUND, 404, NULL, "no Neutron port for endpoint %s",
                                endpoint_id);
+    return 0;
+}
+
+/* ---- subnetpools ---------------------------------------------------------------------------------------- */
+
+const char *kl_pool_prefix(kl_plugin *p)
+{
+    const char *s = kuryr_config_get_str(p->cfg, "DEFAULT", "subnetpool_name_prefix");
+    return *s ? s : "kuryrPool";
+}
+
+int kl_pool_delete_if_ours(kl_plugin *p, const char *pool_id, bool *deleted, kuryr_error *err)
+{
+    *deleted = false;
+    kuryr_subnetpool *sp = NULL;
+    if (kuryr_neutron_subnetpool_get(p->kn, pool_id, &sp, err) < 0) {
+        if (err->kind == KURYR_ERR_NOT_FOUND) {
+            kuryr_error_clear(err);
+            return 0;
+        }
+        return kl_err_wrap(err, "looking up the subnetpool failed");
+    }
+    char prefix[KL_NAME_LEN];
+    snprintf(prefix, sizeof(prefix), "%s-", kl_pool_prefix(p));
+    bool ours = sp->name && strncmp(sp->name, prefix, strlen(prefix)) == 0 &&
+                !kuryr_strv_contains(&sp->tags, KL_TAG_POOL_EXISTING);
+    kuryr_subnetpool_free(sp);
+    if (!ours)
+        return 0;
+    if (kuryr_neutron_subnetpool_delete(p->kn, pool_id, err) < 0) {
+        if (err->kind == KURYR_ERR_NOT_FOUND) {
+            kuryr_error_clear(err);
+            return 0;
+        }
+        if (err->kind == KURYR_ERR_BAD_REQUEST || err->kind == KURYR_ERR_CONFLICT) {
+            KLOG_INFO("subnetpool %s still has its subnet: it goes with the network (%s)", pool_id, err->message);
+            kuryr_error_clear(err);
+            return 0;
+        }
+        return kl_err_wrap(err, "deleting the subnetpool failed");
+    }
+    KLOG_INFO("deleted subnetpool %s", pool_id);
+    KURYR_FAULT_POINT("release_pool.pool_deleted");
+    *deleted = true;
     return 0;
 }
 

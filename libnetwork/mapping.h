@@ -50,9 +50,11 @@ int kl_pool_recall(kl_plugin *p, const char *pool_id, bool in_use, kl_pool_info 
 int kl_pool_find_for_cidr(kl_plugin *p, const char *pool_cidr, int fam, const char *docker_id, kl_pool_info *out,
                           kuryr_error *err);
 
+/* The name prefix of the subnetpools kuryr makes ([DEFAULT] subnetpool_name_prefix, default kuryrPool). */
+const char *kl_pool_prefix(kl_plugin *p);
 /* Deletes a subnetpool kuryr made (named <prefix>-..., not tagged kuryr.subnetpool.existing). One still
  * holding a subnet is left for DeleteNetwork, which Docker 20.10 calls after ReleasePool: success either way,
- * *deleted tells. A pool already gone is success too. (ipam_pool.c) */
+ * *deleted tells. A pool already gone is success too. */
 int kl_pool_delete_if_ours(kl_plugin *p, const char *pool_id, bool *deleted, kuryr_error *err);
 
 /* Rewrites err's message as "<what>: <message>", keeping its kind, so Docker shows what failed. */
