@@ -56,7 +56,7 @@ typedef struct kl_plugin {
         char id[64];                    /* nested drivers: this VM's own Neutron port, found once, then fixed */
     } parent_port;
     struct kuryr_doubts *doubts; /* port creates that got no answer (doubt.h) */
-    struct kuryr_port_deletes *releases; /* port deletes after ReleaseAddress answered (release.h) */
+    struct kuryr_port_deletes *releases; /* port deletes after ReleaseAddress answered (kuryr/port_deletes.h) */
     struct kl_vif_pool *vif_pool; /* ports made ahead of need; NULL when [vif_pool] is off (vif_pool.h) */
 } kl_plugin;
 

@@ -179,7 +179,7 @@ def test_same_explicit_address_has_exactly_one_winner(daemon, neutron, networks,
 
     ok("/IpamDriver.ReleaseAddress", {"PoolID": n.pool_id, "Address": f"{address}/24"})
     # ... and the address is free again at once: the request waits for the old port's delete, which follows
-    # the release's answer (libnetwork/release.h), instead of meeting it
+    # the release's answer (include/kuryr/port_deletes.h), instead of meeting it
     ok("/IpamDriver.RequestAddress", bodies[(w + 1) % ADDRESS_RACERS])
     again = ports_with(neutron, cidr, address)
     assert len(again) == 1 and again[0].id != held[0].id and again[0].mac_address == macs[(w + 1) % ADDRESS_RACERS]

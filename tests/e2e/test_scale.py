@@ -86,7 +86,7 @@ def test_concurrent_containers_unique_addresses_ping_and_leave_nothing(daemon, d
     port_ids = {p.id for p in ports.values()}
     def left():
         return [p.id for p in neutron.ports(network_id=nnet.id) if p.id in port_ids]
-    # the deletes follow ReleaseAddress's answers (libnetwork/release.h)
+    # the deletes follow ReleaseAddress's answers (include/kuryr/port_deletes.h)
     try:
         wait_for(lambda: not left(), 120, what="the removed containers' ports to go")
     except AssertionError:
