@@ -56,28 +56,20 @@ static size_t deletes(fixture *f, const char *port)
 {
     char path[96];
     snprintf(path, sizeof(path), "/v2.0/ports/%s", port);
-    size_t n = 0;
-    for (size_t i = 0; i < test_httpd_request_count(f->srv); i++) {
-        const test_httpd_request *r = test_httpd_request_at(f->srv, i);
-        n += !strcmp(r->method, "DELETE") && !strcmp(r->path, path);
-    }
-    return n;
+    return test_httpd_count(f->srv, "DELETE", path);
 }
 
-static void answer_delete(fixture *f, const char *port, int status, unsigned delay_ms, int times)
+/* Neutron's answers to DELETE /v2.0/ports/<id> (the path must outlive the server: a literal). */
+static void answer_delete(fixture *f, const char *path, int status, unsigned delay_ms, int times)
 {
-    static char path[2][96];
-    static int slot;
-    char *p = path[slot++ % 2];
-    snprintf(p, sizeof(path[0]), "/v2.0/ports/%s", port);
-    test_httpd_add(f->srv, &(test_httpd_script){.method = "DELETE", .path = p, .status = status,
+    test_httpd_add(f->srv, &(test_httpd_script){.method = "DELETE", .path = path, .status = status,
                                                 .delay_ms = delay_ms, .times = times});
 }
 
 static void test_deleted_once_for_both_families(void **state)
 {
     fixture *f = *state;
-    answer_delete(f, PORT, 204, 300, 0);
+    answer_delete(f, "/v2.0/ports/" PORT, 204, 300, 0);
     assert_true(kuryr_port_deletes_add(f->queue, PORT, NET, "10.0.0.5"));
     assert_true(kuryr_port_deletes_add(f->queue, PORT, NET, "fd00::5"));
     assert_true(kuryr_port_deletes_pending_port(f->queue, PORT));
@@ -89,7 +81,7 @@ static void test_deleted_once_for_both_families(void **state)
 static void test_address_waits_for_its_port_only(void **state)
 {
     fixture *f = *state;
-    answer_delete(f, PORT, 204, 5000, 0);
+    answer_delete(f, "/v2.0/ports/" PORT, 204, 5000, 0);
     assert_true(kuryr_port_deletes_add(f->queue, PORT, NET, "10.0.0.5"));
     /* another address, or the same address in another network, does not wait for the slow delete */
     assert_true(kuryr_port_deletes_wait_ip(f->queue, NET, "10.0.0.6", 10));
@@ -102,7 +94,7 @@ static void test_address_waits_for_its_port_only(void **state)
 static void test_network_wait_gives_up_after_timeout(void **state)
 {
     fixture *f = *state;
-    answer_delete(f, PORT, 204, 3000, 0);
+    answer_delete(f, "/v2.0/ports/" PORT, 204, 3000, 0);
     assert_true(kuryr_port_deletes_add(f->queue, PORT, NET, "10.0.0.5"));
     assert_false(kuryr_port_deletes_wait_net(f->queue, NET, 1));
     assert_true(kuryr_port_deletes_wait_net(f->queue, NET, 10));
@@ -113,8 +105,8 @@ static void test_unreachable_neutron_is_retried(void **state)
 {
     fixture *f = *state;
     /* two attempts meet the outage; the queue tries again after its backoff (about 2, then 4 s) */
-    answer_delete(f, PORT, 503, 0, 2);
-    answer_delete(f, PORT, 204, 0, 0);
+    answer_delete(f, "/v2.0/ports/" PORT, 503, 0, 2);
+    answer_delete(f, "/v2.0/ports/" PORT, 204, 0, 0);
     assert_true(kuryr_port_deletes_add(f->queue, PORT, NET, "10.0.0.5"));
     assert_true(kuryr_port_deletes_wait_ip(f->queue, NET, "10.0.0.5", 20));
     assert_int_equal(deletes(f, PORT), 3);
@@ -123,8 +115,8 @@ static void test_unreachable_neutron_is_retried(void **state)
 static void test_gone_or_refused_ends_the_delete(void **state)
 {
     fixture *f = *state;
-    answer_delete(f, PORT, 404, 0, 0);
-    answer_delete(f, OTHER, 409, 0, 0);
+    answer_delete(f, "/v2.0/ports/" PORT, 404, 0, 0);
+    answer_delete(f, "/v2.0/ports/" OTHER, 409, 0, 0);
     assert_true(kuryr_port_deletes_add(f->queue, PORT, NET, "10.0.0.5"));
     assert_true(kuryr_port_deletes_add(f->queue, OTHER, NET, "10.0.0.6"));
     /* a refusal is not retried: the reconciliation decides about that port later */
@@ -136,8 +128,8 @@ static void test_gone_or_refused_ends_the_delete(void **state)
 static void test_stop_finishes_queued_deletes(void **state)
 {
     fixture *f = *state;
-    answer_delete(f, PORT, 204, 500, 0);
-    answer_delete(f, OTHER, 204, 500, 0);
+    answer_delete(f, "/v2.0/ports/" PORT, 204, 500, 0);
+    answer_delete(f, "/v2.0/ports/" OTHER, 204, 500, 0);
     kuryr_port_deletes *r = kuryr_port_deletes_new(f->nf->kn);
     assert_non_null(r);
     assert_true(kuryr_port_deletes_add(r, PORT, NET, "10.0.0.5"));
@@ -150,7 +142,7 @@ static void test_stop_finishes_queued_deletes(void **state)
 static void test_stop_does_not_wait_for_an_unreachable_neutron(void **state)
 {
     fixture *f = *state;
-    answer_delete(f, PORT, 503, 0, 0);
+    answer_delete(f, "/v2.0/ports/" PORT, 503, 0, 0);
     kuryr_port_deletes *r = kuryr_port_deletes_new(f->nf->kn);
     assert_non_null(r);
     assert_true(kuryr_port_deletes_add(r, PORT, NET, "10.0.0.5"));

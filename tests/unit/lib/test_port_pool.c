@@ -88,15 +88,6 @@ static json_t *nth_create(neutron_fixture *f, int n)
     return NULL;
 }
 
-static size_t creates(neutron_fixture *f)
-{
-    size_t n = 0;
-    for (size_t i = 0; i < test_httpd_request_count(f->srv); i++) {
-        const test_httpd_request *r = test_httpd_request_at(f->srv, i);
-        n += !strcmp(r->method, "POST") && !strcmp(r->path, "/v2.0/ports");
-    }
-    return n;
-}
 
 /* Every port the pool makes for a key carries the key's project and groups, and this pool's marks. */
 static void test_key_project_and_groups_go_into_the_ports(void **state)
@@ -144,7 +135,7 @@ static void test_keys_differing_in_groups_are_separate_pools(void **state)
     /* a pool of its own: nothing ready for it yet, though two ports of the other key are */
     assert_null(kuryr_port_pool_take(pool, &k_a));
     assert_true(kuryr_port_pool_wait_idle(pool, WAIT_S));
-    assert_int_equal(creates(f), 2);
+    assert_int_equal(test_httpd_count(f->srv, "POST", "/v2.0/ports"), 2);
     json_t *ports = nth_create(f, 1);
     assert_int_equal(json_array_size(json_object_get(json_array_get(ports, 0), "security_groups")), 1);
     assert_null(json_object_get(json_array_get(ports, 0), "project_id")); /* no project: the credentials' */

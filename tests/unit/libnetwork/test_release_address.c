@@ -32,12 +32,7 @@ static size_t deletes(fixture *f, const char *port)
 {
     char path[96];
     snprintf(path, sizeof(path), "/v2.0/ports/%s", port);
-    size_t n = 0;
-    for (size_t i = 0; i < test_httpd_request_count(f->srv); i++) {
-        const test_httpd_request *r = test_httpd_request_at(f->srv, i);
-        n += !strcmp(r->method, "DELETE") && !strcmp(r->path, path);
-    }
-    return n;
+    return test_httpd_count(f->srv, "DELETE", path);
 }
 
 static void answer_delete(fixture *f, const char *port, int status, unsigned delay_ms, int times)

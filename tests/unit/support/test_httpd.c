@@ -491,6 +491,16 @@ size_t test_httpd_request_count(test_httpd *srv)
     return n;
 }
 
+size_t test_httpd_count(test_httpd *srv, const char *method, const char *path)
+{
+    size_t n = 0;
+    pthread_mutex_lock(&srv->lock);
+    for (size_t i = 0; i < srv->n_requests; i++)
+        n += !strcmp(srv->requests[i]->method, method) && !strcmp(srv->requests[i]->path, path);
+    pthread_mutex_unlock(&srv->lock);
+    return n;
+}
+
 const test_httpd_request *test_httpd_request_at(test_httpd *srv, size_t i)
 {
     pthread_mutex_lock(&srv->lock);

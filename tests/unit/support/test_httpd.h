@@ -65,6 +65,8 @@ void test_httpd_answer(test_httpd *srv, const char *method, const char *path, in
  * stop. NULL when i is out of range. */
 size_t test_httpd_request_count(test_httpd *srv);
 const test_httpd_request *test_httpd_request_at(test_httpd *srv, size_t i);
+/* How many requests so far had exactly this method and path (query string included). */
+size_t test_httpd_count(test_httpd *srv, const char *method, const char *path);
 /* The value of a header of a recorded request (case-insensitive name), or NULL. */
 const char *test_httpd_header(const test_httpd_request *req, const char *name);
 /* How many TCP connections the server accepted: tells a reused keep-alive connection from a new one. */
