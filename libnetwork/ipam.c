@@ -237,7 +237,7 @@ static int answer_gateway(kl_plugin *p, const addr_request *r, const kuryr_subne
     return 0;
 }
 
-/* The port that last held the asked address may still be on its way out (release.h, vif_pool.h). */
+/* The port that last held the asked address may still be on its way out (kuryr/port_deletes.h, vif_pool.h). */
 static void wait_for_previous_holder(kl_plugin *p, const addr_request *r, const kuryr_subnet *subnet)
 {
     if (!r->addr)
@@ -447,7 +447,7 @@ KL_HANDLER(kl_h_request_address)
 
 /* A kuryr-made port Docker gave up. Deleted before the answer, so that it is gone when Docker's call returns,
  * as with upstream; with [DEFAULT] background_port_delete, queued and deleted after the answer instead
- * (release.h). A delete that cannot reach Neutron goes to the same queue, which retries it, rather than being
+ * (kuryr/port_deletes.h). A delete that cannot reach Neutron goes to the same queue, which retries it, rather than being
  * left to the reconciliation. */
 static int delete_released_port(kl_plugin *p, const kuryr_port *port, const char *net_id, const char *ip,
                                 kuryr_error *err)

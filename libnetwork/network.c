@@ -97,7 +97,7 @@ static int make_network(kl_plugin *p, const char *docker_id, const net_opts *o, 
     json_t *attrs = json_pack("{s:s,s:b}", "name", name, "admin_state_up", 1);
     if (o->shared)
         json_object_set_new(attrs, "shared", json_true());
-    /* finds the network again if Neutron makes it after this request has given up on the answer (doubt.h) */
+    /* finds the network again if Neutron makes it after this request has given up on the answer (kuryr/doubt.h) */
     char marker[KURYR_DOUBT_MARKER_LEN];
     kuryr_doubt_marker(marker, sizeof(marker), p->hostname);
     json_object_set_new(attrs, "description", json_string(marker));

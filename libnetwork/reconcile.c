@@ -100,7 +100,7 @@ static const char *port_endpoint(const kuryr_port *port, char buf[65])
 }
 
 /* Kuryr's by its device owner or tag, or an IPAM port whose create timed out and that Neutron made later: it
- * has no tag yet, only the create's description marker (doubt.h), which nothing but kuryr writes. And this
+ * has no tag yet, only the create's description marker (kuryr/doubt.h), which nothing but kuryr writes. And this
  * host's: bound here, or unbound with this host's marker (kl_port_is_mine). */
 static bool port_is_ours(const pass *ps, const kuryr_port *port)
 {
