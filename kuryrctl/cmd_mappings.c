@@ -1,11 +1,14 @@
 /* kuryrctl networks / ports: Docker's IDs side by side with Neutron's, found by upstream's names and tags
  * (kuryr-net-<id8> tagged kuryr.net.uuid.lh/uh; a bound port's device_id is its EndpointID, and ports kuryr
  * created itself are also named <EndpointID>-port). Neutron objects with kuryr's
- * markers that no Docker object claims are listed as orphans (kuryrctl gc removes them). */
+ * markers that no Docker object claims are listed as orphans (kuryrctl gc removes them) when they are this
+ * host's, and under their host's name when another host owns them (ownership.h). */
 #include <stdlib.h>
 #include <string.h>
 
 #include "ctx.h"
+#include "kuryr/owner.h"
+#include "ownership.h"
 #include "render.h"
 #include "vif_pool.h"
 
@@ -121,7 +124,8 @@ int kc_cmd_networks(kc_ctx *c)
     json_t *rows = json_array();
     bool problems = false;
     bool *claimed = calloc(json_array_size(dnets) + 1, sizeof(bool));
-    char sid[13];
+    char sid[13], host[KURYR_OWNER_LEN];
+    kuryr_owner_host(c->cfg, host);
     for (size_t k = 0; k < nets.n; k++) {
         kuryr_network *n = nets.items[k];
         if (!kuryr_marked(n))
@@ -132,13 +136,15 @@ int kc_cmd_networks(kc_ctx *c)
         size_t di;
         json_t *x;
         json_array_foreach(dnets, di, x) if (x == d) claimed[di] = true;
-        if (!d)
+        /* another host's network is listed, by its host's name, but is no problem of this host's */
+        const char *other = d ? NULL : kc_other_owner(&n->tags, NULL, host);
+        if (!d && !other)
             problems = true;
         json_array_append_new(rows, json_pack("{s:s?, s:s?, s:s, s:s?, s:s?, s:b, s:s}", "docker_name",
                                               d ? json_string_value(json_object_get(d, "Name")) : NULL, "docker_id",
                                               d ? short_id(json_string_value(json_object_get(d, "Id")), sid) : NULL,
                                               "neutron_id", n->id, "neutron_name", n->name, "status", n->status,
-                                              "existing", is_existing(n), "state", d ? "ok" : "orphan"));
+                                              "existing", is_existing(n), "state", d ? "ok" : other ? other : "orphan"));
     }
     size_t di;
     json_t *d;
@@ -225,7 +231,8 @@ int kc_cmd_ports(kc_ctx *c)
     bool *used = calloc(ports.n + 1, sizeof(bool));
     size_t i;
     json_t *ep;
-    char sid[13];
+    char sid[13], host[KURYR_OWNER_LEN];
+    kuryr_owner_host(c->cfg, host);
     json_array_foreach(eps, i, ep) {
         const char *eid = json_string_value(json_object_get(ep, "endpoint_id"));
         char want[160];
@@ -259,12 +266,15 @@ int kc_cmd_ports(kc_ctx *c)
         port_endpoint(p, user);
         /* a pool port no container uses is waiting for one, not lost */
         bool ready = !*user && kl_vif_pool_port_is_pooled(p);
-        problems = problems || !ready;
+        /* another host's port: its Docker is not the one asked here */
+        const char *other = kc_other_owner(&p->tags, p->binding_host_id, host);
+        problems = problems || (!ready && !other);
         json_array_append_new(rows, json_pack("{s:n, s:s?, s:n, s:s, s:s?, s:s?, s:s?, s:s}", "container",
                                               "endpoint_id", *user ? short_id(user, sid) : NULL, "network",
                                               "port_id", p->id, "status", p->status, "ip",
                                               p->n_fixed_ips ? p->fixed_ips[0].ip_address : NULL, "host",
-                                              p->binding_host_id, "state", ready ? "ready (pool)" : "orphan"));
+                                              p->binding_host_id, "state",
+                                              other ? other : ready ? "ready (pool)" : "orphan"));
     }
     free(used);
     kc_render(stdout, rows, port_cols, sizeof(port_cols) / sizeof(port_cols[0]), c->args.json);

@@ -1,5 +1,6 @@
 /* kuryrctl: argument handling (commands, options, usage errors), the text table and JSON renderings of the
- * same rows, and the binary's --help, --version and usage exit codes. */
+ * same rows, whose host an unclaimed object is (orphan or another host's), and the binary's --help, --version
+ * and usage exit codes. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <sys/wait.h>
 
 #include "cli.h"
+#include "ownership.h"
 #include "render.h"
 
 static int parse(kc_args *a, char *err, size_t errlen, ...)
@@ -164,12 +166,38 @@ static void test_binary(void **state)
     free(out);
 }
 
+/* Two hosts on one Neutron: host-a's listings call only its own unclaimed objects orphans. */
+static void test_other_owner(void **state)
+{
+    (void)state;
+    char *mine[] = {"kuryr.net.uuid.lh:abc", "kuryr.host:host-a", NULL};
+    char *theirs[] = {"kuryr.net.uuid.lh:abc", "kuryr.host:host-b", NULL};
+    char *shared[] = {"kuryr.host:host-b", "kuryr.host:host-a", NULL}; /* a global-scope network both use */
+    char *unmarked[] = {"kuryr.net.uuid.lh:abc", NULL};               /* upstream's, or an older release's */
+    char *lookalike[] = {"kuryr.hostname:host-b", "kuryr.cluster:host-b", NULL};
+    kuryr_strv t_mine = {mine, 2}, t_theirs = {theirs, 2}, t_shared = {shared, 2}, t_unmarked = {unmarked, 1},
+               t_lookalike = {lookalike, 2}, t_none = {NULL, 0};
+    assert_null(kc_other_owner(&t_mine, NULL, "host-a"));
+    assert_string_equal(kc_other_owner(&t_theirs, NULL, "host-a"), "host-b");
+    assert_string_equal(kc_other_owner(&t_theirs, "", "host-a"), "host-b");
+    assert_null(kc_other_owner(&t_theirs, NULL, "host-b"));
+    assert_null(kc_other_owner(&t_shared, NULL, "host-a"));
+    assert_null(kc_other_owner(&t_unmarked, NULL, "host-a"));
+    assert_null(kc_other_owner(&t_lookalike, NULL, "host-a"));
+    assert_null(kc_other_owner(&t_none, NULL, "host-a"));
+    /* the binding is Neutron's word and outranks a marker */
+    assert_string_equal(kc_other_owner(&t_mine, "host-b", "host-a"), "host-b");
+    assert_null(kc_other_owner(&t_theirs, "host-a", "host-a"));
+    assert_string_equal(kc_other_owner(&t_none, "host-c", "host-a"), "host-c");
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
         cmocka_unit_test(test_args),
         cmocka_unit_test(test_driver_from_socket),
         cmocka_unit_test(test_render),
+        cmocka_unit_test(test_other_owner),
         cmocka_unit_test(test_binary),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
