@@ -26,8 +26,7 @@ def stack_env():
     for line in out.stdout.splitlines():
         if line.startswith("export "):
             key, _, value = line[len("export "):].partition("=")
-            # The shell would expand "$PATH" in `export PATH=<rig bin>:$PATH` (the Kubernetes rig's line); so do we.
-            env[key] = os.path.expandvars(shlex.split(value)[0]) if value else ""
+            env[key] = shlex.split(value)[0] if value else ""
     return env
 
 
