@@ -108,6 +108,7 @@ kubeconfig = $KUBECONFIG
 socket_path = $sock
 node_name = $node
 vif_annotation_timeout = 20
+node_port = false
 [cni_health_server]
 port = $hport
 EOF
