@@ -1,94 +1,216 @@
-/* Neutron JSON objects to structs, and their frees. Only id is required: field selection and older Neutron
- * releases leave anything else out. */
+/* Neutron JSON objects to structs, and their frees, both driven by one table per type: which JSON attribute
+ * fills which member, read how. Only id is required: field selection and older Neutron releases leave anything
+ * else out. */
 #include "neutron_internal.h"
 
+#include <stddef.h>
 #include <stdlib.h>
 
-/* Every element of the array under key parsed into a calloc'd array of elem_size structs. The count is set
- * before parsing, so that a failed parse leaves zeroed tails that the matching clear can free. */
-static void *parse_struct_array(kn_parser *p, const char *key, size_t elem_size, size_t *n_out,
-                                void (*fill)(kn_parser *child, void *elem))
+/* How a member is read (kp_*) and freed. */
+typedef enum {
+    KN_RAW,        /* json_t *: the whole object, a reference taken */
+    KN_STR,        /* char * */
+    KN_STR_REQ,    /* char *, the parse fails without it */
+    KN_PROJECT,    /* char *: "project_id", else the older "tenant_id" */
+    KN_INT,        /* int */
+    KN_LONG,       /* long */
+    KN_BOOL_TRUE,  /* bool, true when absent */
+    KN_BOOL_FALSE, /* bool, false when absent */
+    KN_STRV,       /* kuryr_strv */
+    KN_OBJECT,     /* json_t *: a member object, borrowed from raw */
+    KN_ARRAY,      /* an array of element structs (elem) with its count (count_at, size_t) */
+} kn_kind;
+
+typedef struct kn_type kn_type;
+typedef struct {
+    const char *key; /* JSON attribute; NULL for KN_RAW */
+    kn_kind kind;
+    size_t at;       /* offset of the member */
+    size_t count_at; /* KN_ARRAY: offset of the size_t count */
+    const kn_type *elem;
+} kn_field;
+
+struct kn_type {
+    size_t size;
+    size_t n;
+    const kn_field *fields;
+};
+
+/* The C type each kind fills: a row whose member has another type does not compile. */
+#define KN_CTYPE_RAW json_t *
+#define KN_CTYPE_STR char *
+#define KN_CTYPE_STR_REQ char *
+#define KN_CTYPE_PROJECT char *
+#define KN_CTYPE_INT int
+#define KN_CTYPE_LONG long
+#define KN_CTYPE_BOOL_TRUE bool
+#define KN_CTYPE_BOOL_FALSE bool
+#define KN_CTYPE_STRV kuryr_strv
+#define KN_CTYPE_OBJECT json_t *
+#define KN_TYPECHECK(T, member, ctype) (0 * _Generic(((T *)0)->member, ctype: 1))
+
+/* A table lists its rows as X(T, kind, member, key) for a member read with one kp_* call and
+ * A(T, member, count, key, elem_type) for an array of element structs with its count. */
+#define KN_ROW(T, kind, member, key)                                                                           \
+    {key, KN_##kind, offsetof(T, member) + KN_TYPECHECK(T, member, KN_CTYPE_##kind), 0, NULL},
+#define KN_ROW_ARRAY(T, member, count, key, elem)                                                              \
+    {key, KN_ARRAY, offsetof(T, member), offsetof(T, count) + KN_TYPECHECK(T, count, size_t), &elem},
+#define KN_TABLE(name, T, LIST)                                                                                \
+    static const kn_field name##_fields[] = {LIST(T, KN_ROW, KN_ROW_ARRAY)};                                   \
+    static const kn_type name##_type = {sizeof(T), sizeof(name##_fields) / sizeof(name##_fields[0]),           \
+                                        name##_fields}
+
+/* ---- the tables (in parse order: the first failing attribute names the error) ------------------------- */
+#define FIXED_IP_FIELDS(T, X, A) X(T, STR, subnet_id, "subnet_id") X(T, STR, ip_address, "ip_address")
+KN_TABLE(fixed_ip, kuryr_fixed_ip, FIXED_IP_FIELDS);
+
+#define ADDRESS_PAIR_FIELDS(T, X, A) X(T, STR_REQ, ip_address, "ip_address") X(T, STR, mac_address, "mac_address")
+KN_TABLE(address_pair, kuryr_address_pair, ADDRESS_PAIR_FIELDS);
+
+#define HOST_ROUTE_FIELDS(T, X, A) X(T, STR, destination, "destination") X(T, STR, nexthop, "nexthop")
+KN_TABLE(host_route, kuryr_host_route, HOST_ROUTE_FIELDS);
+
+#define SUBPORT_FIELDS(T, X, A)                                                                                \
+    X(T, STR_REQ, port_id, "port_id") X(T, STR, segmentation_type, "segmentation_type")                        \
+    X(T, INT, segmentation_id, "segmentation_id")
+KN_TABLE(subport, kuryr_subport, SUBPORT_FIELDS);
+
+#define SG_RULE_FIELDS(T, X, A)                                                                                \
+    X(T, RAW, raw, NULL) X(T, STR_REQ, id, "id") X(T, STR, security_group_id, "security_group_id")            \
+    X(T, STR, direction, "direction") X(T, STR, ethertype, "ethertype") X(T, STR, protocol, "protocol")       \
+    X(T, STR, remote_ip_prefix, "remote_ip_prefix") X(T, STR, remote_group_id, "remote_group_id")             \
+    X(T, INT, port_range_min, "port_range_min") X(T, INT, port_range_max, "port_range_max")
+KN_TABLE(sg_rule, kuryr_sg_rule, SG_RULE_FIELDS);
+
+#define NETWORK_FIELDS(T, X, A)                                                                                \
+    X(T, RAW, raw, NULL) X(T, STR_REQ, id, "id") X(T, STR, name, "name") X(T, STR, status, "status")          \
+    X(T, PROJECT, project_id, "project_id") X(T, INT, mtu, "mtu") X(T, BOOL_FALSE, shared, "shared")          \
+    X(T, BOOL_TRUE, admin_state_up, "admin_state_up") X(T, LONG, revision_number, "revision_number")          \
+    X(T, STRV, subnets, "subnets") X(T, STRV, tags, "tags")
+KN_TABLE(network, kuryr_network, NETWORK_FIELDS);
+
+#define SUBNET_FIELDS(T, X, A)                                                                                 \
+    X(T, RAW, raw, NULL) X(T, STR_REQ, id, "id") X(T, STR, name, "name") X(T, STR, network_id, "network_id")  \
+    X(T, STR, cidr, "cidr") X(T, STR, gateway_ip, "gateway_ip") X(T, STR, subnetpool_id, "subnetpool_id")     \
+    X(T, PROJECT, project_id, "project_id") X(T, INT, ip_version, "ip_version")                               \
+    X(T, BOOL_TRUE, enable_dhcp, "enable_dhcp") A(T, host_routes, n_host_routes, "host_routes", host_route_type) \
+    X(T, STRV, tags, "tags") X(T, LONG, revision_number, "revision_number")
+KN_TABLE(subnet, kuryr_subnet, SUBNET_FIELDS);
+
+#define SUBNETPOOL_FIELDS(T, X, A)                                                                             \
+    X(T, RAW, raw, NULL) X(T, STR_REQ, id, "id") X(T, STR, name, "name") X(T, PROJECT, project_id, "project_id") \
+    X(T, INT, ip_version, "ip_version") X(T, INT, default_prefixlen, "default_prefixlen")                     \
+    X(T, INT, min_prefixlen, "min_prefixlen") X(T, INT, max_prefixlen, "max_prefixlen")                       \
+    X(T, BOOL_FALSE, shared, "shared") X(T, BOOL_FALSE, is_default, "is_default")                             \
+    X(T, STRV, prefixes, "prefixes") X(T, STRV, tags, "tags") X(T, LONG, revision_number, "revision_number")
+KN_TABLE(subnetpool, kuryr_subnetpool, SUBNETPOOL_FIELDS);
+
+#define PORT_FIELDS(T, X, A)                                                                                   \
+    X(T, RAW, raw, NULL) X(T, STR_REQ, id, "id") X(T, STR, name, "name") X(T, STR, network_id, "network_id")  \
+    X(T, STR, mac_address, "mac_address") X(T, STR, status, "status") X(T, STR, device_owner, "device_owner") \
+    X(T, STR, device_id, "device_id") X(T, PROJECT, project_id, "project_id")                                 \
+    X(T, STR, binding_host_id, "binding:host_id") X(T, STR, binding_vif_type, "binding:vif_type")             \
+    X(T, STR, binding_vnic_type, "binding:vnic_type") X(T, OBJECT, binding_vif_details, "binding:vif_details") \
+    X(T, BOOL_TRUE, admin_state_up, "admin_state_up") A(T, fixed_ips, n_fixed_ips, "fixed_ips", fixed_ip_type) \
+    A(T, allowed_address_pairs, n_allowed_address_pairs, "allowed_address_pairs", address_pair_type)          \
+    X(T, STRV, security_groups, "security_groups") X(T, STRV, tags, "tags")                                   \
+    X(T, LONG, revision_number, "revision_number")
+KN_TABLE(port, kuryr_port, PORT_FIELDS);
+
+#define SECURITY_GROUP_FIELDS(T, X, A)                                                                         \
+    X(T, RAW, raw, NULL) X(T, STR_REQ, id, "id") X(T, STR, name, "name") X(T, STR, description, "description") \
+    X(T, PROJECT, project_id, "project_id") A(T, rules, n_rules, "security_group_rules", sg_rule_type)        \
+    X(T, STRV, tags, "tags") X(T, LONG, revision_number, "revision_number")
+KN_TABLE(security_group, kuryr_security_group, SECURITY_GROUP_FIELDS);
+
+#define TRUNK_FIELDS(T, X, A)                                                                                  \
+    X(T, RAW, raw, NULL) X(T, STR_REQ, id, "id") X(T, STR, name, "name") X(T, STR, port_id, "port_id")        \
+    X(T, STR, status, "status") X(T, PROJECT, project_id, "project_id")                                       \
+    A(T, sub_ports, n_sub_ports, "sub_ports", subport_type) X(T, STRV, tags, "tags")                          \
+    X(T, LONG, revision_number, "revision_number")
+KN_TABLE(trunk, kuryr_trunk, TRUNK_FIELDS);
+
+/* ---- the two walks over a table ----------------------------------------------------------------------- */
+#define MEMBER(obj, type, at) ((type *)((char *)(obj) + (at)))
+
+static void fill(kn_parser *p, const kn_type *t, void *obj);
+
+/* Every element of the array under f->key parsed into a calloc'd array. The count is set before parsing, so
+ * that a failed parse leaves zeroed tails that clear can free. */
+static void fill_array(kn_parser *p, const kn_field *f, void *obj)
 {
     size_t n;
-    *n_out = 0;
-    json_t *arr = kp_array(p, key, &n);
+    *MEMBER(obj, size_t, f->count_at) = 0;
+    json_t *arr = kp_array(p, f->key, &n);
     if (!arr || !n)
-        return NULL;
-    char *elems = calloc(n, elem_size);
+        return;
+    char *elems = calloc(n, f->elem->size);
     if (!elems) {
         kp_fail(p, "out of memory");
-        return NULL;
+        return;
     }
-    *n_out = n;
+    *MEMBER(obj, void *, f->at) = elems;
+    *MEMBER(obj, size_t, f->count_at) = n;
     for (size_t i = 0; i < n && !p->bad; i++) {
         kn_parser child;
-        if (kp_nested(p, &child, key, i, json_array_get(arr, i)))
-            fill(&child, elems + i * elem_size);
+        if (kp_nested(p, &child, f->key, i, json_array_get(arr, i)))
+            fill(&child, f->elem, elems + i * f->elem->size);
     }
-    return elems;
 }
 
-/* ---- small element structs --------------------------------------------------------------------------- */
-static void fill_fixed_ip(kn_parser *p, void *elem)
+static void fill(kn_parser *p, const kn_type *t, void *obj)
 {
-    kuryr_fixed_ip *f = elem;
-    f->subnet_id = kp_str(p, "subnet_id");
-    f->ip_address = kp_str(p, "ip_address");
+    for (size_t i = 0; i < t->n; i++) {
+        const kn_field *f = &t->fields[i];
+        switch (f->kind) {
+        case KN_RAW: *MEMBER(obj, json_t *, f->at) = json_incref(p->obj); break;
+        case KN_STR: *MEMBER(obj, char *, f->at) = kp_str(p, f->key); break;
+        case KN_STR_REQ: *MEMBER(obj, char *, f->at) = kp_str_required(p, f->key); break;
+        case KN_PROJECT: {
+            char *id = kp_str(p, f->key);
+            *MEMBER(obj, char *, f->at) = id ? id : kp_str(p, "tenant_id");
+            break;
+        }
+        case KN_INT: *MEMBER(obj, int, f->at) = kp_int(p, f->key); break;
+        case KN_LONG: *MEMBER(obj, long, f->at) = kp_long(p, f->key); break;
+        case KN_BOOL_TRUE: *MEMBER(obj, bool, f->at) = kp_bool(p, f->key, true); break;
+        case KN_BOOL_FALSE: *MEMBER(obj, bool, f->at) = kp_bool(p, f->key, false); break;
+        case KN_STRV: *MEMBER(obj, kuryr_strv, f->at) = kp_strv(p, f->key); break;
+        case KN_OBJECT: *MEMBER(obj, json_t *, f->at) = kp_object(p, f->key); break;
+        case KN_ARRAY: fill_array(p, f, obj); break;
+        }
+    }
 }
 
-static void fill_address_pair(kn_parser *p, void *elem)
+/* Frees what the members own; the struct itself stays. */
+static void clear(const kn_type *t, void *obj)
 {
-    kuryr_address_pair *a = elem;
-    a->ip_address = kp_str_required(p, "ip_address");
-    a->mac_address = kp_str(p, "mac_address");
+    for (size_t i = 0; i < t->n; i++) {
+        const kn_field *f = &t->fields[i];
+        switch (f->kind) {
+        case KN_RAW: json_decref(*MEMBER(obj, json_t *, f->at)); break;
+        case KN_STR:
+        case KN_STR_REQ:
+        case KN_PROJECT: free(*MEMBER(obj, char *, f->at)); break;
+        case KN_STRV: kuryr_strv_clear(MEMBER(obj, kuryr_strv, f->at)); break;
+        case KN_ARRAY: {
+            char *elems = *MEMBER(obj, void *, f->at);
+            for (size_t k = 0; elems && k < *MEMBER(obj, size_t, f->count_at); k++)
+                clear(f->elem, elems + k * f->elem->size);
+            free(elems);
+            break;
+        }
+        case KN_INT:
+        case KN_LONG:
+        case KN_BOOL_TRUE:
+        case KN_BOOL_FALSE:
+        case KN_OBJECT: break; /* nothing owned (an object member is borrowed from raw) */
+        }
+    }
 }
 
-static void fill_host_route(kn_parser *p, void *elem)
-{
-    kuryr_host_route *h = elem;
-    h->destination = kp_str(p, "destination");
-    h->nexthop = kp_str(p, "nexthop");
-}
-
-static void fill_subport(kn_parser *p, void *elem)
-{
-    kuryr_subport *s = elem;
-    s->port_id = kp_str_required(p, "port_id");
-    s->segmentation_type = kp_str(p, "segmentation_type");
-    s->segmentation_id = kp_int(p, "segmentation_id");
-}
-
-/* ---- security group rule (also an element of a security group) ------------------------------------- */
-static void fill_sg_rule(kn_parser *p, void *elem)
-{
-    kuryr_sg_rule *r = elem;
-    r->raw = json_incref(p->obj);
-    r->id = kp_str_required(p, "id");
-    r->security_group_id = kp_str(p, "security_group_id");
-    r->direction = kp_str(p, "direction");
-    r->ethertype = kp_str(p, "ethertype");
-    r->protocol = kp_str(p, "protocol");
-    r->remote_ip_prefix = kp_str(p, "remote_ip_prefix");
-    r->remote_group_id = kp_str(p, "remote_group_id");
-    r->port_range_min = kp_int(p, "port_range_min");
-    r->port_range_max = kp_int(p, "port_range_max");
-}
-
-static void clear_sg_rule(kuryr_sg_rule *r)
-{
-    free(r->id);
-    free(r->security_group_id);
-    free(r->direction);
-    free(r->ethertype);
-    free(r->protocol);
-    free(r->remote_ip_prefix);
-    free(r->remote_group_id);
-    json_decref(r->raw);
-}
-
-/* ---- top-level objects ------------------------------------------------------------------------------- */
-/* Allocates the struct, starts the parse and takes the raw reference; fill then reads the attributes. */
-#define KN_FROM_JSON(T, what, fill)                                                                            \
+/* ---- the public from_json / free pairs ---------------------------------------------------------------- */
+#define KN_OBJECT_FUNCS(T, name, what)                                                                         \
     T *T##_from_json(json_t *obj, kuryr_error *err)                                                          \
     {                                                                                                          \
         kn_parser p;                                                                                           \
@@ -99,147 +221,27 @@ static void clear_sg_rule(kuryr_sg_rule *r)
             kuryr_error_set(err, KURYR_ERR_INTERNAL, 0, "", "%s: out of memory", what);                      \
             return NULL;                                                                                       \
         }                                                                                                      \
-        fill(&p, o);                                                                                           \
+        fill(&p, &name##_type, o);                                                                             \
         if (p.bad) {                                                                                           \
             T##_free(o);                                                                                       \
             return NULL;                                                                                       \
         }                                                                                                      \
         return o;                                                                                              \
+    }                                                                                                          \
+    void T##_free(T *o)                                                                                        \
+    {                                                                                                          \
+        if (!o)                                                                                                \
+            return;                                                                                            \
+        clear(&name##_type, o);                                                                                \
+        free(o);                                                                                               \
     }
-
-static void fill_network(kn_parser *p, kuryr_network *o)
-{
-    o->raw = json_incref(p->obj);
-    o->id = kp_str_required(p, "id");
-    o->name = kp_str(p, "name");
-    o->status = kp_str(p, "status");
-    o->project_id = kp_str(p, "project_id");
-    if (!o->project_id)
-        o->project_id = kp_str(p, "tenant_id");
-    o->mtu = kp_int(p, "mtu");
-    o->shared = kp_bool(p, "shared", false);
-    o->admin_state_up = kp_bool(p, "admin_state_up", true);
-    o->revision_number = kp_long(p, "revision_number");
-    o->subnets = kp_strv(p, "subnets");
-    o->tags = kp_strv(p, "tags");
-}
-KN_FROM_JSON(kuryr_network, "network", fill_network)
-
-void kuryr_network_free(kuryr_network *o)
-{
-    if (!o)
-        return;
-    free(o->id);
-    free(o->name);
-    free(o->status);
-    free(o->project_id);
-    kuryr_strv_clear(&o->subnets);
-    kuryr_strv_clear(&o->tags);
-    json_decref(o->raw);
-    free(o);
-}
-
-static void fill_subnet(kn_parser *p, kuryr_subnet *o)
-{
-    o->raw = json_incref(p->obj);
-    o->id = kp_str_required(p, "id");
-    o->name = kp_str(p, "name");
-    o->network_id = kp_str(p, "network_id");
-    o->cidr = kp_str(p, "cidr");
-    o->gateway_ip = kp_str(p, "gateway_ip");
-    o->subnetpool_id = kp_str(p, "subnetpool_id");
-    o->project_id = kp_str(p, "project_id");
-    if (!o->project_id)
-        o->project_id = kp_str(p, "tenant_id");
-    o->ip_version = kp_int(p, "ip_version");
-    o->enable_dhcp = kp_bool(p, "enable_dhcp", true);
-    o->host_routes = parse_struct_array(p, "host_routes", sizeof(*o->host_routes), &o->n_host_routes,
-                                        fill_host_route);
-    o->tags = kp_strv(p, "tags");
-    o->revision_number = kp_long(p, "revision_number");
-}
-KN_FROM_JSON(kuryr_subnet, "subnet", fill_subnet)
-
-void kuryr_subnet_free(kuryr_subnet *o)
-{
-    if (!o)
-        return;
-    free(o->id);
-    free(o->name);
-    free(o->network_id);
-    free(o->cidr);
-    free(o->gateway_ip);
-    free(o->subnetpool_id);
-    free(o->project_id);
-    for (size_t i = 0; i < o->n_host_routes; i++) {
-        free(o->host_routes[i].destination);
-        free(o->host_routes[i].nexthop);
-    }
-    free(o->host_routes);
-    kuryr_strv_clear(&o->tags);
-    json_decref(o->raw);
-    free(o);
-}
-
-static void fill_subnetpool(kn_parser *p, kuryr_subnetpool *o)
-{
-    o->raw = json_incref(p->obj);
-    o->id = kp_str_required(p, "id");
-    o->name = kp_str(p, "name");
-    o->project_id = kp_str(p, "project_id");
-    if (!o->project_id)
-        o->project_id = kp_str(p, "tenant_id");
-    o->ip_version = kp_int(p, "ip_version");
-    o->default_prefixlen = kp_int(p, "default_prefixlen");
-    o->min_prefixlen = kp_int(p, "min_prefixlen");
-    o->max_prefixlen = kp_int(p, "max_prefixlen");
-    o->shared = kp_bool(p, "shared", false);
-    o->is_default = kp_bool(p, "is_default", false);
-    o->prefixes = kp_strv(p, "prefixes");
-    o->tags = kp_strv(p, "tags");
-    o->revision_number = kp_long(p, "revision_number");
-}
-KN_FROM_JSON(kuryr_subnetpool, "subnetpool", fill_subnetpool)
-
-void kuryr_subnetpool_free(kuryr_subnetpool *o)
-{
-    if (!o)
-        return;
-    free(o->id);
-    free(o->name);
-    free(o->project_id);
-    kuryr_strv_clear(&o->prefixes);
-    kuryr_strv_clear(&o->tags);
-    json_decref(o->raw);
-    free(o);
-}
-
-static void fill_port(kn_parser *p, kuryr_port *o)
-{
-    o->raw = json_incref(p->obj);
-    o->id = kp_str_required(p, "id");
-    o->name = kp_str(p, "name");
-    o->network_id = kp_str(p, "network_id");
-    o->mac_address = kp_str(p, "mac_address");
-    o->status = kp_str(p, "status");
-    o->device_owner = kp_str(p, "device_owner");
-    o->device_id = kp_str(p, "device_id");
-    o->project_id = kp_str(p, "project_id");
-    if (!o->project_id)
-        o->project_id = kp_str(p, "tenant_id");
-    o->binding_host_id = kp_str(p, "binding:host_id");
-    o->binding_vif_type = kp_str(p, "binding:vif_type");
-    o->binding_vnic_type = kp_str(p, "binding:vnic_type");
-    o->binding_vif_details = kp_object(p, "binding:vif_details");
-    o->admin_state_up = kp_bool(p, "admin_state_up", true);
-    o->fixed_ips = parse_struct_array(p, "fixed_ips", sizeof(*o->fixed_ips), &o->n_fixed_ips, fill_fixed_ip);
-    o->allowed_address_pairs = parse_struct_array(p, "allowed_address_pairs", sizeof(*o->allowed_address_pairs),
-                                                  &o->n_allowed_address_pairs, fill_address_pair);
-    o->security_groups = kp_strv(p, "security_groups");
-    o->tags = kp_strv(p, "tags");
-    o->revision_number = kp_long(p, "revision_number");
-}
-KN_FROM_JSON(kuryr_port, "port", fill_port)
+KN_OBJECT_FUNCS(kuryr_network, network, "network")
+KN_OBJECT_FUNCS(kuryr_subnet, subnet, "subnet")
+KN_OBJECT_FUNCS(kuryr_subnetpool, subnetpool, "subnetpool")
+KN_OBJECT_FUNCS(kuryr_port, port, "port")
+KN_OBJECT_FUNCS(kuryr_sg_rule, sg_rule, "security_group_rule")
+KN_OBJECT_FUNCS(kuryr_security_group, security_group, "security_group")
+KN_OBJECT_FUNCS(kuryr_trunk, trunk, "trunk")
 
 kuryr_port *kuryr_port_copy(const kuryr_port *port)
 {
@@ -248,117 +250,6 @@ kuryr_port *kuryr_port_copy(const kuryr_port *port)
     kuryr_port *copy = raw ? kuryr_port_from_json(raw, &err) : NULL;
     json_decref(raw);
     return copy;
-}
-
-void kuryr_port_free(kuryr_port *o)
-{
-    if (!o)
-        return;
-    free(o->id);
-    free(o->name);
-    free(o->network_id);
-    free(o->mac_address);
-    free(o->status);
-    free(o->device_owner);
-    free(o->device_id);
-    free(o->project_id);
-    free(o->binding_host_id);
-    free(o->binding_vif_type);
-    free(o->binding_vnic_type);
-    for (size_t i = 0; i < o->n_fixed_ips; i++) {
-        free(o->fixed_ips[i].subnet_id);
-        free(o->fixed_ips[i].ip_address);
-    }
-    free(o->fixed_ips);
-    for (size_t i = 0; i < o->n_allowed_address_pairs; i++) {
-        free(o->allowed_address_pairs[i].ip_address);
-        free(o->allowed_address_pairs[i].mac_address);
-    }
-    free(o->allowed_address_pairs);
-    kuryr_strv_clear(&o->security_groups);
-    kuryr_strv_clear(&o->tags);
-    json_decref(o->raw);
-    free(o);
-}
-
-static void fill_sg_rule_top(kn_parser *p, kuryr_sg_rule *o)
-{
-    fill_sg_rule(p, o);
-}
-KN_FROM_JSON(kuryr_sg_rule, "security_group_rule", fill_sg_rule_top)
-
-void kuryr_sg_rule_free(kuryr_sg_rule *o)
-{
-    if (!o)
-        return;
-    clear_sg_rule(o);
-    free(o);
-}
-
-static void fill_security_group(kn_parser *p, kuryr_security_group *o)
-{
-    o->raw = json_incref(p->obj);
-    o->id = kp_str_required(p, "id");
-    o->name = kp_str(p, "name");
-    o->description = kp_str(p, "description");
-    o->project_id = kp_str(p, "project_id");
-    if (!o->project_id)
-        o->project_id = kp_str(p, "tenant_id");
-    o->rules = parse_struct_array(p, "security_group_rules", sizeof(*o->rules), &o->n_rules, fill_sg_rule);
-    o->tags = kp_strv(p, "tags");
-    o->revision_number = kp_long(p, "revision_number");
-}
-KN_FROM_JSON(kuryr_security_group, "security_group", fill_security_group)
-
-void kuryr_security_group_free(kuryr_security_group *o)
-{
-    if (!o)
-        return;
-    free(o->id);
-    free(o->name);
-    free(o->description);
-    free(o->project_id);
-    for (size_t i = 0; i < o->n_rules; i++)
-        clear_sg_rule(&o->rules[i]);
-    free(o->rules);
-    kuryr_strv_clear(&o->tags);
-    json_decref(o->raw);
-    free(o);
-}
-
-static void fill_trunk(kn_parser *p, kuryr_trunk *o)
-{
-    o->raw = json_incref(p->obj);
-    o->id = kp_str_required(p, "id");
-    o->name = kp_str(p, "name");
-    o->port_id = kp_str(p, "port_id");
-    o->status = kp_str(p, "status");
-    o->project_id = kp_str(p, "project_id");
-    if (!o->project_id)
-        o->project_id = kp_str(p, "tenant_id");
-    o->sub_ports = parse_struct_array(p, "sub_ports", sizeof(*o->sub_ports), &o->n_sub_ports, fill_subport);
-    o->tags = kp_strv(p, "tags");
-    o->revision_number = kp_long(p, "revision_number");
-}
-KN_FROM_JSON(kuryr_trunk, "trunk", fill_trunk)
-
-void kuryr_trunk_free(kuryr_trunk *o)
-{
-    if (!o)
-        return;
-    free(o->id);
-    free(o->name);
-    free(o->port_id);
-    free(o->status);
-    free(o->project_id);
-    for (size_t i = 0; i < o->n_sub_ports; i++) {
-        free(o->sub_ports[i].port_id);
-        free(o->sub_ports[i].segmentation_type);
-    }
-    free(o->sub_ports);
-    kuryr_strv_clear(&o->tags);
-    json_decref(o->raw);
-    free(o);
 }
 
 /* ---- typed lists ------------------------------------------------------------------------------------- */

@@ -66,7 +66,11 @@ class Daemon:
         log = open(self.log_path, "ab")
         self.proc = subprocess.Popen(args, stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         log.close()
-        wait_for(self._answers, 20 * (SLOW if wrapper else 1), what="kuryr-libnetwork to answer on " + self.sock)
+        try:
+            wait_for(self._answers, 20 * (SLOW if wrapper else 1), what="kuryr-libnetwork to answer on " + self.sock)
+        except BaseException:
+            self.stop(signal.SIGKILL)  # a daemon that never answered must not outlive the test that started it
+            raise
 
     def _answers(self):
         if self.proc.poll() is not None:

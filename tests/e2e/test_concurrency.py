@@ -110,6 +110,8 @@ def leftovers(neutron, cidrs, docker_ids=()):
 
 @pytest.fixture
 def networks(daemon, neutron):
+    """What a test made (networks, and endpoints and pools that have a remove() too), removed newest first
+    after the test even when it failed, so that a failed run leaves nothing for the next one."""
     made = []
     yield made
     failures = []
@@ -226,6 +228,31 @@ class Endpoint:
     def delete(self):
         return ("/NetworkDriver.DeleteEndpoint", self.ids())
 
+    def remove(self):
+        """DeleteEndpoint and ReleaseAddress as far as needed, in Docker's order; returns the failures."""
+        failures = []
+        steps = ([self.delete()] if self.created else []) + ([self.release_address()] if self.address else [])
+        self.created, self.address = False, None
+        for path, body in steps:
+            status, answer = call(path, body)
+            if status != 200:
+                failures.append((path, status, answer))
+        return failures
+
+
+class Pool:
+    """A pool the wave requested: ReleasePool on removal."""
+
+    def __init__(self, pool_id):
+        self.pool_id = pool_id
+
+    def remove(self):
+        pool_id, self.pool_id = self.pool_id, None
+        if not pool_id:
+            return []
+        status, answer = call("/IpamDriver.ReleasePool", {"PoolID": pool_id})
+        return [] if status == 200 else [("/IpamDriver.ReleasePool", status, answer)]
+
 
 def pool_request(cidr):
     return ("/IpamDriver.RequestPool", {"AddressSpace": "LocalDefault", "Pool": cidr, "SubPool": "",
@@ -268,6 +295,7 @@ def test_mixed_load_is_answered_and_leaves_nothing(daemon, neutron, networks):
     new_eps = eps[:count(10)]            # CreateEndpoint in the wave
     released = eps[count(10):count(30)]  # ReleaseAddress in the wave
     made = eps[count(30):]               # existing endpoints: Join, DeleteEndpoint, OperInfo, Leave
+    networks.extend(eps)
 
     def request(e):
         e.address = ok(*e.request_address())["Address"]
@@ -281,6 +309,8 @@ def test_mixed_load_is_answered_and_leaves_nothing(daemon, neutron, networks):
     in_parallel(lambda e: ok(*e.join()), joined + deleters)
     dropped_pools = [f"10.174.{100 + i}.0/24" for i in range(count(5))]
     pool_ids = in_parallel(lambda c: ok(*pool_request(c))["PoolID"], dropped_pools)
+    dropped = [Pool(p) for p in pool_ids]  # released in the wave; removed after a failure before it
+    networks.extend(dropped)
     to_delete = [ProtocolNetwork(f"10.173.{i}.0/24") for i in range(count(5))]
     to_create = [ProtocolNetwork(f"10.173.{100 + i}.0/24") for i in range(count(5))]
     for n in to_delete + to_create:
@@ -298,6 +328,7 @@ def test_mixed_load_is_answered_and_leaves_nothing(daemon, neutron, networks):
     new_pools = [f"10.174.{i}.0/24" for i in range(count(5))]
     cidrs += dropped_pools + new_pools
     wave_eps = [Endpoint(shared) for _ in range(count(30))]
+    networks.extend(wave_eps)
 
     # ---- the wave ----
     wave = []  # (request, expected status, what to do with the answer)
@@ -323,16 +354,19 @@ def test_mixed_load_is_answered_and_leaves_nothing(daemon, neutron, networks):
 
     # what the wave made is recorded before judging, so that the clean-up below removes it either way
     wrong = []
-    new_pool_ids = []
+    new_pools = []
     for (req, want, made_obj), (status, answer) in zip(wave, answers):
         if status == 200 and isinstance(made_obj, Endpoint):
             made_obj.address = answer["Address"]
         elif status == 200 and isinstance(made_obj, str):
-            new_pool_ids.append(answer["PoolID"])
+            new_pools.append(Pool(answer["PoolID"]))
         elif status == 200 and isinstance(made_obj, ProtocolNetwork):
             made_obj.created = True
         if status != want or (want != 200 and not answer.get("Err")):
             wrong.append((req[0], status, answer))
+    networks.extend(new_pools)
+    for p in dropped:
+        p.pool_id = None
     for n in to_delete:
         n.created = False
     for e in deleters:
@@ -343,20 +377,13 @@ def test_mixed_load_is_answered_and_leaves_nothing(daemon, neutron, networks):
     print(f"{len(wave)} requests at once; {len(wrong)} answered otherwise than expected; answered in "
           f"median {seconds[len(seconds) // 2]:.2f} s, max {seconds[-1]:.2f} s")
 
-    # ---- everything removed through the protocol, in Docker's order ----
-    failures = []
-    for e in eps + wave_eps:
-        steps = ([e.delete()] if e.created else []) + ([e.release_address()] if e.address else [])
-        for path, body in steps:
-            status, answer = call(path, body)
-            if status != 200:
-                failures.append((path, status, answer))
-    for p in new_pool_ids:
-        status, answer = call("/IpamDriver.ReleasePool", {"PoolID": p})
-        if status != 200:
-            failures.append(("ReleasePool", status, answer))
-    for n in reversed(networks):
-        failures += n.remove()
+    # ---- everything removed through the protocol, in Docker's order for each object; objects side by side, as
+    # dockerd removes the endpoints of containers that stop together (a port delete takes Neutron about a second:
+    # one after the other, this was most of the test's time) ----
+    failures = [f for fs in in_parallel(lambda e: e.remove(), eps + wave_eps) for f in fs]
+    failures += [f for fs in in_parallel(lambda p: p.remove(), new_pools) for f in fs]
+    protocol_networks = [n for n in reversed(networks) if isinstance(n, ProtocolNetwork)]
+    failures += [f for fs in in_parallel(lambda n: n.remove(), protocol_networks) for f in fs]
 
     assert not wrong, f"{len(wrong)} of {len(wave)} answers were wrong: {wrong[:5]}"
     assert not failures, f"clean-up through the protocol failed: {failures[:5]}"

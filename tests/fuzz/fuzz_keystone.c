@@ -2,21 +2,19 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "kuryr/keystone.h"
 #include "kuryr/log.h"
+#include "fuzz_input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     kuryr_log_set_level(KURYR_LOG_ERROR);
-    char *body = malloc(size + 1);
+    char *body = fuzz_cstr(data, size);
     if (!body)
         return 0;
-    memcpy(body, data, size);
-    body[size] = '\0';
     static const char *const ifaces[] = {"public", "internal", "admin"};
     kuryr_token_info info = {0};
     kuryr_error err;

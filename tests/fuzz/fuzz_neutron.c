@@ -4,10 +4,10 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "kuryr/log.h"
 #include "kuryr/neutron.h"
+#include "fuzz_input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
@@ -31,11 +31,9 @@ static void parse_all(json_t *o)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     kuryr_log_set_level(KURYR_LOG_ERROR);
-    char *body = malloc(size + 1);
+    char *body = fuzz_cstr(data, size);
     if (!body)
         return 0;
-    memcpy(body, data, size);
-    body[size] = '\0';
     kuryr_error err;
     kuryr_neutron_error_from_response(size ? 400 + data[0] % 200 : 500, body, &err);
     json_t *root = json_loadb((const char *)data, size, JSON_DECODE_ANY, NULL);

@@ -26,7 +26,8 @@ def stack_env():
     for line in out.stdout.splitlines():
         if line.startswith("export "):
             key, _, value = line[len("export "):].partition("=")
-            env[key] = shlex.split(value)[0] if value else ""
+            # The shell would expand "$PATH" in `export PATH=<rig bin>:$PATH` (the Kubernetes rig's line); so do we.
+            env[key] = os.path.expandvars(shlex.split(value)[0]) if value else ""
     return env
 
 

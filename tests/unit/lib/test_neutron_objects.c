@@ -6,6 +6,7 @@
 #include <stdint.h>
 #include <cmocka.h>
 
+#include <stdio.h>
 #include <string.h>
 
 #include "kuryr/neutron.h"
@@ -419,6 +420,227 @@ static void test_list_clear_and_strv(void **state)
     kuryr_trunk_free(NULL);
 }
 
+/* ---- the field tables: each member read from its own attribute --------------------------------------- */
+/* Every attribute of these objects has a value of its own (a string attribute holds its own name, numbers
+ * differ, booleans are the opposite of their default), so a table row that reads a member from the wrong
+ * attribute, with the wrong kind, or not at all fails here. */
+static json_t *load(const char *text)
+{
+    json_error_t e;
+    json_t *obj = json_loads(text, 0, &e);
+    if (!obj)
+        fail_msg("bad test JSON at %d: %s", e.position, e.text);
+    return obj;
+}
+
+#define ASSERT_OWN(o, member, key) assert_string_equal((o)->member, key)
+#define ONLY(v, item) (assert_int_equal((v).n, 1), assert_string_equal((v).items[0], item))
+
+static void test_network_fields(void **state)
+{
+    (void)state;
+    json_t *obj = load("{\"id\": \"id\", \"name\": \"name\", \"status\": \"status\", \"project_id\": \"project_id\", "
+                       "\"tenant_id\": \"tenant_id\", \"mtu\": 11, \"shared\": true, \"admin_state_up\": false, "
+                       "\"revision_number\": 12, \"subnets\": [\"subnets\"], \"tags\": [\"tags\"]}");
+    kuryr_error err = {0};
+    kuryr_network *o = kuryr_network_from_json(obj, &err);
+    assert_non_null(o);
+    ASSERT_OWN(o, id, "id");
+    ASSERT_OWN(o, name, "name");
+    ASSERT_OWN(o, status, "status");
+    ASSERT_OWN(o, project_id, "project_id");
+    assert_int_equal(o->mtu, 11);
+    assert_true(o->shared);
+    assert_false(o->admin_state_up);
+    assert_int_equal(o->revision_number, 12);
+    ONLY(o->subnets, "subnets");
+    ONLY(o->tags, "tags");
+    assert_ptr_equal(o->raw, obj);
+    kuryr_network_free(o);
+    json_decref(obj);
+}
+
+static void test_subnet_fields(void **state)
+{
+    (void)state;
+    json_t *obj = load("{\"id\": \"id\", \"name\": \"name\", \"network_id\": \"network_id\", \"cidr\": \"cidr\", "
+                       "\"gateway_ip\": \"gateway_ip\", \"subnetpool_id\": \"subnetpool_id\", "
+                       "\"project_id\": \"project_id\", \"ip_version\": 21, \"enable_dhcp\": false, "
+                       "\"host_routes\": [{\"destination\": \"destination\", \"nexthop\": \"nexthop\"}], "
+                       "\"tags\": [\"tags\"], \"revision_number\": 22}");
+    kuryr_error err = {0};
+    kuryr_subnet *o = kuryr_subnet_from_json(obj, &err);
+    assert_non_null(o);
+    ASSERT_OWN(o, id, "id");
+    ASSERT_OWN(o, name, "name");
+    ASSERT_OWN(o, network_id, "network_id");
+    ASSERT_OWN(o, cidr, "cidr");
+    ASSERT_OWN(o, gateway_ip, "gateway_ip");
+    ASSERT_OWN(o, subnetpool_id, "subnetpool_id");
+    ASSERT_OWN(o, project_id, "project_id");
+    assert_int_equal(o->ip_version, 21);
+    assert_false(o->enable_dhcp);
+    assert_int_equal(o->n_host_routes, 1);
+    ASSERT_OWN(&o->host_routes[0], destination, "destination");
+    ASSERT_OWN(&o->host_routes[0], nexthop, "nexthop");
+    ONLY(o->tags, "tags");
+    assert_int_equal(o->revision_number, 22);
+    assert_ptr_equal(o->raw, obj);
+    kuryr_subnet_free(o);
+    json_decref(obj);
+}
+
+static void test_subnetpool_fields(void **state)
+{
+    (void)state;
+    /* two booleans with the same default: each is true once, so neither can read the other's attribute */
+    for (int shared = 0; shared < 2; shared++) {
+        char text[512];
+        snprintf(text, sizeof(text),
+                 "{\"id\": \"id\", \"name\": \"name\", \"project_id\": \"project_id\", \"ip_version\": 31, "
+                 "\"default_prefixlen\": 32, \"min_prefixlen\": 33, \"max_prefixlen\": 34, \"shared\": %s, "
+                 "\"is_default\": %s, \"prefixes\": [\"prefixes\"], \"tags\": [\"tags\"], \"revision_number\": 35}",
+                 shared ? "true" : "false", shared ? "false" : "true");
+        json_t *obj = load(text);
+        kuryr_error err = {0};
+        kuryr_subnetpool *o = kuryr_subnetpool_from_json(obj, &err);
+        assert_non_null(o);
+        ASSERT_OWN(o, id, "id");
+        ASSERT_OWN(o, name, "name");
+        ASSERT_OWN(o, project_id, "project_id");
+        assert_int_equal(o->ip_version, 31);
+        assert_int_equal(o->default_prefixlen, 32);
+        assert_int_equal(o->min_prefixlen, 33);
+        assert_int_equal(o->max_prefixlen, 34);
+        assert_int_equal(o->shared, shared);
+        assert_int_equal(o->is_default, !shared);
+        ONLY(o->prefixes, "prefixes");
+        ONLY(o->tags, "tags");
+        assert_int_equal(o->revision_number, 35);
+        assert_ptr_equal(o->raw, obj);
+        kuryr_subnetpool_free(o);
+        json_decref(obj);
+    }
+}
+
+static void test_port_fields(void **state)
+{
+    (void)state;
+    json_t *obj = load("{\"id\": \"id\", \"name\": \"name\", \"network_id\": \"network_id\", "
+                       "\"mac_address\": \"mac_address\", \"status\": \"status\", \"device_owner\": \"device_owner\", "
+                       "\"device_id\": \"device_id\", \"project_id\": \"project_id\", "
+                       "\"binding:host_id\": \"binding:host_id\", \"binding:vif_type\": \"binding:vif_type\", "
+                       "\"binding:vnic_type\": \"binding:vnic_type\", "
+                       "\"binding:vif_details\": {\"k\": \"binding:vif_details\"}, \"admin_state_up\": false, "
+                       "\"fixed_ips\": [{\"subnet_id\": \"subnet_id\", \"ip_address\": \"ip_address\"}], "
+                       "\"allowed_address_pairs\": [{\"ip_address\": \"pair ip_address\", "
+                       "\"mac_address\": \"pair mac_address\"}], \"security_groups\": [\"security_groups\"], "
+                       "\"tags\": [\"tags\"], \"revision_number\": 41}");
+    kuryr_error err = {0};
+    kuryr_port *o = kuryr_port_from_json(obj, &err);
+    assert_non_null(o);
+    ASSERT_OWN(o, id, "id");
+    ASSERT_OWN(o, name, "name");
+    ASSERT_OWN(o, network_id, "network_id");
+    ASSERT_OWN(o, mac_address, "mac_address");
+    ASSERT_OWN(o, status, "status");
+    ASSERT_OWN(o, device_owner, "device_owner");
+    ASSERT_OWN(o, device_id, "device_id");
+    ASSERT_OWN(o, project_id, "project_id");
+    ASSERT_OWN(o, binding_host_id, "binding:host_id");
+    ASSERT_OWN(o, binding_vif_type, "binding:vif_type");
+    ASSERT_OWN(o, binding_vnic_type, "binding:vnic_type");
+    assert_string_equal(json_string_value(json_object_get(o->binding_vif_details, "k")), "binding:vif_details");
+    assert_false(o->admin_state_up);
+    assert_int_equal(o->n_fixed_ips, 1);
+    ASSERT_OWN(&o->fixed_ips[0], subnet_id, "subnet_id");
+    ASSERT_OWN(&o->fixed_ips[0], ip_address, "ip_address");
+    assert_int_equal(o->n_allowed_address_pairs, 1);
+    ASSERT_OWN(&o->allowed_address_pairs[0], ip_address, "pair ip_address");
+    ASSERT_OWN(&o->allowed_address_pairs[0], mac_address, "pair mac_address");
+    ONLY(o->security_groups, "security_groups");
+    ONLY(o->tags, "tags");
+    assert_int_equal(o->revision_number, 41);
+    assert_ptr_equal(o->raw, obj);
+    kuryr_port_free(o);
+    json_decref(obj);
+}
+
+#define SG_RULE_TEXT                                                                                           \
+    "{\"id\": \"id\", \"security_group_id\": \"security_group_id\", \"direction\": \"direction\", "            \
+    "\"ethertype\": \"ethertype\", \"protocol\": \"protocol\", \"remote_ip_prefix\": \"remote_ip_prefix\", "   \
+    "\"remote_group_id\": \"remote_group_id\", \"port_range_min\": 51, \"port_range_max\": 52}"
+
+static void assert_sg_rule_fields(const kuryr_sg_rule *o)
+{
+    ASSERT_OWN(o, id, "id");
+    ASSERT_OWN(o, security_group_id, "security_group_id");
+    ASSERT_OWN(o, direction, "direction");
+    ASSERT_OWN(o, ethertype, "ethertype");
+    ASSERT_OWN(o, protocol, "protocol");
+    ASSERT_OWN(o, remote_ip_prefix, "remote_ip_prefix");
+    ASSERT_OWN(o, remote_group_id, "remote_group_id");
+    assert_int_equal(o->port_range_min, 51);
+    assert_int_equal(o->port_range_max, 52);
+    assert_non_null(o->raw);
+}
+
+static void test_security_group_fields(void **state)
+{
+    (void)state;
+    json_t *rule = load(SG_RULE_TEXT);
+    kuryr_error err = {0};
+    kuryr_sg_rule *r = kuryr_sg_rule_from_json(rule, &err);
+    assert_non_null(r);
+    assert_sg_rule_fields(r);
+    assert_ptr_equal(r->raw, rule);
+    kuryr_sg_rule_free(r);
+    json_decref(rule);
+
+    json_t *obj = load("{\"id\": \"id\", \"name\": \"name\", \"description\": \"description\", "
+                       "\"project_id\": \"project_id\", \"security_group_rules\": [" SG_RULE_TEXT "], "
+                       "\"tags\": [\"tags\"], \"revision_number\": 53}");
+    kuryr_security_group *o = kuryr_security_group_from_json(obj, &err);
+    assert_non_null(o);
+    ASSERT_OWN(o, id, "id");
+    ASSERT_OWN(o, name, "name");
+    ASSERT_OWN(o, description, "description");
+    ASSERT_OWN(o, project_id, "project_id");
+    assert_int_equal(o->n_rules, 1);
+    assert_sg_rule_fields(&o->rules[0]);
+    ONLY(o->tags, "tags");
+    assert_int_equal(o->revision_number, 53);
+    assert_ptr_equal(o->raw, obj);
+    kuryr_security_group_free(o);
+    json_decref(obj);
+}
+
+static void test_trunk_fields(void **state)
+{
+    (void)state;
+    json_t *obj = load("{\"id\": \"id\", \"name\": \"name\", \"port_id\": \"port_id\", \"status\": \"status\", "
+                       "\"project_id\": \"project_id\", \"sub_ports\": [{\"port_id\": \"sub port_id\", "
+                       "\"segmentation_type\": \"segmentation_type\", \"segmentation_id\": 61}], "
+                       "\"tags\": [\"tags\"], \"revision_number\": 62}");
+    kuryr_error err = {0};
+    kuryr_trunk *o = kuryr_trunk_from_json(obj, &err);
+    assert_non_null(o);
+    ASSERT_OWN(o, id, "id");
+    ASSERT_OWN(o, name, "name");
+    ASSERT_OWN(o, port_id, "port_id");
+    ASSERT_OWN(o, status, "status");
+    ASSERT_OWN(o, project_id, "project_id");
+    assert_int_equal(o->n_sub_ports, 1);
+    ASSERT_OWN(&o->sub_ports[0], port_id, "sub port_id");
+    ASSERT_OWN(&o->sub_ports[0], segmentation_type, "segmentation_type");
+    assert_int_equal(o->sub_ports[0].segmentation_id, 61);
+    ONLY(o->tags, "tags");
+    assert_int_equal(o->revision_number, 62);
+    assert_ptr_equal(o->raw, obj);
+    kuryr_trunk_free(o);
+    json_decref(obj);
+}
+
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -436,6 +658,12 @@ int main(void)
         cmocka_unit_test(test_lenient_values),
         cmocka_unit_test(test_mutations),
         cmocka_unit_test(test_list_clear_and_strv),
+        cmocka_unit_test(test_network_fields),
+        cmocka_unit_test(test_subnet_fields),
+        cmocka_unit_test(test_subnetpool_fields),
+        cmocka_unit_test(test_port_fields),
+        cmocka_unit_test(test_security_group_fields),
+        cmocka_unit_test(test_trunk_fields),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
 }
