@@ -41,6 +41,8 @@ _k8s_stack_running() { grep -qx "running=1" "$K8S_STACK_BASE/stack.state" 2>/dev
 _k8s_cni_pick() {
     local want=${K8S_CNI_WANT:-${KURYR_K8S_CNI:-auto}} b missing=""
     for b in $(_k8s_kuryr_bins); do [ -x "$b" ] || missing+=" $b"; done
+    # a controller without the pod handlers would leave every pod waiting for its port
+    for b in controller/vif.c controller/kuryrport.c; do [ -f "$K8S_REPO/$b" ] || missing+=" $K8S_REPO/$b"; done
     case $want in
         bridge) K8S_CNI=bridge ;;
         kuryr)
@@ -97,6 +99,7 @@ ovs_bridge = br-int
 
 [cni_daemon]
 socket_path = $K8S_KURYR_SOCK
+node_name = $K8S_NODE_NAME
 node_port = true
 
 [health_server]
