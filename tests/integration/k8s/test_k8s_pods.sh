@@ -7,6 +7,9 @@
 #   probe       a pod with an HTTP readiness probe (busybox httpd) becomes Ready: kubelet reaches the pod's IP,
 #               which only the node's own port into the pod network makes possible
 #   scale 0     no pod port left on the pod network (the node port excepted) and none of their host devices
+#   kill        kuryr-k8s-controller, and then kuryr-daemon, SIGKILLed (and started again) while 30 pods are being
+#               created and again while they are being deleted: all 30 end Running, then all gone; no orphaned
+#               port (a pod port whose pod does not exist), no pod with two ports, no host device left
 # Skips (77) unless the rig runs Kuryr-C (KURYR_K8S_CNI=kuryr). Leaves its namespace deleted.
 set -uo pipefail
 . "$(dirname "$0")/rig.sh"
@@ -136,3 +139,93 @@ while read -r id; do
 done < <(/usr/bin/python3 -c 'import json,sys; [print(p["id"]) for p in map(json.loads, open(sys.argv[1]))
                                 if not p["name"].startswith("kubelet-")]' "$work/ports")
 [ -z "$devs" ] && pass "scale 0: no host device of theirs left" || fail "scale 0: devices left:$devs"
+
+# ---- kill ------------------------------------------------------------------------------------------------
+# restart NAME: SIGKILL the rig's process NAME and start the same binary again with the rig's kuryr.conf.
+restart() {
+    local name=$1 pid exe i
+    pid=$(_k8s_pid "$name") || { fail "kill: $name is not running"; return 1; }
+    exe=$(readlink "/proc/$pid/exe")
+    kill -KILL "$pid"
+    for ((i = 0; i < 100; i++)); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    _k8s_start "$name" "$exe" --config-file "$K8S_KURYR_CONF" >/dev/null || { fail "kill: $name did not start again"; return 1; }
+    disown -a  # the rig's process now, not this shell's job
+}
+
+# wait_count WHAT CMD N OP: polls until CMD's line count OP N (a liveness cap, not a timing assertion).
+wait_count() {
+    local i n
+    for ((i = 0; i < 600; i++)); do
+        n=$(eval "$2" 2>/dev/null | grep -c . || true)
+        [ "$n" "$4" "$3" ] && return 0
+        sleep 0.2
+    done
+    fail "kill: timed out waiting for $1 (at $n)"
+    return 1
+}
+
+kill_round() {
+    local name=$1 dep=kill-${1#kuryr-} uids live orphans dups devs
+    cat <<EOF | kubectl apply -f - >/dev/null || fail "kill $name: apply"
+apiVersion: apps/v1
+kind: Deployment
+metadata: {name: $dep, namespace: $ns}
+spec:
+  replicas: 30
+  selector: {matchLabels: {app: $dep}}
+  template:
+    metadata: {labels: {app: $dep}}
+    spec:
+      terminationGracePeriodSeconds: 1
+      containers:
+      - {name: busybox, image: $KURYR_K8S_BUSYBOX_IMAGE, imagePullPolicy: Never, command: [sleep, "3600"]}
+EOF
+    # mid-creation: some pods have their KuryrPort, most are not Running yet
+    wait_count "KuryrPorts of $dep" "kubectl -n $ns get kp -o name" 5 -ge && restart "$name"
+    if kubectl -n "$ns" rollout status "deployment/$dep" --timeout=900s >/dev/null; then
+        pass "kill $name while creating: all 30 pods Running"
+    else
+        fail "kill $name while creating: $(kubectl -n "$ns" get pods -l app="$dep" --no-headers | grep -vc Running) not Running"
+    fi
+    uids=$(kubectl -n "$ns" get pods -l app="$dep" -o jsonpath='{range .items[*]}{.metadata.uid}{"\n"}{end}')
+    neutron_ports >"$work/kill-$name"
+    dups=$(grep -F -f <(printf '"device_id": "%s"\n' $uids) "$work/kill-$name" |
+        /usr/bin/python3 -c 'import json,sys,collections; c=collections.Counter(json.loads(l)["device_id"] for l in sys.stdin); print(sum(1 for v in c.values() if v != 1))')
+    [ "$dups" = 0 ] && [ "$(grep -cF -f <(printf '"device_id": "%s"\n' $uids) "$work/kill-$name")" = 30 ] &&
+        pass "kill $name while creating: one port per pod" || fail "kill $name while creating: $dups pods with more than one port"
+    # mid-deletion
+    kubectl -n "$ns" scale "deployment/$dep" --replicas=0 >/dev/null
+    wait_count "half of $dep deleted" "kubectl -n $ns get pods -l app=$dep -o name" 15 -le && restart "$name"
+    if kubectl -n "$ns" wait --for=delete pod -l app="$dep" --timeout=600s >/dev/null 2>&1; then
+        pass "kill $name while deleting: all pods gone"
+    else
+        fail "kill $name while deleting: $(kubectl -n "$ns" get pods -l app="$dep" --no-headers | wc -l) pods left"
+    fi
+    # orphans: pod ports (not the node port) whose device_id is no existing pod's uid. A port whose create
+    # the kill cut short is the controller's to find and delete; it gets a bounded while (a liveness cap).
+    local i
+    for ((i = 0; i < 30; i++)); do
+        live=$(kubectl get pods -A -o jsonpath='{range .items[*]}{.metadata.uid}{"\n"}{end}')
+        neutron_ports >"$work/kill-$name-after"
+        orphans=$(LIVE="$live" /usr/bin/python3 -c '
+import json, os, sys
+live = set(os.environ["LIVE"].split())
+print(" ".join(p["id"] for p in map(json.loads, open(sys.argv[1]))
+               if not p["name"].startswith("kubelet-") and p["owner"] == "compute:kuryr" and p["device_id"] not in live))
+' "$work/kill-$name-after")
+        [ -z "$orphans" ] && break
+        [ $i = 0 ] && echo "kill $name: ports without a pod, waiting for the controller: $orphans"
+        sleep 5
+    done
+    [ -z "$orphans" ] && pass "kill $name: no orphaned port" || fail "kill $name: orphaned ports: $orphans"
+    devs=""
+    for id in $(/usr/bin/python3 -c 'import json,sys; [print(p["id"]) for p in map(json.loads, open(sys.argv[1]))
+                                      if not p["name"].startswith("kubelet-")]' "$work/kill-$name"); do
+        ip link show "tap${id:0:11}" >/dev/null 2>&1 && devs+=" tap${id:0:11}"
+    done
+    [ -z "$devs" ] && pass "kill $name: no host device left" || fail "kill $name: devices left:$devs"
+    kubectl -n "$ns" delete deployment "$dep" --wait=true >/dev/null 2>&1
+}
+
+kill_round kuryr-k8s-controller
+kill_round kuryr-daemon
