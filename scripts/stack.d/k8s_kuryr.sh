@@ -11,7 +11,7 @@
 #   processes kuryr-k8s-controller and kuryr-daemon from the build (KURYR_BUILD_DIR, default build/), plain
 #             processes with pid files and logs like the rig's others, stopped by down
 # The node is named as Neutron knows this host (its agent's host name), so that binding:host_id = the pod's
-# node binds. `--cni bridge` (KURYR_K8S_CNI=bridge) keeps Debian's bridge plugin, the benchmark baseline; the
+# node binds. `--cni bridge` (or KURYR_RIG_CNI=bridge) keeps Debian's bridge plugin, the benchmark baseline; the
 # default (auto) takes Kuryr-C when the stack runs and the build has all three binaries, else the bridge.
 
 _k8s_kuryr_vars() {
@@ -37,9 +37,10 @@ _k8s_kuryr_bins() {
 
 _k8s_stack_running() { grep -qx "running=1" "$K8S_STACK_BASE/stack.state" 2>/dev/null; }
 
-# Sets K8S_CNI (kuryr | bridge) from K8S_CNI_WANT / KURYR_K8S_CNI (kuryr | bridge | auto) and records it.
+# Sets K8S_CNI (kuryr | bridge) from K8S_CNI_WANT (--cni) or KURYR_RIG_CNI (kuryr | bridge | auto) and records it.
+# (Not KURYR_K8S_CNI: k8s_env exports that one, the running rig's, so a loaded environment would pin the next up.)
 _k8s_cni_pick() {
-    local want=${K8S_CNI_WANT:-${KURYR_K8S_CNI:-auto}} b missing=""
+    local want=${K8S_CNI_WANT:-${KURYR_RIG_CNI:-auto}} b missing=""
     for b in $(_k8s_kuryr_bins); do [ -x "$b" ] || missing+=" $b"; done
     # a controller without the pod handlers would leave every pod waiting for its port
     for b in controller/vif.c controller/kuryrport.c; do [ -f "$K8S_REPO/$b" ] || missing+=" $K8S_REPO/$b"; done
