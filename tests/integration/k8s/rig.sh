@@ -5,12 +5,18 @@
 #   rig_detach   takes the rig down again if rig_attach brought it up (call it from the test's cleanup)
 # scripts/test's k8s round brings the rig up once (scripts/stack up --k8s) before its tests, so there every
 # test attaches to that one rig; run alone, a test brings up and takes down its own.
+#   pass/fail/skip  a check's outcome (counted in passed/failed; skip exits 77)
 # Sets repo, sources scripts/stack.d/k8s.sh with its K8S_ variables, and loads k8s_env (KUBECONFIG, PATH).
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 # shellcheck source=../../../scripts/stack.d/k8s.sh
 . "$repo/scripts/stack.d/k8s.sh"
 _k8s_vars
 rig_started=0
+
+passed=0 failed=0
+pass() { echo "PASS: $*"; passed=$((passed + 1)); }
+fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
+skip() { echo "SKIP: $*"; exit 77; }
 
 rig_attach() {
     [ "$(id -u)" = 0 ] || { echo "SKIP: needs root"; exit 77; }

@@ -23,11 +23,6 @@ kills=${KURYR_HA_KILLS:-20}
 ns=kube-system
 lease=kuryr-k8s-controller
 
-passed=0 failed=0
-pass() { echo "PASS: $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
-skip() { echo "SKIP: $*"; exit 77; }
-
 [ "$(id -u)" = 0 ] || skip "needs root"
 [ -x "$bin" ] || { echo "FAIL: no controller binary at $bin"; exit 1; }
 rig_attach

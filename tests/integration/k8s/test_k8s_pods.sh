@@ -14,11 +14,6 @@
 set -uo pipefail
 . "$(dirname "$0")/rig.sh"
 
-passed=0 failed=0
-pass() { echo "PASS: $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
-skip() { echo "SKIP: $*"; exit 77; }
-
 rig_attach
 [ "${KURYR_K8S_CNI:-}" = kuryr ] || skip "the rig's CNI is ${KURYR_K8S_CNI:-bridge}, not Kuryr-C"
 if [ -z "${OS_CLIENT_CONFIG_FILE:-}" ]; then eval "$("$repo/scripts/stack" env)" || skip "no stack"; fi

@@ -10,10 +10,6 @@
 set -uo pipefail
 . "$(dirname "$0")/rig.sh"
 
-passed=0 failed=0
-pass() { echo "PASS: $*"; passed=$((passed + 1)); }
-fail() { echo "FAIL: $*"; failed=$((failed + 1)); }
-skip() { echo "SKIP: $*"; exit 77; }
 finish() { echo "k8s_rig: $passed passed, $failed failed"; [ "$failed" = 0 ] && exit 0 || exit 1; }
 
 [ "$(id -u)" = 0 ] || skip "needs root"

@@ -18,7 +18,6 @@ checker=${KURYR_WATCH_CHECK_BIN:-$repo/build/tests/integration/k8s/k8s_watch_che
 objects=${KURYR_WATCH_OBJECTS:-500}
 ns=kuryr-watch-test-$$
 
-skip() { echo "SKIP: $*"; exit 77; }
 [ "$(id -u)" = 0 ] || skip "needs root"
 [ -x "$checker" ] || { echo "FAIL: no checker at $checker"; exit 1; }
 rig_attach
