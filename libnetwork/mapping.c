@@ -12,6 +12,7 @@
 #include "kuryr/grow.h"
 #include "kuryr/log.h"
 #include "kuryr/net_cache.h"
+#include "kuryr/node_port.h"
 #include "kuryr/owner.h"
 #include "kuryr/subnet_cache.h"
 #include "names.h"
@@ -141,6 +142,11 @@ void kl_subnet_cache_drop_net(kl_plugin *p, const char *net_id)
 bool kl_port_is_mine(const kl_plugin *p, const kuryr_port *port)
 {
     const char *desc = json_string_value(json_object_get(port->raw, "description"));
+    /* A Kubernetes pod's port (its cluster's marker) or a node's own port is bound to this host too when the
+     * host is also a Kubernetes node, and may sit on a network Docker uses (-o neutron.net.uuid): never ours. */
+    if (kuryr_owner_any(&port->tags, KURYR_OWNER_CLUSTER) ||
+        (port->name && !strncmp(port->name, KURYR_NODE_PORT_PREFIX, strlen(KURYR_NODE_PORT_PREFIX))))
+        return false;
     if (port->binding_host_id && *port->binding_host_id)
         return strcmp(port->binding_host_id, p->hostname) == 0;
     return kuryr_owner_tagged(&port->tags, KURYR_OWNER_HOST, p->hostname) || kuryr_doubt_marker_of(desc, p->hostname);

@@ -52,6 +52,8 @@
 #define P_OTHER_IPAM "bc999999-0000-4000-8000-00000000000c"
 #define P_OTHER_LATE "bd999999-0000-4000-8000-00000000000d"
 #define P_UPSTREAM_IPAM "be999999-0000-4000-8000-00000000000e"
+#define P_POD "bf999999-0000-4000-8000-00000000000f"
+#define P_NODE "c0999999-0000-4000-8000-000000000010"
 #define P_MISSING "f0000000-0000-4000-8000-000000000001"
 #define P_MISSING2 "f0000000-0000-4000-8000-000000000002"
 #define P_MISSING3 "f0000000-0000-4000-8000-000000000003"
@@ -107,7 +109,12 @@ static const char *PORTS =
     IPAM_PORT(P_OTHER_IPAM, NN_LIVE, "\"compute:kuryr\", " THEIRS, "", "10.0.0.13") ","
     IPAM_PORT(P_OTHER_LATE, NN_LIVE, "", "kuryr-create-00112233445566778899aabbccddeeff@node2", "10.0.0.14") ","
     /* upstream's unbound IPAM port: any host's, so no host's to delete */
-    IPAM_PORT(P_UPSTREAM_IPAM, NN_LIVE, "\"compute:kuryr\"", "", "10.0.0.15")
+    IPAM_PORT(P_UPSTREAM_IPAM, NN_LIVE, "\"compute:kuryr\"", "", "10.0.0.15") ","
+    /* this host is also a Kubernetes node: a pod's port (its cluster's marker) and the node's own port, bound
+     * here, on a network whose Docker network is gone (as when Docker used the pod network): not Docker's */
+    KPORT(P_POD, NN_GONE, "default/pod-a", "0f0f0f0f-0000-4000-8000-000000000001",
+          "\"tags\": [\"kuryr.cluster:kubernetes\"], " OLD) ","
+    KPORT(P_NODE, NN_GONE, "kubelet-node1", "kubelet-node1", "\"tags\": [" MINE "], " OLD)
     "]}";
 
 #define KNET(id, docker, tags) \
@@ -339,6 +346,8 @@ static void test_removes_only_orphans(void **state)
     assert_true(requested(f, "DELETE", "/v2.0/ports/" P_IN_GONE_NET));
     assert_true(requested(f, "DELETE", "/v2.0/ports/" P_LATE));
     assert_false(requested(f, "DELETE", "/v2.0/ports/" P_LOOKALIKE));
+    assert_false(requested(f, "DELETE", "/v2.0/ports/" P_POD));
+    assert_false(requested(f, "DELETE", "/v2.0/ports/" P_NODE));
     assert_true(requested(f, "PUT", "/v2.0/ports/" P_EXISTING));
     assert_true(requested(f, "DELETE", "/v2.0/security-groups/" SG_GONE));
     assert_true(requested(f, "DELETE", "/v2.0/security-groups/" SG_MINE_PORTLESS));
