@@ -40,7 +40,9 @@ tag=h20d$$
 ns=kuryr-daemon-test-$$
 netns=kuryr-dtest-$$
 netns2=kuryr-dtest2-$$
-node=${KURYR_K8S_NODE:-$(kubectl get nodes -o jsonpath='{.items[0].metadata.name}')}
+# The daemon runs as a node of its own name (its port is still bound to the agent's host): its GC acts on
+# every attachment record of its node, and must never reach the pods the rig's own daemon plugged.
+node=kuryr-daemon-test-node-$$
 work=$(mktemp -d /tmp/kuryr-daemon-test.XXXXXX)
 sock=$work/cni.sock
 hport=$((20000 + $$ % 10000))
