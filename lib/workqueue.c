@@ -18,6 +18,7 @@
 #define DEFAULT_WORKERS 2
 #define DEFAULT_BACKOFF_INITIAL_MS 100
 #define DEFAULT_BACKOFF_MAX_MS 30000
+#define DEFAULT_POLL_INTERVAL_MS 1000
 #define MIN_BUCKETS 64
 
 typedef enum { QUEUED, RUNNING, BACKING_OFF } entry_state;
@@ -49,7 +50,7 @@ struct kuryr_workqueue {
     bool stopping;
     kuryr_work_fn fn;
     void *userdata;
-    long backoff_initial_ms, backoff_max_ms;
+    long backoff_initial_ms, backoff_max_ms, poll_interval_ms;
     char name[32];
     unsigned nthreads;
     pthread_t *threads;
@@ -252,7 +253,7 @@ static void settle(kuryr_workqueue *q, entry *e, kuryr_work_result r)
 {
     if (r == KURYR_WORK_RETRY)
         q->st.retries++;
-    else {
+    else if (r == KURYR_WORK_DONE) { /* a poll keeps its attempt count and its backoff as they are */
         e->attempt = 0;
         kuryr_backoff_reset(&e->backoff);
     }
@@ -267,6 +268,8 @@ static void settle(kuryr_workqueue *q, entry *e, kuryr_work_result r)
             make_ready(q, e);
     } else if (r == KURYR_WORK_RETRY) {
         make_waiting(q, e, kuryr_mono_s() + (double)kuryr_backoff_next(&e->backoff) / 1000.0);
+    } else if (r == KURYR_WORK_POLL) {
+        make_waiting(q, e, kuryr_mono_s() + (double)q->poll_interval_ms / 1000.0);
     } else {
         forget(q, e);
     }
@@ -309,6 +312,7 @@ kuryr_workqueue *kuryr_workqueue_new(const kuryr_workqueue_opts *opts, kuryr_wor
     q->nthreads = opts && opts->workers ? opts->workers : DEFAULT_WORKERS;
     q->backoff_initial_ms = DEFAULT_BACKOFF_INITIAL_MS;
     q->backoff_max_ms = DEFAULT_BACKOFF_MAX_MS;
+    q->poll_interval_ms = opts && opts->poll_interval_ms > 0 ? opts->poll_interval_ms : DEFAULT_POLL_INTERVAL_MS;
     if (opts && opts->backoff_initial_ms > 0)
         q->backoff_initial_ms = opts->backoff_initial_ms;
     if (opts && opts->backoff_max_ms > 0)

@@ -29,6 +29,9 @@
 typedef enum {
     KURYR_WORK_DONE = 0, /* handled; forget the key (unless it was added again meanwhile) */
     KURYR_WORK_RETRY,    /* failed for now; run it again after the backoff */
+    KURYR_WORK_POLL,     /* nothing failed, but what it waits for (a port turning ACTIVE) is not there yet: run
+                          * it again after the queue's poll interval, which does not grow as a backoff does
+                          * (attempt keeps counting, so the handler can bound its polls) */
 } kuryr_work_result;
 
 /* Called on a worker thread. attempt is 1 on the first run after an add, 2.. on retries. */
@@ -38,6 +41,7 @@ typedef struct {
     unsigned workers;      /* keys handled in parallel; 0 means 2 */
     long backoff_initial_ms; /* first retry delay; 0 = 100 ms (jittered down to half, see kuryr/clock.h) */
     long backoff_max_ms;     /* retry delays double up to this; 0 = 30 s */
+    long poll_interval_ms;   /* KURYR_WORK_POLL's delay; 0 = 1 s */
     const char *name;      /* for logs and thread names ("kp", "pods"); may be NULL */
 } kuryr_workqueue_opts;
 

@@ -31,6 +31,7 @@ typedef struct {
     unsigned attempts[NKEYS][8];
     bool gate_open;          /* handlers block until it opens */
     int fail_first[NKEYS];   /* this many runs of the key ask for a retry */
+    int poll_first[NKEYS];   /* then this many runs ask to be polled again */
     int done[NKEYS];
     atomic_int version[NKEYS];   /* bumped by the test before each add */
     int seen_version[NKEYS];     /* version read when the last run started */
@@ -75,6 +76,9 @@ static kuryr_work_result handler(const char *key, unsigned attempt, void *ud)
     if (P.fail_first[k] > 0) {
         P.fail_first[k]--;
         r = KURYR_WORK_RETRY;
+    } else if (P.poll_first[k] > 0) {
+        P.poll_first[k]--;
+        r = KURYR_WORK_POLL;
     } else {
         P.done[k]++;
         P.seen_version[k] = ver;
@@ -208,6 +212,28 @@ static void test_retry_with_backoff_counts_attempts(void **state)
     kuryr_workqueue_stats st;
     kuryr_workqueue_get_stats(q, &st);
     assert_int_equal(st.retries, 3);
+    kuryr_workqueue_free(q);
+}
+
+/* A poll runs again after the poll interval, not the backoff (a minute here: the test would hang on it), and its
+ * attempts keep counting so that the handler can bound its polls; it is no failure. */
+static void test_poll_runs_again_after_the_poll_interval(void **state)
+{
+    (void)state;
+    probe_reset(true);
+    P.poll_first[4] = 3;
+    kuryr_workqueue_opts o = {.workers = 1, .backoff_initial_ms = 60000, .backoff_max_ms = 60000,
+                              .poll_interval_ms = 1, .name = "test"};
+    kuryr_workqueue *q = kuryr_workqueue_new(&o, handler, NULL);
+    assert_non_null(q);
+    add(q, 4);
+    wait_done(4, 1);
+    assert_int_equal(P.runs[4], 4);
+    for (unsigned i = 0; i < 4; i++)
+        assert_int_equal(P.attempts[4][i], i + 1);
+    kuryr_workqueue_stats st;
+    kuryr_workqueue_get_stats(q, &st);
+    assert_int_equal(st.retries, 0);
     kuryr_workqueue_free(q);
 }
 
@@ -417,6 +443,7 @@ int main(void)
         cmocka_unit_test(test_adds_while_queued_coalesce),
         cmocka_unit_test(test_add_while_running_runs_again_once),
         cmocka_unit_test(test_retry_with_backoff_counts_attempts),
+        cmocka_unit_test(test_poll_runs_again_after_the_poll_interval),
         cmocka_unit_test(test_add_during_backoff_runs_at_once),
         cmocka_unit_test(test_no_change_lost_under_concurrency),
         cmocka_unit_test(test_stop_forgets_pending_and_refuses_adds),
