@@ -150,7 +150,7 @@ static kuryr_work_result work(const char *qkey, unsigned attempt, void *ud)
     kc_metrics_handled(h, kuryr_mono_s() - t0, r == KURYR_WORK_RETRY);
     if (r == KURYR_WORK_RETRY)
         KLOG_DEBUG("retry %u", attempt);
-    else if (deleted)
+    else if (deleted && r == KURYR_WORK_DONE) /* a poll still needs the last state */
         tomb_drop(c, qkey, obj);
     kuryr_log_ctx_clear();
     json_decref(obj);

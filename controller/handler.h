@@ -5,7 +5,8 @@
  * the key "<handler index>/<namespace>/<name>". A worker then calls the handler's handle() with the object's
  * newest cached state, or, once it is gone from the API, with its last known state and `deleted` set. So a
  * handler is written as a reconciler: make the world match the object, idempotently, whatever happened in
- * between; return KURYR_WORK_RETRY to be called again after a backoff.
+ * between; return KURYR_WORK_RETRY to be called again after a backoff,
+ * or KURYR_WORK_POLL to look again after a short fixed interval (waiting for something that is not a failure).
  *
  * Adding a handler (issue 20 adds vif and kuryrport): write <name>.c with a kc_handler_def, declare it below,
  * and list it in kc_handler_registry (handler.c). Its name must be one of [kubernetes] enabled_handlers'

@@ -20,9 +20,11 @@
 #include "kuryr/keystone.h"
 #include "kuryr/log.h"
 
-/* Activation polls with the queue's backoff (0.5 s doubling to 60 s): about 6 minutes, well past kubelet's
- * sandbox timeout, then a Warning Event instead of polling forever. Any change of the KuryrPort starts over. */
-#define ACTIVATION_ATTEMPTS 12
+/* Activation polls Neutron at the queue's poll interval (1 s; the port turns ACTIVE a moment after the daemon
+ * plugged it, and a growing backoff noticed it up to ~50 s late, all of it pod start time) for about 5 minutes,
+ * past kubelet's 4-minute sandbox timeout, then a Warning Event instead of polling forever. Any change of the
+ * KuryrPort starts over. */
+#define ACTIVATION_ATTEMPTS 300
 #define COMPONENT "kuryr-k8s-controller"
 
 typedef struct {
@@ -259,7 +261,7 @@ static int activate(const kc_event *ev, kuryr_k8s_vif *vif, kuryr_work_result *r
         warn(ev, "PortNotActive", msg);
         *res = KURYR_WORK_DONE;
     } else {
-        *res = KURYR_WORK_RETRY;
+        *res = KURYR_WORK_POLL;
     }
     return 0;
 }
@@ -315,7 +317,7 @@ static kuryr_work_result reconcile(const kc_event *ev, const char *uid, const ch
     if (write_status(ev, &vif, &err) < 0)
         return failed("writing status.vifs", &err);
     KLOG_INFO("kuryrport: %s: VIF written (port %s, %s)", ev->key, vif.port_id, vif.ips[0].address);
-    return vif.active ? KURYR_WORK_DONE : KURYR_WORK_RETRY;
+    return vif.active ? KURYR_WORK_DONE : KURYR_WORK_POLL;
 }
 
 static kuryr_work_result kp_handle(const kc_event *ev)

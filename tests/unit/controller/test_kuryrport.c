@@ -68,7 +68,7 @@ static void test_new_port(void **state)
     snprintf(answer, sizeof(answer), "{\"port\": %s}", port);
     test_httpd_answer(fx.srv, "POST", "/v2.0/ports", 201, answer);
     json_t *kp = fx_kuryrport();
-    assert_int_equal(pod_fixture_run(&fx, H, kp, false, 1), KURYR_WORK_RETRY); /* written, not active yet */
+    assert_int_equal(pod_fixture_run(&fx, H, kp, false, 1), KURYR_WORK_POLL); /* written, not active yet */
     assert_int_equal(fx_count(&fx, "POST", "/v2.0/ports"), 1);
     json_t *root = body_of(fx_find(&fx, "POST", "/v2.0/ports", 0, NULL)), *body = json_object_get(root, "port");
     assert_string_equal(json_string_value(json_object_get(body, "device_owner")), "compute:kuryr");
@@ -115,7 +115,7 @@ static void test_crash_replay_makes_no_second_port(void **state)
     test_httpd_answer(fx.srv, "GET", PORTS_OF_POD, 200, answer);
     test_httpd_answer(fx.srv, "POST", "/v2.0/ports", 201, "{}");
     json_t *kp = fx_kuryrport();
-    assert_int_equal(pod_fixture_run(&fx, H, kp, false, 1), KURYR_WORK_RETRY);
+    assert_int_equal(pod_fixture_run(&fx, H, kp, false, 1), KURYR_WORK_POLL);
     assert_int_equal(fx_count(&fx, "POST", "/v2.0/ports"), 0);
     const test_httpd_request *q = fx_find(&fx, "GET", PORTS_OF_POD, 0, NULL);
     assert_true(strstr(q->path, "device_owner=compute%3Akuryr") || strstr(q->path, "device_owner=compute:kuryr"));
@@ -161,7 +161,7 @@ static void test_activation(void **state)
     snprintf(answer2, sizeof(answer2), "{\"port\": %s}", up);
     test_httpd_answer(fx.srv, "GET", "/v2.0/ports/" FX_PORT, 200, answer2);
     json_t *kp = kp_with_vif(false);
-    assert_int_equal(pod_fixture_run(&fx, H, kp, false, 1), KURYR_WORK_RETRY); /* DOWN: polled again */
+    assert_int_equal(pod_fixture_run(&fx, H, kp, false, 1), KURYR_WORK_POLL); /* DOWN: polled again */
     assert_int_equal(fx_count(&fx, "PATCH", FX_KP_PATH), 0);
     assert_int_equal(pod_fixture_run(&fx, H, kp, false, 2), KURYR_WORK_DONE); /* ACTIVE: written */
     kuryr_k8s_vif vif;
@@ -195,7 +195,8 @@ static void test_activation_bounded(void **state)
     snprintf(answer, sizeof(answer), "{\"port\": %s}", down);
     test_httpd_answer(fx.srv, "GET", "/v2.0/ports/" FX_PORT, 200, answer);
     json_t *kp = kp_with_vif(false);
-    assert_int_equal(pod_fixture_run(&fx, H, kp, false, 12), KURYR_WORK_DONE);
+    assert_int_equal(pod_fixture_run(&fx, H, kp, false, 299), KURYR_WORK_POLL);
+    assert_int_equal(pod_fixture_run(&fx, H, kp, false, 300), KURYR_WORK_DONE);
     json_t *ev = body_of(fx_find(&fx, "POST", "/api/v1/namespaces/" FX_NS "/events", 0, NULL));
     assert_string_equal(json_string_value(json_object_get(ev, "reason")), "PortNotActive");
     json_decref(ev);
