@@ -44,4 +44,9 @@ docker_down() {
     fi
     stop_pid dockerd 30
     rm -f "$DOCKER_SOCK"
+    # dockerd bind-mounts its default netns under its exec root and leaves the mount behind when it exits
+    if mountpoint -q /run/kuryr-docker/netns/default 2> /dev/null; then
+        umount /run/kuryr-docker/netns/default 2> /dev/null || true
+    fi
+    rm -rf /run/kuryr-docker 2> /dev/null || true
 }
