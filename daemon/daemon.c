@@ -33,7 +33,7 @@ void kd_node_name(const kuryr_config *cfg, char out[KD_NODE_MAX + 1])
     /* Kubernetes node names are lowercase: a host name is lowercased the way kubelet does it. */
     for (char *c = buf; *c; c++)
         *c = (char)tolower((unsigned char)*c);
-    snprintf(out, KD_NODE_MAX + 1, "%s", buf);
+    snprintf(out, KD_NODE_MAX + 1, "%.*s", KD_NODE_MAX, buf); /* a label value's limit */
 }
 
 void kd_wait_change(kd_daemon *d, double deadline)

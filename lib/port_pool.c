@@ -208,9 +208,10 @@ static char *key_string(const kuryr_pool_key *key)
         free(s);
         return NULL;
     }
-    memcpy(sgs, key->security_groups, n * sizeof(*sgs));
-    if (n)
+    if (n) { /* memcpy from or to NULL is undefined even for 0 bytes */
+        memcpy(sgs, key->security_groups, n * sizeof(*sgs));
         qsort(sgs, n, sizeof(*sgs), cmp_str);
+    }
     int o = snprintf(s, len, "%s|%s|%s", key->subnet_id, key->project_id ? key->project_id : "",
                      key->security_groups ? "sg:" : "");
     for (size_t i = 0; i < n; i++)
