@@ -2,7 +2,11 @@
 # Sourced by the rig's integration tests: one bring-up preamble for all of them.
 #   rig_attach   uses the running rig, or brings one up (rig_started=1) when none runs; exits 77 when it
 #                cannot (not root, no Go toolchain to build the rig)
-#   rig_detach   takes the rig down again if rig_attach brought it up (call it from the test's cleanup)
+#   rig_detach   takes the rig down again if rig_attach brought it up (call it from the test's cleanup), and
+#                lets a paused controller go on
+#   rig_pause_controller  stops (SIGSTOP) the rig's own kuryr-k8s-controller, when a Kuryr-C rig runs one, until
+#                rig_detach: for a test that plays the controller's part on KuryrPorts of its own (the rig's
+#                controller would otherwise act on them too, e.g. mark their VIFs active before the test does)
 # scripts/test's k8s round brings the rig up once (scripts/stack up --k8s) before its tests, so there every
 # test attaches to that one rig; run alone, a test brings up and takes down its own.
 #   pass/fail/skip  a check's outcome (counted in passed/failed; skip exits 77)
@@ -12,6 +16,7 @@ repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../../.." && pwd)
 . "$repo/scripts/stack.d/k8s.sh"
 _k8s_vars
 rig_started=0
+rig_paused_pid=""
 
 passed=0 failed=0
 pass() { echo "PASS: $*"; passed=$((passed + 1)); }
@@ -30,6 +35,14 @@ rig_attach() {
 }
 
 rig_detach() {
+    [ -n "$rig_paused_pid" ] && kill -CONT "$rig_paused_pid" 2>/dev/null
+    rig_paused_pid=""
     [ "$rig_started" = 1 ] && k8s_down >/dev/null 2>&1
     rig_started=0
+}
+
+rig_pause_controller() {
+    local pid
+    pid=$(_k8s_pid kuryr-k8s-controller) || return 0
+    kill -STOP "$pid" && rig_paused_pid=$pid
 }

@@ -70,6 +70,7 @@ finish() {
 }
 trap finish EXIT
 trap 'fail "interrupted"; exit 1' INT TERM
+rig_pause_controller  # this test writes the KuryrPorts' VIFs and their activation itself
 
 # wait_for WHAT CMD...: polls CMD (a liveness cap, not a timing assertion: 60 s is far beyond any bound here).
 wait_for() {
